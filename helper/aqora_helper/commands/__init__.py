@@ -1,0 +1,1 @@
+"""The `aqora-helper` subcommands, one module each."""

@@ -1,0 +1,46 @@
+"""Pieces shared by the subcommands."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import typer
+
+from ..settings import Environment, Settings, load_settings
+
+URL_HELP = (
+    "aqora API URL (default: AQORA_URL, then 'url' in the config file, then "
+    "https://aqora.io). Given on a subcommand it wins over the top-level --url."
+)
+
+
+@dataclass
+class GlobalOptions:
+    """Options of the top-level command."""
+
+    url: str | None = None
+    allow_insecure_host: bool = False
+
+
+def url_option() -> str | None:
+    """The --url option of a subcommand (typer default factory)."""
+    return typer.Option(None, "--url", help=URL_HELP, metavar="URL")  # type: ignore[no-any-return]
+
+
+def resolve(ctx: typer.Context, url: str | None) -> tuple[Settings, Environment]:
+    """Settings and the selected environment; the subcommand's --url wins."""
+    options = ctx.find_object(GlobalOptions) or GlobalOptions()
+    chosen = url or options.url
+    settings = load_settings(url_override=chosen, allow_insecure_flag=options.allow_insecure_host)
+    return settings, settings.environment(chosen)
+
+
+def clean(text: str) -> str:
+    """Text safe to print: control characters replaced."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def say(text: str) -> None:
+    """A status line for people, on stderr (stdout is for data)."""
+    sys.stderr.write(clean(text) + "\n")

@@ -1,0 +1,116 @@
+"""The fast path: answer a front door from the access-token cache. Stdlib only.
+
+The slow path (session engine) writes a host index, `hosts.json`, stamped with a
+fingerprint of everything that decides which hosts are served (config file identity
+and the relevant environment variables). The fast path answers only when the stamp
+still matches and the cached token is valid past the refresh skew; anything else is a
+miss, and the caller falls back to the engine. It never raises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .cachedir import cache_dir
+from .hostnames import host_key
+from .privatefiles import read_private, write_private
+from .tokencache import read_token
+
+INDEX_VERSION = 1
+FINGERPRINT_ENV = ("AQORA_URL", "AQORA_ALLOW_INSECURE_HOST", "AQORA_HELPER_CONFIG")
+
+
+class HostCredential:
+    """What a front door hands to its client for one served host."""
+
+    __slots__ = ("env_url", "expires_at", "git_auth", "token", "username")
+
+    def __init__(
+        self, token: str, expires_at: int | None, username: str, git_auth: str, env_url: str
+    ) -> None:
+        self.token = token
+        self.expires_at = expires_at
+        self.username = username
+        self.git_auth = git_auth
+        self.env_url = env_url
+
+
+def index_path() -> Path:
+    """Location of the served-host index."""
+    return cache_dir() / "hosts.json"
+
+
+def config_path() -> Path:
+    """The config file path (same rule as settings.config_file, without platformdirs)."""
+    override = os.environ.get("AQORA_HELPER_CONFIG")
+    if override:
+        return Path(override)
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "aqora-helper" / "config.toml"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "aqora-helper" / "config.toml"
+    xdg = os.environ.get("XDG_CONFIG_HOME", "").strip()
+    base_path = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config"
+    return base_path / "aqora-helper" / "config.toml"
+
+
+def fingerprint() -> str:
+    """Identity of the inputs that decide which hosts are served."""
+    path = config_path()
+    try:
+        st = os.stat(path)
+        stamp = f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
+    except OSError:
+        stamp = "absent"
+    env = "|".join(f"{name}={os.environ.get(name, '')}" for name in FINGERPRINT_ENV)
+    return f"{path}|{stamp}|{env}"
+
+
+def save_index(stamp: str, hosts: dict[str, dict[str, object]]) -> None:
+    """Write the host index (called by the engine with a fingerprint taken *before* it
+    read the configuration, so a concurrent edit makes the index stale, not wrong)."""
+    body = {"version": INDEX_VERSION, "fingerprint": stamp, "hosts": hosts}
+    write_private(index_path(), json.dumps(body, sort_keys=True).encode())
+
+
+def load_index() -> dict[str, Any] | None:
+    """The host index when it is current, else None."""
+    try:
+        raw = read_private(index_path())
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        if data.get("version") != INDEX_VERSION or data.get("fingerprint") != fingerprint():
+            return None
+        hosts = data["hosts"]
+        return hosts if isinstance(hosts, dict) else None
+    except Exception:
+        return None
+
+
+def lookup_cached(scheme: str, hostport: str) -> HostCredential | None:
+    """A valid cached credential for `scheme://hostport`, or None (a miss: ask the engine)."""
+    try:
+        if os.environ.get("AQORA_TOKEN"):
+            return None
+        key = host_key(scheme, hostport)
+        if key is None:
+            return None
+        hosts = load_index()
+        entry = hosts.get(key) if hosts else None
+        if not isinstance(entry, dict):
+            return None
+        env_url, skew = str(entry["url"]), int(entry["skew"])
+        cached = read_token(env_url)
+        if cached is None or cached.expires_at - skew <= time.time():
+            return None
+        username, git_auth = str(entry["username"]), str(entry["git_auth"])
+        return HostCredential(cached.access_token, cached.expires_at, username, git_auth, env_url)
+    except Exception:
+        return None

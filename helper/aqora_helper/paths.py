@@ -1,0 +1,31 @@
+"""Where aqora-helper keeps its files, per OS (platformdirs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+from .cachedir import APP_NAME, cache_dir
+from .fastpath import config_path
+
+__all__ = ["cache_dir", "config_path", "data_dir", "lock_path", "sessions_file"]
+
+
+def data_dir() -> Path:
+    """Per-user data directory: opt-in insecure sessions, recovery files, session list."""
+    override = os.environ.get("AQORA_HELPER_DATA_DIR")
+    if override:
+        return Path(override)
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def lock_path(file_stem: str) -> Path:
+    """The refresh lock of one environment."""
+    return cache_dir() / "locks" / f"{file_stem}.lock"
+
+
+def sessions_file() -> Path:
+    """The list of environments the user logged in to (URLs only, no secrets)."""
+    return data_dir() / "sessions.json"

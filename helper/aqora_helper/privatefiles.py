@@ -1,0 +1,102 @@
+"""Private files: created 0600 in 0700 directories, replaced atomically, never followed
+through symlinks, refused when another user owns them or others can write them.
+
+Stdlib only (the fast path reads through it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+
+from .errors import StorageFailure, UnsafeStorage
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+MAX_FILE_BYTES = 1 << 20
+
+
+def _check_owner_and_mode(path: Path, st: os.stat_result, kind: str) -> None:
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise UnsafeStorage(str(path), f"the {kind} belongs to another user (uid {st.st_uid})")
+    if os.name == "posix" and st.st_mode & 0o022:
+        raise UnsafeStorage(
+            str(path), f"the {kind} is writable by others (mode {stat.S_IMODE(st.st_mode):o})"
+        )
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (mode 0700) if missing and check it is safe to use."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.lstat(path)
+    except OSError as exc:
+        raise StorageFailure(str(path), exc.strerror or str(exc)) from None
+    if stat.S_ISLNK(st.st_mode):
+        raise UnsafeStorage(str(path), "the directory is a symbolic link")
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafeStorage(str(path), "it is not a directory")
+    _check_owner_and_mode(path, st, "directory")
+    return path
+
+
+def read_private(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
+    """Contents of a private file, or None when it does not exist.
+
+    Raises UnsafeStorage for a symlink, another owner, a writable-by-others mode or an
+    oversized file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _BINARY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if os.path.islink(path):
+            raise UnsafeStorage(str(path), "the file is a symbolic link") from None
+        raise UnsafeStorage(str(path), exc.strerror or str(exc)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafeStorage(str(path), "it is not a regular file")
+        _check_owner_and_mode(path, st, "file")
+        if st.st_size > max_bytes:
+            raise UnsafeStorage(str(path), f"the file is larger than {max_bytes} bytes")
+        return os.read(fd, max_bytes + 1)[:max_bytes]
+    finally:
+        os.close(fd)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Atomically replace `path` with `data`: temp file (0600, O_EXCL), fsync, rename."""
+    ensure_private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY, 0o600
+        )
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise StorageFailure(str(path), exc.strerror or str(exc)) from None
+
+
+def remove_private(path: Path) -> bool:
+    """Delete a private file (never following a symlink's target). True when removed."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise StorageFailure(str(path), exc.strerror or str(exc)) from None
+    return True

@@ -1,0 +1,136 @@
+"""The session engine: a valid access token for an environment, refreshing at most once
+at a time across every process and front door.
+
+Order of sources: `AQORA_TOKEN` (default environment only, used as is), the helper's own
+session (refresh token in the OS keyring or the opt-in file), then the official aqora
+CLI's session.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+from filelock import FileLock, Timeout
+
+from .api import Api, IssuedTokens
+from .errors import AqoraHelperError, LockTimeout, NotLoggedIn
+from .log import logger, register_secret
+from .paths import lock_path
+from .privatefiles import ensure_private_dir
+from .settings import Environment, Settings
+from .tokencache import env_file_stem, read_token, write_token
+from .vault import StoredSession, keep_for_recovery, vault_for
+
+
+@dataclass(frozen=True)
+class Token:
+    """An access token ready to hand out."""
+
+    access_token: str
+    expires_at: int | None
+    source: str
+
+
+def is_fresh(expires_at: int, skew: int, now: float | None = None) -> bool:
+    """True when the token is valid beyond the refresh skew."""
+    return expires_at - skew > (time.time() if now is None else now)
+
+
+def env_token(settings: Settings, env: Environment) -> Token | None:
+    """AQORA_TOKEN, which applies to the default environment only."""
+    value = os.environ.get("AQORA_TOKEN", "").strip()
+    if value and env.url == settings.default_url:
+        register_secret(value)
+        return Token(value, None, "env")
+    return None
+
+
+def access_token(settings: Settings, env: Environment) -> Token:
+    """A valid access token for `env`. Raises a typed AqoraHelperError."""
+    from_env = env_token(settings, env)
+    if from_env is not None:
+        return from_env
+    cached = _fresh_cached(settings, env)
+    if cached is not None:
+        return cached
+    with refresh_lock(env, settings.timeouts.lock):
+        cached = _fresh_cached(settings, env)
+        if cached is not None:
+            logger.debug("another process refreshed %s", env.url)
+            return cached
+        return _refresh(settings, env)
+
+
+def _fresh_cached(settings: Settings, env: Environment) -> Token | None:
+    cached = read_token(env.url)
+    if cached is not None and is_fresh(cached.expires_at, settings.refresh_skew):
+        register_secret(cached.access_token)
+        return Token(cached.access_token, cached.expires_at, "cache")
+    return None
+
+
+class refresh_lock:
+    """The exclusive, cross-process refresh lock of an environment (bounded wait)."""
+
+    def __init__(self, env: Environment, timeout: float) -> None:
+        path = lock_path(env_file_stem(env.url))
+        ensure_private_dir(path.parent)
+        self.env = env
+        self.timeout = timeout
+        self.lock = FileLock(str(path), timeout=timeout, mode=0o600)
+
+    def __enter__(self) -> refresh_lock:
+        try:
+            self.lock.acquire()
+        except Timeout:
+            raise LockTimeout(self.env.url, self.timeout) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def _refresh(settings: Settings, env: Environment) -> Token:
+    vault = vault_for(env.url, settings.timeouts.keyring)
+    stored = vault.load(env.url)
+    if stored is None:
+        return _from_official_cli(settings, env)
+    api = Api(env.url, settings.timeouts)
+    logger.debug("refreshing %s", env.url)
+    issued = api.refresh(stored.client_id, stored.client_secret, stored.refresh_token)
+    rotated = StoredSession(issued.refresh_token, stored.client_id, stored.client_secret)
+    try:
+        vault.save(env.url, rotated)
+    except AqoraHelperError as exc:
+        path = keep_for_recovery(env.url, rotated)
+        _warn(
+            f"could not store the rotated session in the {vault.description} ({exc.message}); "
+            f"kept it in {path}, it is moved there on the next run"
+        )
+    cache_issued(env, issued)
+    return Token(issued.access_token, issued.expires_at, vault.description)
+
+
+def cache_issued(env: Environment, issued: IssuedTokens) -> None:
+    """Cache a new access token; a cache that cannot be written only costs speed."""
+    try:
+        write_token(env.url, issued.access_token, issued.expires_at)
+    except AqoraHelperError as exc:
+        logger.debug("access token not cached: %s", exc.message)
+
+
+def _from_official_cli(settings: Settings, env: Environment) -> Token:
+    """The third source: the official CLI's session (absent: not logged in)."""
+    from .official import official_token
+
+    token = official_token(settings, env)
+    if token is None:
+        raise NotLoggedIn(env.url)
+    return token
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"aqora-helper: warning: {message}\n")

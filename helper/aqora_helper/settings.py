@@ -1,0 +1,243 @@
+"""Configuration: the TOML config file and environment variables, validated by pydantic.
+
+File: `<user config dir>/aqora-helper/config.toml` (`AQORA_HELPER_CONFIG` overrides).
+```toml
+url = "https://aqora.io"          # default environment (AQORA_URL and --url override)
+username = "aqora"                # username shown to Basic-auth clients
+refresh_skew = 60                 # seconds before expiry a token counts as stale
+[timeouts]                        # seconds
+connect = 5
+read = 15
+lock = 30
+keyring = 10
+login = 300
+[environments."https://aqora.io"]
+hosts = ["aqora.io", "registry.aqora.io"]   # exact host[:port] the token may go to
+username = "aqora"
+git_auth = "auto"                 # auto | bearer | basic
+```
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError, InsecureUrl
+from .fastpath import config_path
+from .hostnames import is_loopback, join_key, served_key, split_hostport
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_URL = "https://aqora.io"
+MAX_CONFIG_BYTES = 256 * 1024
+GitAuth = Literal["auto", "bearer", "basic"]
+Seconds = Annotated[float, Field(gt=0, le=3600)]
+
+
+def _check_username(value: str) -> str:
+    if not value or len(value) > 256 or ":" in value or not value.isprintable():
+        raise ValueError("must be 1-256 printable characters without ':'")
+    return value
+
+
+class TimeoutsFile(BaseModel):
+    """`[timeouts]`: bounds on every wait, in seconds."""
+
+    model_config = ConfigDict(extra="forbid")
+    connect: Seconds = 5.0
+    read: Seconds = 15.0
+    lock: Seconds = 30.0
+    keyring: Seconds = 10.0
+    login: Seconds = 300.0
+    cli: Seconds = 30.0
+
+
+class EnvironmentFile(BaseModel):
+    """`[environments."<url>"]`: one aqora environment."""
+
+    model_config = ConfigDict(extra="forbid")
+    hosts: list[str] | None = None
+    username: str | None = None
+    git_auth: GitAuth = "auto"
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, value: list[str] | None) -> list[str] | None:
+        for host in value or []:
+            if served_key(host) is None:
+                raise ValueError(f"{host!r} is not a host[:port] (no scheme, no path)")
+        return value
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        return None if value is None else _check_username(value)
+
+
+class ConfigFile(BaseModel):
+    """The whole config file."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str | None = None
+    username: str = "aqora"
+    refresh_skew: Annotated[int, Field(ge=0, le=3600)] = 60
+    timeouts: TimeoutsFile = TimeoutsFile()
+    environments: dict[str, EnvironmentFile] = {}
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        return _check_username(value)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A resolved aqora environment."""
+
+    url: str
+    hosts: tuple[str, ...]
+    username: str
+    git_auth: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything resolved from defaults, the config file and the environment."""
+
+    config_path: Path
+    default_url: str
+    refresh_skew: int
+    timeouts: TimeoutsFile
+    environments: dict[str, Environment]
+    allow_insecure: bool
+
+    def environment(self, url: str | None = None) -> Environment:
+        """The environment for `url` (default: the default URL)."""
+        base = self.default_url if url is None else normalize_url(url, self.allow_insecure)
+        return self.environments.get(base) or _default_environment(base, "aqora")
+
+
+def insecure_allowed(flag: bool = False) -> bool:
+    """--allow-insecure-host or AQORA_ALLOW_INSECURE_HOST."""
+    value = os.environ.get("AQORA_ALLOW_INSECURE_HOST", "").strip().lower()
+    return flag or value in ("1", "true", "yes", "on")
+
+
+def normalize_url(url: str, allow_insecure: bool = False) -> str:
+    """The base URL an environment is keyed by: `scheme://host[:port]/`."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(
+            f"Invalid URL {text!r}: {exc}", "Use a URL like https://aqora.io"
+        ) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"Invalid URL {text!r}: expected http(s)://host[:port]",
+            "Use a URL like https://aqora.io",
+        )
+    if parts.username or parts.password:
+        raise ConfigError(f"Invalid URL {text!r}: credentials in URLs are not allowed")
+    if split_hostport(parts.hostname) is None and ":" not in parts.hostname:
+        raise ConfigError(f"Invalid URL {text!r}: bad host name")
+    host = parts.hostname.lower()
+    if parts.scheme == "http" and not is_loopback(host) and not allow_insecure:
+        raise InsecureUrl(text)
+    default_port = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{join_key(host, port, default_port)}/"
+
+
+def api_host_key(url: str) -> str:
+    """The served-host key of an environment's API host."""
+    parts = urlsplit(url)
+    key = served_key(parts.netloc)
+    if key is None:  # unreachable for normalised URLs
+        raise ConfigError(f"Invalid URL {url!r}")
+    return key
+
+
+def _default_environment(url: str, username: str) -> Environment:
+    return Environment(url=url, hosts=(api_host_key(url),), username=username, git_auth="auto")
+
+
+def _read_config_file(path: Path) -> ConfigFile:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return ConfigFile()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"Config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
+    try:
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"Config file {path} is not valid TOML: {exc}", f"Fix the syntax of {path}."
+        ) from None
+    try:
+        return ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ConfigError(
+            f"Config file {path}: key '{key}': {first['msg']}",
+            f"Fix '{key}' in {path} (see README, Configuration).",
+        ) from None
+
+
+def load_settings(url_override: str | None = None, allow_insecure_flag: bool = False) -> Settings:
+    """Resolve defaults, the config file and env vars. Raises ConfigError."""
+    path = config_path()
+    cfg = _read_config_file(path)
+    allow_insecure = insecure_allowed(allow_insecure_flag)
+    environments: dict[str, Environment] = {}
+    owner_of: dict[str, str] = {}
+    for raw_url, env_cfg in cfg.environments.items():
+        try:
+            url = normalize_url(raw_url, allow_insecure)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"Config file {path}: environment {raw_url!r}: {exc.message}"
+            ) from None
+        hosts = (
+            tuple(served_key(h) or h for h in env_cfg.hosts)
+            if env_cfg.hosts is not None
+            else (api_host_key(url),)
+        )
+        for host in hosts:
+            if owner_of.setdefault(host, url) != url:
+                raise ConfigError(
+                    f"Config file {path}: host {host!r} is served by both {owner_of[host]} and {url}",
+                    "A host may belong to one environment only; remove one of them.",
+                )
+        environments[url] = Environment(
+            url, hosts, env_cfg.username or cfg.username, env_cfg.git_auth
+        )
+    default_raw = url_override or os.environ.get("AQORA_URL") or cfg.url or DEFAULT_URL
+    default_url = normalize_url(default_raw, allow_insecure)
+    for extra in [default_url, *_logged_in_urls()]:
+        if extra not in environments:
+            candidate = _default_environment(extra, cfg.username)
+            if not any(h in owner_of for h in candidate.hosts):
+                environments[extra] = candidate
+                owner_of.update((h, extra) for h in candidate.hosts)
+    return Settings(path, default_url, cfg.refresh_skew, cfg.timeouts, environments, allow_insecure)
+
+
+def _logged_in_urls() -> list[str]:
+    from .sessions import logged_in_urls
+
+    return logged_in_urls()

@@ -1,0 +1,76 @@
+"""The access-token cache: one private JSON file per environment. Stdlib only.
+
+Only short-lived access tokens live here, never a refresh token.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .cachedir import cache_dir
+from .errors import UnsafeStorage
+from .privatefiles import read_private, remove_private, write_private
+
+MAX_TOKEN_FILE = 64 * 1024
+
+
+def env_file_stem(env_url: str) -> str:
+    """A file-name-safe id for an environment's base URL."""
+    scheme, _, rest = env_url.partition("://")
+    host = rest.split("/", 1)[0]
+    safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in host)
+    return f"{scheme}_{safe}"
+
+
+def token_path(env_url: str) -> Path:
+    """Cache file of an environment's access token."""
+    return cache_dir() / "tokens" / f"{env_file_stem(env_url)}.json"
+
+
+class CachedToken:
+    """An access token and its expiry (Unix seconds)."""
+
+    __slots__ = ("access_token", "expires_at")
+
+    def __init__(self, access_token: str, expires_at: int) -> None:
+        self.access_token = access_token
+        self.expires_at = expires_at
+
+
+def read_token(env_url: str) -> CachedToken | None:
+    """The cached token, or None when absent or unreadable as a token (corrupt, truncated).
+
+    Raises UnsafeStorage when the file or its directory is unsafe.
+    """
+    raw = read_private(token_path(env_url), MAX_TOKEN_FILE)
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+        token, expires_at = data["access_token"], data["expires_at"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if data.get("url") != env_url or not isinstance(token, str) or not token:
+        return None
+    if not isinstance(expires_at, int) or isinstance(expires_at, bool):
+        return None
+    return CachedToken(token, expires_at)
+
+
+def write_token(env_url: str, access_token: str, expires_at: int) -> None:
+    """Atomically replace the cached token of an environment."""
+    body = {"url": env_url, "access_token": access_token, "expires_at": int(expires_at)}
+    write_private(token_path(env_url), json.dumps(body).encode())
+
+
+def drop_token(env_url: str, only_if: str | None = None) -> bool:
+    """Remove the cached token (only when it equals `only_if`, if given). True if removed."""
+    if only_if is not None:
+        try:
+            cached = read_token(env_url)
+        except UnsafeStorage:
+            return False
+        if cached is None or cached.access_token != only_if:
+            return False
+    return remove_private(token_path(env_url))

@@ -1,0 +1,203 @@
+"""Refresh-token storage: the OS keyring (default) or an opt-in insecure file.
+
+Keyring naming: service `aqora-helper`, username = the environment's base URL
+(e.g. `https://aqora.io/`); the secret is JSON `{"refresh_token", "client_id",
+"client_secret"}`. The OS backend is chosen explicitly, never through
+`keyring.get_password` (which would route through our own backend).
+
+If writing a rotated refresh token fails, it is kept in a private recovery file
+(`<data dir>/recovery/<env>.json`, 0600) and moved into the keyring on the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .bounded import CallTimedOut, call_with_timeout
+from .errors import (
+    AqoraHelperError,
+    KeyringFailure,
+    KeyringLocked,
+    KeyringTimeout,
+    KeyringUnavailable,
+)
+from .log import logger, register_secret
+from .paths import data_dir
+from .privatefiles import read_private, remove_private, write_private
+from .tokencache import env_file_stem
+
+SERVICE = "aqora-helper"
+OUR_BACKEND_MODULE = "aqora_helper.keyring_backend"
+NOT_OS_BACKENDS = ("keyring.backends.chainer", "keyring.backends.fail")
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """What a session needs to refresh: the refresh token and the client it belongs to."""
+
+    refresh_token: str
+    client_id: str
+    client_secret: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> StoredSession | None:
+        try:
+            data: Any = json.loads(text)
+            session = cls(data["refresh_token"], data["client_id"], data.get("client_secret"))
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(session.refresh_token, str) or not isinstance(session.client_id, str):
+            return None
+        register_secret(session.refresh_token, session.client_secret)
+        return session
+
+
+def insecure_file(env_url: str) -> Path:
+    """The opt-in plaintext session file of an environment."""
+    return data_dir() / "insecure" / f"{env_file_stem(env_url)}.json"
+
+
+def recovery_file(env_url: str) -> Path:
+    """Where a rotated refresh token waits when the keyring refused to store it."""
+    return data_dir() / "recovery" / f"{env_file_stem(env_url)}.json"
+
+
+def os_keyring(timeout: float) -> Any:
+    """The OS keyring backend, chosen explicitly (never ours, never the chainer or a
+    plaintext fallback). Raises KeyringUnavailable / KeyringTimeout."""
+    try:
+        return call_with_timeout(_pick_os_backend, timeout)
+    except CallTimedOut:
+        raise KeyringTimeout(timeout) from None
+
+
+def _pick_os_backend() -> Any:
+    import keyring.backend
+    from keyring.core import load_env
+
+    from_env = load_env()
+    if from_env is not None and type(from_env).__module__ != OUR_BACKEND_MODULE:
+        return from_env
+    candidates = []
+    for backend in keyring.backend.get_all_keyring():
+        module = type(backend).__module__
+        if module == OUR_BACKEND_MODULE or module.startswith(NOT_OS_BACKENDS):
+            continue
+        try:
+            priority = float(backend.priority)
+        except Exception:  # a backend signals "not viable" by raising here
+            priority = 0.0
+        if priority >= 1:
+            candidates.append((priority, backend))
+    if not candidates:
+        raise KeyringUnavailable("no OS keyring backend is available (no Secret Service on D-Bus?)")
+    return max(candidates, key=lambda pair: pair[0])[1]
+
+
+def _translate(exc: Exception) -> AqoraHelperError:
+    name = type(exc).__name__
+    text = str(exc)
+    if name == "KeyringLocked" or "locked" in text.lower() or "dismissed" in text.lower():
+        return KeyringLocked(name)
+    if name == "NoKeyringError":
+        return KeyringUnavailable("no OS keyring backend is available")
+    if isinstance(exc, AqoraHelperError):
+        return exc
+    return KeyringFailure(name)
+
+
+class KeyringVault:
+    """Sessions in the OS keyring."""
+
+    description = "OS keyring"
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+
+    def _call(self, method: str, *args: str) -> Any:
+        backend = os_keyring(self.timeout)
+        try:
+            return call_with_timeout(lambda: getattr(backend, method)(*args), self.timeout)
+        except CallTimedOut:
+            raise KeyringTimeout(self.timeout) from None
+        except Exception as exc:
+            if method == "delete_password" and type(exc).__name__ == "PasswordDeleteError":
+                return None
+            raise _translate(exc) from None
+
+    def backend_name(self) -> str:
+        """Name of the OS backend in use."""
+        backend = os_keyring(self.timeout)
+        return f"{type(backend).__module__}.{type(backend).__name__}"
+
+    def load(self, env_url: str) -> StoredSession | None:
+        """The stored session, picking up a pending recovery file first."""
+        pending = _read_recovery(env_url)
+        if pending is not None:
+            try:
+                self.save(env_url, pending)
+            except AqoraHelperError:
+                logger.debug("keyring still refuses the recovered session; using the file")
+                return pending
+            remove_private(recovery_file(env_url))
+            return pending
+        raw = self._call("get_password", SERVICE, env_url)
+        return StoredSession.from_json(raw) if raw else None
+
+    def save(self, env_url: str, session: StoredSession) -> None:
+        """Store (replace) the session."""
+        self._call("set_password", SERVICE, env_url, session.to_json())
+
+    def delete(self, env_url: str) -> bool:
+        """Remove the session; True when there was one."""
+        removed = remove_private(recovery_file(env_url))
+        existed = self._call("get_password", SERVICE, env_url) is not None
+        if existed:
+            self._call("delete_password", SERVICE, env_url)
+        return existed or removed
+
+
+class FileVault:
+    """Sessions in a 0600 file, only when the user asked for it (--insecure-storage)."""
+
+    description = "insecure file"
+
+    def load(self, env_url: str) -> StoredSession | None:
+        raw = read_private(insecure_file(env_url))
+        return StoredSession.from_json(raw) if raw else None
+
+    def save(self, env_url: str, session: StoredSession) -> None:
+        write_private(insecure_file(env_url), session.to_json().encode())
+
+    def delete(self, env_url: str) -> bool:
+        return remove_private(insecure_file(env_url))
+
+
+Vault = KeyringVault | FileVault
+
+
+def vault_for(env_url: str, keyring_timeout: float) -> Vault:
+    """The vault that holds (or would hold) this environment's session: the insecure
+    file when one exists (the user opted in at login), else the OS keyring."""
+    if os.path.lexists(insecure_file(env_url)):
+        return FileVault()
+    return KeyringVault(keyring_timeout)
+
+
+def keep_for_recovery(env_url: str, session: StoredSession) -> Path:
+    """Save a rotated session the keyring refused, privately, for the next run."""
+    path = recovery_file(env_url)
+    write_private(path, session.to_json().encode())
+    return path
+
+
+def _read_recovery(env_url: str) -> StoredSession | None:
+    raw = read_private(recovery_file(env_url))
+    return StoredSession.from_json(raw) if raw else None
