@@ -28,10 +28,23 @@ def _check_owner_and_mode(path: Path, st: os.stat_result, kind: str) -> None:
         )
 
 
+def _make_dirs_private(path: Path) -> None:
+    """mkdir -p where every directory created gets mode 0700 (os.makedirs gives the
+    intermediate ones the umask's mode)."""
+    missing = []
+    current = path
+    while not os.path.lexists(current):
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(directory, 0o700)
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create `path` (mode 0700) if missing and check it is safe to use."""
     try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
+        _make_dirs_private(path)
         st = os.lstat(path)
     except OSError as exc:
         raise StorageFailure(str(path), exc.strerror or str(exc)) from None

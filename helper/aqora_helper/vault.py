@@ -78,27 +78,35 @@ def os_keyring(timeout: float) -> Any:
         raise KeyringTimeout(timeout) from None
 
 
+def _priority(backend: Any) -> float:
+    try:
+        return float(backend.priority)
+    except Exception:  # a backend signals "not viable" by raising here
+        return 0.0
+
+
 def _pick_os_backend() -> Any:
     import keyring.backend
     from keyring.core import load_env
 
     from_env = load_env()
     if from_env is not None and type(from_env).__module__ != OUR_BACKEND_MODULE:
+        if _priority(from_env) < 1:
+            raise KeyringUnavailable(
+                f"PYTHON_KEYRING_BACKEND selects {type(from_env).__name__}, which is not a "
+                "secure OS keyring"
+            )
         return from_env
-    candidates = []
-    for backend in keyring.backend.get_all_keyring():
-        module = type(backend).__module__
-        if module == OUR_BACKEND_MODULE or module.startswith(NOT_OS_BACKENDS):
-            continue
-        try:
-            priority = float(backend.priority)
-        except Exception:  # a backend signals "not viable" by raising here
-            priority = 0.0
-        if priority >= 1:
-            candidates.append((priority, backend))
-    if not candidates:
+    candidates = [
+        (_priority(backend), backend)
+        for backend in keyring.backend.get_all_keyring()
+        if type(backend).__module__ != OUR_BACKEND_MODULE
+        and not type(backend).__module__.startswith(NOT_OS_BACKENDS)
+    ]
+    viable = [pair for pair in candidates if pair[0] >= 1]
+    if not viable:
         raise KeyringUnavailable("no OS keyring backend is available (no Secret Service on D-Bus?)")
-    return max(candidates, key=lambda pair: pair[0])[1]
+    return max(viable, key=lambda pair: pair[0])[1]
 
 
 def _translate(exc: Exception) -> AqoraHelperError:

@@ -1,0 +1,79 @@
+"""Test utilities shared by the engine, reliability and front-door tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/')
+
+
+def keyring_secret(user_env: dict[str, str], url: str) -> str | None:
+    """What the real Secret Service holds for `url` (via libsecret's secret-tool)."""
+    proc = subprocess.run(
+        ["secret-tool", "lookup", "service", "aqora-helper", "username", base_url(url)],
+        env=user_env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        stdin=subprocess.DEVNULL,
+    )
+    return proc.stdout if proc.returncode == 0 and proc.stdout else None
+
+
+def stored_refresh_token(user_env: dict[str, str], url: str) -> str | None:
+    """The refresh token of the helper's own session in the Secret Service."""
+    secret = keyring_secret(user_env, url)
+    return None if secret is None else json.loads(secret)["refresh_token"]
+
+
+def base_url(url: str) -> str:
+    """`http://127.0.0.1:PORT` -> `http://127.0.0.1:PORT/` (the key the helper uses)."""
+    return url.rstrip("/") + "/"
+
+
+def token_cache_file(user_env: dict[str, str], url: str) -> Path:
+    """The helper's access-token cache file for `url`."""
+    scheme, rest = base_url(url).split("://", 1)
+    host = rest.split("/", 1)[0]
+    safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in host)
+    return Path(user_env["XDG_CACHE_HOME"]) / "aqora-helper" / "tokens" / f"{scheme}_{safe}.json"
+
+
+def make_cached_token_stale(user_env: dict[str, str], url: str) -> str:
+    """Move the cached token's expiry into the past (as time passing would); returns it."""
+    path = token_cache_file(user_env, url)
+    data = json.loads(path.read_text())
+    data["expires_at"] = 1_000_000
+    tmp = path.with_suffix(".edit")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(data))
+    os.replace(tmp, path)
+    return str(data["access_token"])
+
+
+def files_containing(root: Path, secrets: set[str], skip: tuple[Path, ...] = ()) -> list[str]:
+    """Files under `root` (except `skip`) whose bytes contain any of `secrets`."""
+    hits = []
+    for path in root.rglob("*"):
+        if not path.is_file() or path.is_symlink() or any(path.is_relative_to(s) for s in skip):
+            continue
+        data = path.read_bytes()
+        hits.extend(f"{path}: {s[:8]}…" for s in secrets if s.encode() in data)
+    return hits
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess[str], *expected: str) -> None:
+    """Exit 1, nothing on stdout, an error and a hint line on stderr, no traceback."""
+    detail = f"exit {proc.returncode}\nstdout: {proc.stdout!r}\nstderr: {proc.stderr!r}"
+    assert proc.returncode == 1, detail
+    assert proc.stdout == "", detail
+    assert not any(marker in proc.stderr for marker in TRACEBACK_MARKERS), detail
+    lines = proc.stderr.strip().splitlines()
+    assert any(line.startswith("error: ") for line in lines), detail
+    assert any(line.startswith("hint: ") for line in lines), detail
+    for text in expected:
+        assert text in proc.stderr, detail
