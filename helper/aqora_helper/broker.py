@@ -46,7 +46,7 @@ def _settings_and_index() -> tuple[Settings, dict[str, Environment]]:
         for key, env in index.items()
     }
     try:
-        save_index(stamp, entries)
+        save_index(stamp, entries, settings.default_url, settings.refresh_skew)
     except AqoraHelperError as exc:
         log.logger.debug("host index not written: %s", exc.message)
     return settings, index

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .cachedir import cache_dir
-from .hostnames import host_key
+from .hostnames import host_key, key_from_url
 from .privatefiles import read_private, write_private
 from .tokencache import read_token
 
@@ -72,15 +72,23 @@ def fingerprint() -> str:
     return f"{path}|{stamp}|{env}"
 
 
-def save_index(stamp: str, hosts: dict[str, dict[str, object]]) -> None:
+def save_index(
+    stamp: str, hosts: dict[str, dict[str, object]], default_url: str, skew: int
+) -> None:
     """Write the host index (called by the engine with a fingerprint taken *before* it
     read the configuration, so a concurrent edit makes the index stale, not wrong)."""
-    body = {"version": INDEX_VERSION, "fingerprint": stamp, "hosts": hosts}
+    body = {
+        "version": INDEX_VERSION,
+        "fingerprint": stamp,
+        "hosts": hosts,
+        "default_url": default_url,
+        "skew": skew,
+    }
     write_private(index_path(), json.dumps(body, sort_keys=True).encode())
 
 
 def load_index() -> dict[str, Any] | None:
-    """The host index when it is current, else None."""
+    """The index when it is current, else None."""
     try:
         raw = read_private(index_path())
         if raw is None:
@@ -88,8 +96,7 @@ def load_index() -> dict[str, Any] | None:
         data = json.loads(raw)
         if data.get("version") != INDEX_VERSION or data.get("fingerprint") != fingerprint():
             return None
-        hosts = data["hosts"]
-        return hosts if isinstance(hosts, dict) else None
+        return data if isinstance(data.get("hosts"), dict) else None
     except Exception:
         return None
 
@@ -102,8 +109,8 @@ def lookup_cached(scheme: str, hostport: str) -> HostCredential | None:
         key = host_key(scheme, hostport)
         if key is None:
             return None
-        hosts = load_index()
-        entry = hosts.get(key) if hosts else None
+        index = load_index()
+        entry = index["hosts"].get(key) if index else None
         if not isinstance(entry, dict):
             return None
         env_url, skew = str(entry["url"]), int(entry["skew"])
@@ -112,5 +119,29 @@ def lookup_cached(scheme: str, hostport: str) -> HostCredential | None:
             return None
         username, git_auth = str(entry["username"]), str(entry["git_auth"])
         return HostCredential(cached.access_token, cached.expires_at, username, git_auth, env_url)
+    except Exception:
+        return None
+
+
+def cached_env_token(url: str | None) -> tuple[str, int, str] | None:
+    """(token, expires_at, env_url) from the cache for `url` (default: the default
+    environment) when valid past the skew; None is a miss. For `aqora-helper token`."""
+    try:
+        if os.environ.get("AQORA_TOKEN"):
+            return None
+        index = load_index()
+        if index is None:
+            return None
+        if url is None:
+            env_url = str(index["default_url"])
+        else:
+            parsed = key_from_url(url.strip())
+            if parsed is None:
+                return None
+            env_url = f"{parsed[0]}://{parsed[1]}/"
+        cached = read_token(env_url)
+        if cached is None or cached.expires_at - int(index["skew"]) <= time.time():
+            return None
+        return cached.access_token, cached.expires_at, env_url
     except Exception:
         return None

@@ -1,0 +1,124 @@
+"""`git-credential-aqora get|store|erase`: the git front door.
+
+Answers only for `protocol`/`host` pairs served by a configured environment (exact host
+key match; https, or http to loopback). A valid cached token is answered from the fast
+path with the standard library only; a miss imports the session engine lazily.
+Never prompts, never opens a browser; failures are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import BinaryIO, TextIO
+
+from . import gitproto
+from .errors import AqoraHelperError
+from .fastpath import HostCredential, lookup_cached
+from .hostnames import host_key
+
+PREFIX = "aqora-helper"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the exit status (git ignores it)."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        code = run(args, sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # never a traceback into git's output
+        _warn(sys.stderr, f"internal error ({type(exc).__name__}); run 'aqora-helper doctor'")
+        code = 1
+    return code
+
+
+def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
+    """Handle one helper invocation; git passes the action as the last argument."""
+    if not args:
+        stderr.write("usage: git-credential-aqora get|store|erase\n")
+        return 2
+    action = args[-1]
+    if action not in ("get", "erase"):
+        return 0  # store is ignored (tokens come from the session); unknown: ignored
+    data = gitproto.read_input(stdin)
+    request = gitproto.parse(data) if data is not None else None
+    if request is None:
+        return 0
+    scheme, host = request.get("protocol"), request.get("host")
+    if not scheme or not host or host_key(scheme, host) is None:
+        return 0
+    if action == "get":
+        return _get(request, scheme, host, stdout, stderr)
+    return _erase(request, scheme, host)
+
+
+def _get(
+    request: gitproto.CredentialRequest, scheme: str, host: str, stdout: BinaryIO, stderr: TextIO
+) -> int:
+    wanted_user = request.get("username")
+    cred = lookup_cached(scheme, host)
+    if cred is None:
+        from . import broker  # the slow path: heavy imports only on a miss
+
+        try:
+            cred = broker.credential_for_host(scheme, host)
+        except AqoraHelperError as exc:
+            if wanted_user and _served_username(scheme, host) not in (None, wanted_user):
+                return 0
+            _warn(stderr, f"{exc.message.rstrip('.')}. {exc.hint}")
+            return 1
+    if cred is None or (wanted_user and wanted_user != cred.username):
+        return 0
+    answer = gitproto.format_answer(answer_pairs(cred, request.has("capability", "authtype")))
+    if answer is None:
+        return 0
+    stdout.write(answer)
+    stdout.flush()
+    return 0
+
+
+def answer_pairs(cred: HostCredential, authtype_capable: bool) -> list[tuple[str, str]]:
+    """The attributes answered for `cred`: Bearer when git can and the mode allows."""
+    expiry = [] if cred.expires_at is None else [("password_expiry_utc", str(cred.expires_at))]
+    if authtype_capable and cred.git_auth in ("auto", "bearer"):
+        return [
+            ("capability[]", "authtype"),
+            ("authtype", "Bearer"),
+            ("credential", cred.token),
+            ("ephemeral", "1"),
+            *expiry,
+        ]
+    return [("username", cred.username), ("password", cred.token), *expiry]
+
+
+def _served_username(scheme: str, host: str) -> str | None:
+    """The username configured for the environment serving this host (None if unknown)."""
+    from . import broker
+
+    key = host_key(scheme, host)
+    try:
+        return next((h.username for h in broker.served_hosts() if h.key == key), None)
+    except Exception:
+        return None
+
+
+def _erase(request: gitproto.CredentialRequest, scheme: str, host: str) -> int:
+    """Drop the cached access token when git reports it rejected; ignore anything else."""
+    rejected = {t for t in (request.get("password"), request.get("credential")) if t}
+    if not rejected:
+        return 0
+    cached = lookup_cached(scheme, host)
+    if cached is not None and cached.token not in rejected:
+        return 0  # a valid cached token that is not the rejected one: nothing to drop
+    from . import broker
+
+    for token in rejected:
+        with contextlib.suppress(AqoraHelperError):
+            broker.forget_token(scheme, host, token)
+    return 0
+
+
+def _warn(stderr: TextIO, text: str) -> None:
+    stderr.write(f"{PREFIX}: {gitproto.one_line(text)}\n")
+    stderr.flush()

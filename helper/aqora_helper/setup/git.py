@@ -1,0 +1,161 @@
+"""`aqora-helper setup git`: scope git's credential helper to aqora's served hosts.
+
+For each served host it writes, in the chosen git config file,
+
+    [credential "https://<host>"]
+        helper =
+        helper = aqora
+
+The empty value resets the helper list for that URL, so only aqora-helper answers there
+and every other host keeps the user's helpers. The unscoped `credential.helper` is never
+touched. `--remove` removes exactly these entries (and the section if it becomes empty),
+so setup followed by remove leaves the file byte-identical.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterable
+
+import typer
+
+from ..commands.common import URL_HELP, resolve
+from ..hostnames import is_loopback, split_hostport
+
+HELPER_VALUES = ["", "aqora"]
+GIT_TIMEOUT = 30.0
+
+
+class GitConfigError(Exception):
+    """`git config` failed in a way the user must see."""
+
+
+def command(
+    ctx: typer.Context,
+    url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
+    remove: bool = typer.Option(False, "--remove", help="Remove the entries instead."),
+    global_: bool = typer.Option(False, "--global", help="Write ~/.gitconfig (the default)."),
+    local: bool = typer.Option(False, "--local", help="Write the current repository's config."),
+) -> None:
+    """Make git use aqora-helper for aqora's hosts (and only for them)."""
+    if global_ and local:
+        typer.echo("aqora-helper: --global and --local are exclusive", err=True)
+        raise typer.Exit(2)
+    scope = "--local" if local else "--global"
+    if shutil.which("git") is None:
+        typer.echo("aqora-helper: git is not installed (not found on PATH)", err=True)
+        raise typer.Exit(1)
+    _, env = resolve(ctx, url)
+    failed = False
+    try:
+        for section in helper_sections(env.hosts):
+            line, ok = (remove_section if remove else add_section)(scope, section)
+            typer.echo(line, err=not ok)
+            failed |= not ok
+    except GitConfigError as exc:
+        typer.echo(f"aqora-helper: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if failed:
+        raise typer.Exit(1)
+
+
+def helper_sections(hosts: Iterable[str]) -> list[str]:
+    """`credential.<scheme>://<host>` sections for served host keys: https, plus http for
+    loopback hosts."""
+    sections: list[str] = []
+    for key in hosts:
+        parsed = split_hostport(key)
+        schemes = ["https", "http"] if parsed and is_loopback(parsed[0]) else ["https"]
+        for scheme in schemes:
+            name = f"credential.{scheme}://{key}"
+            if name not in sections:
+                sections.append(name)
+    return sections
+
+
+def add_section(scope: str, section: str) -> tuple[str, bool]:
+    """Add the helper entries to `section` unless present; (message, ok)."""
+    key = f"{section}.helper"
+    values = get_all(scope, key)
+    if values == HELPER_VALUES:
+        return f"unchanged: {key} already uses aqora ({scope[2:]})", True
+    if values:
+        shown = ", ".join(repr(v) for v in values)
+        return (
+            f"aqora-helper: skipped {key}: it already has other values ({shown}) in the "
+            f"{scope[2:]} git config; remove them (git config {scope} --unset-all {key}) "
+            "and run this again",
+            False,
+        )
+    for value in HELPER_VALUES:
+        git_config(scope, "--add", key, value)
+    return f"added: {key} = '' then 'aqora' ({scope[2:]})", True
+
+
+def remove_section(scope: str, section: str) -> tuple[str, bool]:
+    """Remove exactly the entries `add_section` writes; (message, ok)."""
+    key = f"{section}.helper"
+    values = get_all(scope, key)
+    if not values:
+        return f"unchanged: {key} is not set ({scope[2:]})", True
+    if values != HELPER_VALUES:
+        shown = ", ".join(repr(v) for v in values)
+        return (
+            f"aqora-helper: left {key} alone: its values ({shown}) were not written by "
+            "'aqora-helper setup git'",
+            False,
+        )
+    git_config(scope, "--unset-all", key)
+    if not section_has_entries(scope, section):
+        # git usually drops the emptied header itself; remove it when it did not
+        git_config(scope, "--remove-section", section, allow_missing=True, ok_codes=(128,))
+    return f"removed: {key} ({scope[2:]})", True
+
+
+def get_all(scope: str, key: str) -> list[str]:
+    """Every value of `key` in the scope's file, in order ([] when unset)."""
+    out = git_config(scope, "--null", "--get-all", key, allow_missing=True)
+    return out.split("\0")[:-1] if out else []
+
+
+def section_has_entries(scope: str, section: str) -> bool:
+    """True when any variable remains in `section` of the scope's file."""
+    try:
+        out = git_config(scope, "--null", "--name-only", "--list", allow_missing=True)
+    except GitConfigError:
+        return True  # cannot tell: keep the section
+    prefix = section_prefix(section)
+    return any(name.startswith(prefix) for name in out.split("\0") if name)
+
+
+def section_prefix(section: str) -> str:
+    """How `git config --list` spells variables of `section` (section name lower-cased)."""
+    head, _, sub = section.partition(".")
+    return f"{head.lower()}.{sub}."
+
+
+def git_config(
+    scope: str, *args: str, allow_missing: bool = False, ok_codes: tuple[int, ...] = ()
+) -> str:
+    """Run `git config <scope> <args>`; its stdout. Exit 1 is 'not found' when allowed;
+    exit codes in `ok_codes` are ignored."""
+    try:
+        proc = subprocess.run(
+            ["git", "config", scope, *args],
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GitConfigError(f"cannot run git config: {exc}") from None
+    if proc.returncode == 0:
+        return proc.stdout
+    if (allow_missing and proc.returncode == 1) or proc.returncode in ok_codes:
+        return ""
+    detail = proc.stderr.strip().splitlines()
+    raise GitConfigError(
+        f"git config {scope} {' '.join(args[:2])} failed: "
+        + (detail[0] if detail else f"exit status {proc.returncode}")
+    )
