@@ -130,6 +130,18 @@ class LockTimeout(AqoraHelperError):
         )
 
 
+class OfficialSessionError(AqoraHelperError):
+    """The official aqora CLI's session could not be used (its program failed, or its
+    credentials file is unreadable)."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(
+            message,
+            f"Check it with 'aqora auth token --url {url}' ('aqora login' if the session "
+            f"expired), or log in with 'aqora-helper login --url {url}'.",
+        )
+
+
 class ConfigError(AqoraHelperError):
     """Invalid configuration: says which file, which key and what is allowed."""
 

@@ -84,13 +84,13 @@ def save_index(
         "default_url": default_url,
         "skew": skew,
     }
-    write_private(index_path(), json.dumps(body, sort_keys=True).encode())
+    write_private(index_path(), json.dumps(body, sort_keys=True).encode(), cache_dir())
 
 
 def load_index() -> dict[str, Any] | None:
     """The index when it is current, else None."""
     try:
-        raw = read_private(index_path())
+        raw = read_private(index_path(), root=cache_dir())
         if raw is None:
             return None
         data = json.loads(raw)
@@ -115,7 +115,7 @@ def lookup_cached(scheme: str, hostport: str) -> HostCredential | None:
             return None
         env_url, skew = str(entry["url"]), int(entry["skew"])
         cached = read_token(env_url)
-        if cached is None or cached.expires_at - skew <= time.time():
+        if cached is None or not cached.usable(skew, time.time()):
             return None
         username, git_auth = str(entry["username"]), str(entry["git_auth"])
         return HostCredential(cached.access_token, cached.expires_at, username, git_auth, env_url)
@@ -140,7 +140,7 @@ def cached_env_token(url: str | None) -> tuple[str, int, str] | None:
                 return None
             env_url = f"{parsed[0]}://{parsed[1]}/"
         cached = read_token(env_url)
-        if cached is None or cached.expires_at - int(index["skew"]) <= time.time():
+        if cached is None or not cached.usable(int(index["skew"]), time.time()):
             return None
         return cached.access_token, cached.expires_at, env_url
     except Exception:

@@ -41,26 +41,45 @@ def _make_dirs_private(path: Path) -> None:
             os.mkdir(directory, 0o700)
 
 
-def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (mode 0700) if missing and check it is safe to use."""
-    try:
-        _make_dirs_private(path)
-        st = os.lstat(path)
-    except OSError as exc:
-        raise StorageFailure(str(path), exc.strerror or str(exc)) from None
+def _check_dir(path: Path) -> None:
+    st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
         raise UnsafeStorage(str(path), "the directory is a symbolic link")
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafeStorage(str(path), "it is not a directory")
     _check_owner_and_mode(path, st, "directory")
+
+
+def check_dirs(path: Path, root: Path | None) -> None:
+    """Check `path` and each directory above it up to `root` (included) is safe."""
+    current = path
+    while True:
+        _check_dir(current)
+        if root is None or current == root or current.parent == current:
+            return
+        if not current.is_relative_to(root):
+            return
+        current = current.parent
+
+
+def ensure_private_dir(path: Path, root: Path | None = None) -> Path:
+    """Create `path` (mode 0700) if missing and check it, and its parents up to `root`,
+    are safe to use."""
+    try:
+        _make_dirs_private(path)
+        check_dirs(path, root)
+    except OSError as exc:
+        raise StorageFailure(str(path), exc.strerror or str(exc)) from None
     return path
 
 
-def read_private(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
+def read_private(
+    path: Path, max_bytes: int = MAX_FILE_BYTES, root: Path | None = None
+) -> bytes | None:
     """Contents of a private file, or None when it does not exist.
 
     Raises UnsafeStorage for a symlink, another owner, a writable-by-others mode or an
-    oversized file.
+    oversized file, or when a directory from its parent up to `root` is unsafe.
     """
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _BINARY)
@@ -71,6 +90,10 @@ def read_private(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
             raise UnsafeStorage(str(path), "the file is a symbolic link") from None
         raise UnsafeStorage(str(path), exc.strerror or str(exc)) from None
     try:
+        try:
+            check_dirs(path.parent, root)
+        except OSError as exc:
+            raise UnsafeStorage(str(path.parent), exc.strerror or str(exc)) from None
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise UnsafeStorage(str(path), "it is not a regular file")
@@ -82,9 +105,10 @@ def read_private(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
         os.close(fd)
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Atomically replace `path` with `data`: temp file (0600, O_EXCL), fsync, rename."""
-    ensure_private_dir(path.parent)
+def write_private(path: Path, data: bytes, root: Path | None = None) -> None:
+    """Atomically replace `path` with `data`: temp file (0600, O_EXCL), fsync, rename.
+    Directories from the parent up to `root` must be safe (see check_dirs)."""
+    ensure_private_dir(path.parent, root)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(

@@ -18,7 +18,7 @@ from filelock import FileLock, Timeout
 from .api import Api, IssuedTokens
 from .errors import AqoraHelperError, LockTimeout, NotLoggedIn
 from .log import logger, register_secret
-from .paths import lock_path
+from .paths import cache_dir, lock_path
 from .privatefiles import ensure_private_dir
 from .settings import Environment, Settings
 from .tokencache import env_file_stem, read_token, write_token
@@ -32,11 +32,6 @@ class Token:
     access_token: str
     expires_at: int | None
     source: str
-
-
-def is_fresh(expires_at: int, skew: int, now: float | None = None) -> bool:
-    """True when the token is valid beyond the refresh skew."""
-    return expires_at - skew > (time.time() if now is None else now)
 
 
 def env_token(settings: Settings, env: Environment) -> Token | None:
@@ -66,7 +61,7 @@ def access_token(settings: Settings, env: Environment) -> Token:
 
 def _fresh_cached(settings: Settings, env: Environment) -> Token | None:
     cached = read_token(env.url)
-    if cached is not None and is_fresh(cached.expires_at, settings.refresh_skew):
+    if cached is not None and cached.usable(settings.refresh_skew, time.time()):
         register_secret(cached.access_token)
         return Token(cached.access_token, cached.expires_at, "cache")
     return None
@@ -77,7 +72,7 @@ class refresh_lock:
 
     def __init__(self, env: Environment, timeout: float) -> None:
         path = lock_path(env_file_stem(env.url))
-        ensure_private_dir(path.parent)
+        ensure_private_dir(path.parent, cache_dir())
         self.env = env
         self.timeout = timeout
         self.lock = FileLock(str(path), timeout=timeout, mode=0o600)

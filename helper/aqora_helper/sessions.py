@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 
 from .errors import UnsafeStorage
-from .paths import sessions_file
+from .paths import data_dir, sessions_file
 from .privatefiles import read_private, write_private
 
 
 def logged_in_urls() -> list[str]:
     """Base URLs with a stored session, oldest first. Unreadable list: empty."""
     try:
-        raw = read_private(sessions_file())
+        raw = read_private(sessions_file(), root=data_dir())
         data = json.loads(raw) if raw else []
     except (UnsafeStorage, ValueError):
         return []
@@ -24,11 +24,13 @@ def add_url(url: str) -> None:
     """Remember that `url` has a session."""
     urls = logged_in_urls()
     if url not in urls:
-        write_private(sessions_file(), json.dumps([*urls, url]).encode())
+        write_private(sessions_file(), json.dumps([*urls, url]).encode(), data_dir())
 
 
 def remove_url(url: str) -> None:
     """Forget `url`."""
     urls = logged_in_urls()
     if url in urls:
-        write_private(sessions_file(), json.dumps([u for u in urls if u != url]).encode())
+        write_private(
+            sessions_file(), json.dumps([u for u in urls if u != url]).encode(), data_dir()
+        )

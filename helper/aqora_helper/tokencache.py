@@ -6,6 +6,7 @@ Only short-lived access tokens live here, never a refresh token.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from .cachedir import cache_dir
@@ -28,14 +29,23 @@ def token_path(env_url: str) -> Path:
     return cache_dir() / "tokens" / f"{env_file_stem(env_url)}.json"
 
 
+CLOCK_TOLERANCE = 300  # seconds the clock may seem to go back before the cache is distrusted
+
+
 class CachedToken:
-    """An access token and its expiry (Unix seconds)."""
+    """An access token, its expiry and when it was cached (Unix seconds)."""
 
-    __slots__ = ("access_token", "expires_at")
+    __slots__ = ("access_token", "expires_at", "issued_at")
 
-    def __init__(self, access_token: str, expires_at: int) -> None:
+    def __init__(self, access_token: str, expires_at: int, issued_at: int) -> None:
         self.access_token = access_token
         self.expires_at = expires_at
+        self.issued_at = issued_at
+
+    def usable(self, skew: int, now: float) -> bool:
+        """Valid beyond the refresh skew, and the clock has not gone back since it was
+        cached (after a jump back the expiry can no longer be trusted)."""
+        return self.issued_at - CLOCK_TOLERANCE <= now < self.expires_at - skew
 
 
 def read_token(env_url: str) -> CachedToken | None:
@@ -43,25 +53,30 @@ def read_token(env_url: str) -> CachedToken | None:
 
     Raises UnsafeStorage when the file or its directory is unsafe.
     """
-    raw = read_private(token_path(env_url), MAX_TOKEN_FILE)
+    raw = read_private(token_path(env_url), MAX_TOKEN_FILE, cache_dir())
     if raw is None:
         return None
     try:
         data = json.loads(raw)
-        token, expires_at = data["access_token"], data["expires_at"]
+        token, expires_at, issued_at = data["access_token"], data["expires_at"], data["issued_at"]
     except (ValueError, KeyError, TypeError):
         return None
     if data.get("url") != env_url or not isinstance(token, str) or not token:
         return None
-    if not isinstance(expires_at, int) or isinstance(expires_at, bool):
+    if not all(type(v) is int for v in (expires_at, issued_at)):
         return None
-    return CachedToken(token, expires_at)
+    return CachedToken(token, expires_at, issued_at)
 
 
 def write_token(env_url: str, access_token: str, expires_at: int) -> None:
     """Atomically replace the cached token of an environment."""
-    body = {"url": env_url, "access_token": access_token, "expires_at": int(expires_at)}
-    write_private(token_path(env_url), json.dumps(body).encode())
+    body = {
+        "url": env_url,
+        "access_token": access_token,
+        "expires_at": int(expires_at),
+        "issued_at": int(time.time()),
+    }
+    write_private(token_path(env_url), json.dumps(body).encode(), cache_dir())
 
 
 def drop_token(env_url: str, only_if: str | None = None) -> bool:

@@ -178,11 +178,11 @@ class FileVault:
     description = "insecure file"
 
     def load(self, env_url: str) -> StoredSession | None:
-        raw = read_private(insecure_file(env_url))
+        raw = read_private(insecure_file(env_url), root=data_dir())
         return StoredSession.from_json(raw) if raw else None
 
     def save(self, env_url: str, session: StoredSession) -> None:
-        write_private(insecure_file(env_url), session.to_json().encode())
+        write_private(insecure_file(env_url), session.to_json().encode(), data_dir())
 
     def delete(self, env_url: str) -> bool:
         return remove_private(insecure_file(env_url))
@@ -202,10 +202,10 @@ def vault_for(env_url: str, keyring_timeout: float) -> Vault:
 def keep_for_recovery(env_url: str, session: StoredSession) -> Path:
     """Save a rotated session the keyring refused, privately, for the next run."""
     path = recovery_file(env_url)
-    write_private(path, session.to_json().encode())
+    write_private(path, session.to_json().encode(), data_dir())
     return path
 
 
 def _read_recovery(env_url: str) -> StoredSession | None:
-    raw = read_private(recovery_file(env_url))
+    raw = read_private(recovery_file(env_url), root=data_dir())
     return StoredSession.from_json(raw) if raw else None

@@ -38,3 +38,16 @@ class FlakyWrites(SecretService.Keyring):
         if marker and os.path.exists(marker):
             raise PasswordSetError("simulated write failure")
         super().set_password(service, username, password)
+
+
+class SlowWrites(SecretService.Keyring):
+    """The real Secret Service, but a write blocks while a marker file exists (a process
+    stuck between the server's answer and persisting it)."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        marker = os.environ.get("AQORA_TEST_BLOCK_WRITES", "")
+        if marker and os.path.exists(marker):
+            open(marker + ".reached", "w").close()
+            while os.path.exists(marker):
+                time.sleep(0.05)
+        super().set_password(service, username, password)
