@@ -27,8 +27,16 @@ def test_debug_log_and_files_never_contain_a_token(aqora, user_env, login, tmp_p
         return proc
 
     step(
-        ["aqora-helper", "login", "--interactive", "--url", aqora.url]
-        + ["--username", "alice", "--password-stdin"],
+        [
+            "aqora-helper",
+            "login",
+            "--interactive",
+            "--url",
+            aqora.url,
+            "--username",
+            "alice",
+            "--password-stdin",
+        ],
         env,
         "pw\n",
     )
