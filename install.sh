@@ -100,6 +100,12 @@ link() {  # link NAME [TARGET-NAME]
 for cmd in $COMMANDS; do link "$cmd"; done
 link aqora-keyring keyring
 existing=$(PATH=$(echo ":$PATH:" | sed "s#:$BIN_DIR:#:#g; s/^://; s/:$//") command -v keyring 2>/dev/null || true)
+if [ -e "$BIN_DIR/keyring" ] || [ -L "$BIN_DIR/keyring" ]; then
+    case "$(readlink "$BIN_DIR/keyring" 2>/dev/null)" in
+        "$PREFIX"/*) existing="" ;;
+        *) existing="$BIN_DIR/keyring" ;;
+    esac
+fi
 if [ -n "$existing" ]; then
     echo "note: another 'keyring' program is on PATH ($existing); not linking ours over it."
     echo "      pip/uv subprocess mode will use that one: see README (Python package indexes)."

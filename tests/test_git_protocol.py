@@ -518,7 +518,7 @@ import os, sys, time
 os.environ.clear(); os.environ.update({env!r})
 from aqora_helper import fastpath, tokencache
 fastpath.save_index(fastpath.fingerprint(), {{"aqora.io": {{
-    "url": {ENV_URL!r}, "skew": 60, "username": "aqora", "git_auth": "auto"}}}}, {ENV_URL!r}, 60)
+    "url": {ENV_URL!r}, "skew": 60, "username": "aqora", "git_auth": "auto"}}}}, {ENV_URL!r}, 60, 30.0)
 tokencache.write_token({ENV_URL!r}, {TOKEN!r}, int(time.time()) + 3600)
 """
     subprocess.run([sys.executable, "-c", script], check=True, env=env)

@@ -61,3 +61,25 @@ def test_existing_keyring_program_is_not_shadowed(tmp_path):
     assert "another 'keyring' program is on PATH" in proc.stdout
     assert not (home / ".local" / "bin" / "keyring").exists()
     assert (home / ".local" / "bin" / "aqora-keyring").is_symlink()
+
+
+def test_users_own_keyring_link_in_the_bin_dir_is_kept(tmp_path):
+    home = tmp_path / "home"
+    bin_dir = home / ".local" / "bin"
+    bin_dir.mkdir(parents=True)
+    own = tmp_path / "pipx-keyring"
+    own.write_text("#!/bin/sh\n")
+    (bin_dir / "keyring").symlink_to(own)
+    python = shutil.which("python3") or "python3"
+    env = {"HOME": str(home), "PATH": f"{Path(python).parent}:/usr/bin:/bin"}
+    env.update({k: v for k, v in os.environ.items() if k.startswith("PIP_")})
+    proc = run_cmd(
+        ["sh", str(REPO / "install.sh"), "--prefix", str(tmp_path / "venv")], env, timeout=600
+    )
+    assert proc.returncode == 0, describe(proc)
+    assert os.readlink(bin_dir / "keyring") == str(own)
+    removed = run_cmd(
+        ["sh", str(REPO / "install.sh"), "--prefix", str(tmp_path / "venv"), "--uninstall"], env
+    )
+    assert removed.returncode == 0, describe(removed)
+    assert os.readlink(bin_dir / "keyring") == str(own)

@@ -1,7 +1,9 @@
 """Entry point of `aqora-helper` and `python -m aqora_helper`.
 
 `aqora-helper token` with a valid cached token is answered here, before the CLI
-framework is imported (the fast path); everything else goes to `cli.run`.
+framework is imported (the fast path). On a miss it takes the environment's refresh lock
+first, so that of many concurrent callers one refreshes and the others answer from the
+cache once it is done; everything else goes to `cli.run`.
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import sys
 
 
-def fast_token(argv: list[str]) -> str | None:
-    """The output of `aqora-helper [--url U] token [--url U] [--format F]` from the cache,
-    or None when the arguments are anything else or the cache cannot answer."""
+def parse_token_args(argv: list[str]) -> tuple[str | None, str] | None:
+    """(url, format) of `aqora-helper [--url U] token [--url U] [--format F]`, or None
+    for any other command line (the subcommand's --url wins, as in the CLI)."""
     from .tokenformat import FORMATS
 
     url: str | None = None
@@ -32,8 +34,11 @@ def fast_token(argv: list[str]) -> str | None:
                 fmt = value
         else:
             return None
-    if not seen_token:
-        return None
+    return (url, fmt) if seen_token else None
+
+
+def cached_answer(url: str | None, fmt: str) -> str | None:
+    """The `token` output from the cache, or None."""
     from .fastpath import cached_env_token
     from .tokenformat import render
 
@@ -43,13 +48,35 @@ def fast_token(argv: list[str]) -> str | None:
 
 def main() -> None:
     """Run the command line and exit with its status."""
-    answer = fast_token(sys.argv[1:])
-    if answer is not None:
-        sys.stdout.write(answer)
-        sys.exit(0)
+    argv = sys.argv[1:]
+    parsed = parse_token_args(argv)
+    if parsed is None:
+        sys.exit(_run_cli(argv))
+    answer = cached_answer(*parsed)
+    if answer is None:
+        from .fastpath import held_refresh_lock
+
+        lock = held_refresh_lock(parsed[0])
+        if lock is None:
+            sys.exit(_run_cli(argv))
+        from .errors import LockTimeout
+
+        try:
+            with lock:
+                answer = cached_answer(*parsed)
+                if answer is None:
+                    sys.exit(_run_cli(argv))
+        except LockTimeout as busy:
+            sys.stderr.write(f"error: {busy.message}\nhint: {busy.hint}\n")
+            sys.exit(busy.exit_code)
+    sys.stdout.write(answer)
+    sys.exit(0)
+
+
+def _run_cli(argv: list[str]) -> int:
     from .cli import run
 
-    sys.exit(run(sys.argv[1:]))
+    return run(argv)
 
 
 if __name__ == "__main__":

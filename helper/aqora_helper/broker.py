@@ -1,24 +1,23 @@
 """The one question every front door asks: a valid access token for this host, now.
 
 Front doors call `fastpath.lookup_cached` first (stdlib only, no network), and only on a
-miss import this module. Nothing about client protocols lives here.
+miss call this module. It takes the environment's refresh lock *before* importing the
+session engine: of many processes that miss at once, one loads the engine and
+refreshes while the others wait, re-read the cache and answer without loading it.
+Nothing about client protocols lives here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-from . import log
-from .errors import AqoraHelperError
-from .fastpath import HostCredential, fingerprint, save_index
-from .hostnames import host_key
-from .session import access_token
-from .settings import Environment, Settings, load_settings
-from .tokencache import drop_token
+from .fastpath import HostCredential, env_url_for, held_refresh_lock, lookup_cached
+
+if TYPE_CHECKING:
+    from .settings import Environment, Settings
 
 
-@dataclass(frozen=True)
-class ServedHost:
+class ServedHost(NamedTuple):
     """A host[:port] key (see hostnames.host_key) that an environment's token may go to."""
 
     key: str
@@ -27,8 +26,40 @@ class ServedHost:
     git_auth: str
 
 
+def credential_for_host(scheme: str, hostport: str) -> HostCredential | None:
+    """A valid credential for `scheme://hostport`, refreshing the session if needed.
+
+    Returns None when the host is not served (or the scheme is not allowed for it).
+    Raises an `errors.AqoraHelperError` subclass when the host is served but no token
+    can be produced (NotLoggedIn, SessionRejected, ServerUnreachable, ...).
+    Never prompts, never opens a browser; every wait is bounded.
+    """
+    env_url = env_url_for(scheme, hostport)
+    lock = held_refresh_lock(env_url) if env_url else None
+    if lock is None:
+        return _engine_credential(scheme, hostport)
+    with lock:
+        return lookup_cached(scheme, hostport) or _engine_credential(scheme, hostport)
+
+
+def _engine_credential(scheme: str, hostport: str) -> HostCredential | None:
+    from .session import access_token
+
+    found = environment_for_host(scheme, hostport)
+    if found is None:
+        return None
+    settings, env = found
+    token = access_token(settings, env)
+    return HostCredential(token.access_token, token.expires_at, env.username, env.git_auth, env.url)
+
+
 def _settings_and_index() -> tuple[Settings, dict[str, Environment]]:
     """Load settings and refresh the fast path's host index."""
+    from . import log
+    from .errors import AqoraHelperError
+    from .fastpath import fingerprint, save_index
+    from .settings import load_settings
+
     log.configure()
     stamp = fingerprint()  # taken before reading the config: a concurrent edit => stale index
     settings = load_settings()
@@ -46,7 +77,9 @@ def _settings_and_index() -> tuple[Settings, dict[str, Environment]]:
         for key, env in index.items()
     }
     try:
-        save_index(stamp, entries, settings.default_url, settings.refresh_skew)
+        save_index(
+            stamp, entries, settings.default_url, settings.refresh_skew, settings.timeouts.lock
+        )
     except AqoraHelperError as exc:
         log.logger.debug("host index not written: %s", exc.message)
     return settings, index
@@ -59,6 +92,8 @@ def refresh_index() -> None:
 
 def environment_for_host(scheme: str, hostport: str) -> tuple[Settings, Environment] | None:
     """The environment serving `scheme://hostport`, or None."""
+    from .hostnames import host_key
+
     key = host_key(scheme, hostport)
     if key is None:
         return None
@@ -67,29 +102,18 @@ def environment_for_host(scheme: str, hostport: str) -> tuple[Settings, Environm
     return None if env is None else (settings, env)
 
 
-def credential_for_host(scheme: str, hostport: str) -> HostCredential | None:
-    """A valid credential for `scheme://hostport`, refreshing the session if needed.
-
-    Returns None when the host is not served (or the scheme is not allowed for it).
-    Raises an `errors.AqoraHelperError` subclass when the host is served but no token
-    can be produced (NotLoggedIn, SessionRejected, ServerUnreachable, ...).
-    Never prompts, never opens a browser; every wait is bounded.
-    """
-    found = environment_for_host(scheme, hostport)
-    if found is None:
-        return None
-    settings, env = found
-    token = access_token(settings, env)
-    return HostCredential(token.access_token, token.expires_at, env.username, env.git_auth, env.url)
-
-
 def forget_token(scheme: str, hostport: str, token: str | None = None) -> bool:
     """Drop the cached access token of the environment serving this host, only if it
     equals `token` when given. Never touches the session (refresh token). True if dropped."""
-    found = environment_for_host(scheme, hostport)
-    if found is None:
-        return False
-    return drop_token(found[1].url, only_if=token)
+    from .tokencache import drop_token
+
+    env_url = env_url_for(scheme, hostport)
+    if env_url is None:
+        found = environment_for_host(scheme, hostport)
+        if found is None:
+            return False
+        env_url = found[1].url
+    return drop_token(env_url, only_if=token)
 
 
 def served_hosts() -> list[ServedHost]:
@@ -102,6 +126,8 @@ def has_usable_session(env_url: str) -> bool:
     """True when a token can be produced for this environment without a new login
     (may refresh). Never raises."""
     try:
+        from .session import access_token
+
         settings, _ = _settings_and_index()
         env = settings.environments.get(env_url) or settings.environment(env_url)
         access_token(settings, env)

@@ -73,7 +73,11 @@ def fingerprint() -> str:
 
 
 def save_index(
-    stamp: str, hosts: dict[str, dict[str, object]], default_url: str, skew: int
+    stamp: str,
+    hosts: dict[str, dict[str, object]],
+    default_url: str,
+    skew: int,
+    lock_timeout: float,
 ) -> None:
     """Write the host index (called by the engine with a fingerprint taken *before* it
     read the configuration, so a concurrent edit makes the index stale, not wrong)."""
@@ -83,6 +87,7 @@ def save_index(
         "hosts": hosts,
         "default_url": default_url,
         "skew": skew,
+        "lock_timeout": lock_timeout,
     }
     write_private(index_path(), json.dumps(body, sort_keys=True).encode(), cache_dir())
 
@@ -143,5 +148,35 @@ def cached_env_token(url: str | None) -> tuple[str, int, str] | None:
         if cached is None or not cached.usable(int(index["skew"]), time.time()):
             return None
         return cached.access_token, cached.expires_at, env_url
+    except Exception:
+        return None
+
+
+def held_refresh_lock(env_url: str | None) -> Any:
+    """The refresh lock of `env_url` (default: the default environment) per a current
+    index, for a caller that missed the cache: holding it while it retries the cache
+    (and, if still stale, while the engine refreshes) makes concurrent callers wait
+    for one refresh instead of each loading the engine. None when the index is not
+    current or AQORA_TOKEN is set (the engine decides alone then)."""
+    try:
+        index = load_index()
+        if index is None or os.environ.get("AQORA_TOKEN"):
+            return None
+        url = env_url or str(index["default_url"])
+        from .locking import RefreshLock
+        from .tokencache import env_file_stem
+
+        return RefreshLock(env_file_stem(url), url, float(index["lock_timeout"]))
+    except Exception:
+        return None
+
+
+def env_url_for(scheme: str, hostport: str) -> str | None:
+    """The environment serving `scheme://hostport` according to a current index."""
+    try:
+        key = host_key(scheme, hostport)
+        index = load_index()
+        entry = index["hosts"].get(key) if index and key else None
+        return str(entry["url"]) if isinstance(entry, dict) else None
     except Exception:
         return None

@@ -10,7 +10,7 @@ import platformdirs
 from .cachedir import APP_NAME, cache_dir
 from .fastpath import config_path
 
-__all__ = ["cache_dir", "config_path", "data_dir", "lock_path", "sessions_file"]
+__all__ = ["cache_dir", "config_path", "data_dir", "sessions_file"]
 
 
 def data_dir() -> Path:
@@ -19,11 +19,6 @@ def data_dir() -> Path:
     if override:
         return Path(override)
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
-
-
-def lock_path(file_stem: str) -> Path:
-    """The refresh lock of one environment."""
-    return cache_dir() / "locks" / f"{file_stem}.lock"
 
 
 def sessions_file() -> Path:

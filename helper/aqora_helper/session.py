@@ -13,13 +13,10 @@ import sys
 import time
 from dataclasses import dataclass
 
-from filelock import FileLock, Timeout
-
 from .api import Api, IssuedTokens
-from .errors import AqoraHelperError, LockTimeout, NotLoggedIn
+from .errors import AqoraHelperError, NotLoggedIn
+from .locking import RefreshLock
 from .log import logger, register_secret
-from .paths import cache_dir, lock_path
-from .privatefiles import ensure_private_dir
 from .settings import Environment, Settings
 from .tokencache import env_file_stem, read_token, write_token
 from .vault import StoredSession, keep_for_recovery, vault_for
@@ -67,25 +64,9 @@ def _fresh_cached(settings: Settings, env: Environment) -> Token | None:
     return None
 
 
-class refresh_lock:
+def refresh_lock(env: Environment, timeout: float) -> RefreshLock:
     """The exclusive, cross-process refresh lock of an environment (bounded wait)."""
-
-    def __init__(self, env: Environment, timeout: float) -> None:
-        path = lock_path(env_file_stem(env.url))
-        ensure_private_dir(path.parent, cache_dir())
-        self.env = env
-        self.timeout = timeout
-        self.lock = FileLock(str(path), timeout=timeout, mode=0o600)
-
-    def __enter__(self) -> refresh_lock:
-        try:
-            self.lock.acquire()
-        except Timeout:
-            raise LockTimeout(self.env.url, self.timeout) from None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.lock.release()
+    return RefreshLock(env_file_stem(env.url), env.url, timeout)
 
 
 def _refresh(settings: Settings, env: Environment) -> Token:

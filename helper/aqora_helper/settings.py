@@ -227,7 +227,12 @@ def load_settings(url_override: str | None = None, allow_insecure_flag: bool = F
             url, hosts, env_cfg.username or cfg.username, env_cfg.git_auth
         )
     default_raw = url_override or os.environ.get("AQORA_URL") or cfg.url or DEFAULT_URL
-    default_url = normalize_url(default_raw, allow_insecure)
+    try:
+        default_url = normalize_url(default_raw, allow_insecure)
+    except ConfigError as exc:
+        if url_override or os.environ.get("AQORA_URL") or not cfg.url:
+            raise
+        raise ConfigError(f"Config file {path}: key 'url': {exc.message}", exc.hint) from None
     for extra in [default_url, *_logged_in_urls()]:
         if extra not in environments:
             candidate = _default_environment(extra, cfg.username)

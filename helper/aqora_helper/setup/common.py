@@ -1,0 +1,103 @@
+"""Pieces shared by `setup pip` and `setup uv`: the index URL and its served host."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from ..errors import AqoraHelperError
+from ..hostnames import key_from_url
+from .textblocks import SetupError, status
+
+
+@dataclass(frozen=True)
+class IndexTarget:
+    """The index URL to configure and what aqora-helper knows about its host."""
+
+    url: str
+    host_key: str
+    username: str
+    served: bool
+
+
+def config_home() -> Path:
+    """`$XDG_CONFIG_HOME` when absolute, else `~/.config`."""
+    xdg = os.environ.get("XDG_CONFIG_HOME", "").strip()
+    return Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config"
+
+
+def check_index_url(index_url: str) -> tuple[str, str]:
+    """(cleaned URL, host key). Refuses credentials in the URL and plain http to a
+    non-loopback host (aqora-helper would never send a token there)."""
+    text = index_url.strip()
+    if not text or any(c.isspace() or not c.isprintable() for c in text):
+        raise SetupError(
+            f"Invalid index URL {index_url!r}", "Pass --index-url https://host/simple/"
+        )
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (validates the port)
+    except ValueError as exc:
+        raise SetupError(f"Invalid index URL {text!r}: {exc}") from None
+    if parts.password is not None:
+        raise SetupError(
+            "The index URL contains a password",
+            "Pass the URL without credentials: aqora-helper supplies the token.",
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SetupError(f"Invalid index URL {text!r}: expected https://host[:port]/path")
+    found = key_from_url(text)
+    if found is None:
+        raise SetupError(
+            f"Refusing index URL {text!r}: plain http is only allowed to a loopback host",
+            "Use the https URL of the index.",
+        )
+    return text, found[1]
+
+
+def resolve_target(index_url: str, env_url: str | None) -> IndexTarget:
+    """The index URL, its host key, and the username of the environment serving it.
+
+    Prints a warning (and goes on) when no configured environment serves the host.
+    """
+    url, key = check_index_url(index_url)
+    try:
+        from .. import broker
+        from ..settings import load_settings, normalize_url
+
+        wanted = None if env_url is None else normalize_url(env_url)
+        hosts = [h for h in broker.served_hosts() if wanted is None or h.env_url == wanted]
+        match = next((h for h in hosts if h.key == key), None)
+        if match is not None:
+            return IndexTarget(url, key, match.username, True)
+        settings = load_settings(url_override=env_url)
+        env = settings.environment(env_url)
+    except AqoraHelperError as exc:
+        status(f"aqora-helper: warning: could not read the configuration: {exc.message}")
+        return IndexTarget(url, key, "aqora", False)
+    status(
+        f"aqora-helper: warning: {key} is not a served host of {env.url}, so aqora-helper "
+        f"will not answer for it yet: add it to 'hosts' of [environments.\"{env.url}\"] in "
+        f"{settings.config_path}."
+    )
+    return IndexTarget(url, key, env.username, False)
+
+
+def with_username(url: str, username: str) -> str:
+    """`url` with `username@` in it (no password), unless it already names a user."""
+    parts = urlsplit(url)
+    if parts.username is not None:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{quote(username, safe='')}@{parts.netloc}"))
+
+
+def warn_without_keyring_program(tool: str) -> None:
+    """pip's subprocess mode and uv need a `keyring` program that sees our backend."""
+    if shutil.which("keyring") is None:
+        status(
+            f"aqora-helper: warning: no 'keyring' program on PATH; {tool} needs one that "
+            "sees aqora-helper's backend (install.sh links it; see the README)"
+        )

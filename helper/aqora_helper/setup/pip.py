@@ -1,0 +1,249 @@
+"""`aqora-helper setup pip`: make pip get aqora tokens through keyring.
+
+Writes, in pip's user config file (`$XDG_CONFIG_HOME/pip/pip.conf`, else
+`~/.config/pip/pip.conf` on Linux; `~/Library/Application Support/pip/pip.conf` on macOS
+when that folder exists, else `~/.config/pip/pip.conf`; `%APPDATA%\\pip\\pip.ini` on
+Windows; `--file` picks another), in its `[global]` section:
+
+    keyring-provider = subprocess
+    index-url = https://aqora@pypi.example.org/simple/     (extra-index-url with --extra)
+
+Why `subprocess`: pip then runs the `keyring` program found on PATH (install.sh links
+aqora-helper's), so it works from every virtualenv; `import` would need aqora-helper
+installed in each environment pip runs from. pip skips a `keyring` program that lives in
+its own environment's scripts folder and uses the next one on PATH.
+
+Why a username in the URL: it is not a secret (the environment's configured username,
+`aqora` by default), and pip before 26.2 asks a `keyring` program only when the URL
+names a user; pip 26.2 and later ask either way. A URL that already names a user is
+kept as given; a URL with a password is refused.
+
+`--extra` writes `extra-index-url` (pip searches it in addition to its index, PyPI by
+default) and keeps existing extra URLs; without it, `index-url` replaces pip's index.
+Conflicting lines of `[global]` are commented out with a marker, and `--remove` undoes
+exactly what setup wrote (see `textblocks`).
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import sys
+from pathlib import Path
+
+import typer
+
+from .common import resolve_target, warn_without_keyring_program, with_username
+from .textblocks import (
+    Markers,
+    SetupError,
+    disable,
+    insert_block,
+    read_text,
+    real_path,
+    split_lines,
+    status,
+    strip_ours,
+    undo,
+    write_text,
+)
+
+MARKERS = Markers("pip")
+PROVIDER = "subprocess"
+PROVIDER_KEY = "keyring-provider"
+_SECTION = re.compile(r"\[(?P<header>.+)\]")
+_OPTION = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$")
+
+
+def pip_config_file() -> Path:
+    """pip's user configuration file on this platform."""
+    if sys.platform == "win32":
+        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+        return Path(base) / "pip" / "pip.ini"
+    if sys.platform == "darwin":
+        legacy = Path.home() / "Library" / "Application Support" / "pip"
+        if legacy.is_dir():
+            return legacy / "pip.conf"
+        return Path.home() / ".config" / "pip" / "pip.conf"
+    from .common import config_home
+
+    return config_home() / "pip" / "pip.conf"
+
+
+def normalize_key(name: str) -> str:
+    """pip's option-name normalisation (`--Index_URL` is `index-url`)."""
+    name = name.strip().lower().replace("_", "-")
+    return name[2:] if name.startswith("--") else name
+
+
+class _Option:
+    def __init__(self, section: str, key: str, start: int, value: str) -> None:
+        self.section = section
+        self.key = key
+        self.lines = [start]  # the option line and its continuation lines
+        self.values = [value]
+
+
+def scan(lines: list[str]) -> tuple[dict[str, int], list[_Option]]:
+    """Section headers (first line of each) and options, read the way configparser
+    reads them (comment and blank lines never end a value; deeper indent continues)."""
+    headers: dict[str, int] = {}
+    options: list[_Option] = []
+    section: str | None = None
+    current: _Option | None = None
+    indent_level = 0
+    for i, raw in enumerate(lines):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith(("#", ";")):
+            continue
+        indent = len(raw) - len(raw.lstrip())
+        if section is not None and current is not None and indent > indent_level:
+            current.lines.append(i)
+            current.values.append(stripped)
+            continue
+        indent_level = indent
+        header = _SECTION.match(stripped)
+        if header:
+            section = header.group("header")
+            headers.setdefault(section, i)
+            current = None
+            continue
+        option = _OPTION.match(stripped)
+        if section is None or option is None:
+            current = None
+            continue
+        current = _Option(section, normalize_key(option.group("option")), i, option.group("value"))
+        options.append(current)
+    return headers, options
+
+
+def _indent_of_next(lines: list[str], start: int) -> str:
+    for line in lines[start:]:
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", ";")):
+            return line[: len(line) - len(line.lstrip())]
+    return ""
+
+
+def parse(text: str, path: Path) -> dict[tuple[str, str], str]:
+    """What pip reads from `text`: (section, normalised key) -> value."""
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text, source=str(path))
+    except configparser.Error as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SetupError(
+            f"{path} is not a valid pip config file: {first}", f"Fix {path} first, then retry."
+        ) from None
+    return {
+        (section, normalize_key(key)): value
+        for section in parser.sections()
+        for key, value in parser.items(section)
+    }
+
+
+def plan(text: str | None, path: Path, index_url: str, extra: bool) -> str:
+    """The new file text: our block in `[global]`, conflicting lines commented out."""
+    stripped = strip_ours(text or "", MARKERS)
+    base = stripped.text
+    created = text is None or (stripped.created and base == "")
+    before = parse(base, path)
+    lines = split_lines(base)
+    headers, options = scan(lines)
+    url_key = "extra-index-url" if extra else "index-url"
+    conflicts = [o for o in options if o.section == "global" and o.key in (url_key, PROVIDER_KEY)]
+    urls: list[str] = []
+    if extra:
+        for option in conflicts:
+            if option.key == url_key:
+                urls = [u for v in option.values for u in v.split() if u not in urls]
+    if index_url not in urls:
+        urls.append(index_url)
+    disable(lines, [i for option in conflicts for i in option.lines], MARKERS)
+    at = headers["global"] + 1 if "global" in headers else 0
+    # Indent our options like the next line that counts, or configparser would read an
+    # indented line after them as a continuation of our last value.
+    indent = _indent_of_next(lines, at)
+    content = [f"{indent}{PROVIDER_KEY} = {PROVIDER}", f"{indent}{url_key} = {' '.join(urls)}"]
+    insert_block(lines, at, MARKERS, content if at else ["[global]", *content], created)
+    new = "".join(lines)
+    replaced = {("global", url_key), ("global", PROVIDER_KEY)}
+    expected = {k: v for k, v in before.items() if k not in replaced}
+    expected[("global", PROVIDER_KEY)] = PROVIDER
+    expected[("global", url_key)] = " ".join(urls)
+    if parse(new, path) != expected:
+        raise SetupError(
+            f"Could not edit {path} safely (its layout is unusual)",
+            f"Add to its [global] section by hand: '{PROVIDER_KEY} = {PROVIDER}' and "
+            f"'{url_key} = {' '.join(urls)}'.",
+        )
+    return new
+
+
+def _warn_about_environment(path: Path, url_key: str) -> None:
+    env_file = os.environ.get("PIP_CONFIG_FILE")
+    if env_file is not None and Path(env_file) != path:
+        if env_file == os.devnull:
+            status("aqora-helper: warning: PIP_CONFIG_FILE=/dev/null: pip reads no config file")
+        elif os.path.exists(env_file):
+            status(
+                f"aqora-helper: warning: PIP_CONFIG_FILE={env_file} is set, so pip does not "
+                f"read {path}; use --file {env_file}"
+            )
+    for name in ("PIP_KEYRING_PROVIDER", "PIP_" + url_key.upper().replace("-", "_")):
+        if os.environ.get(name):
+            status(f"aqora-helper: warning: {name} is set and overrides {path}")
+
+
+def _warn_about_sections(text: str) -> None:
+    _, options = scan(split_lines(text))
+    for option in options:
+        if option.section != "global" and option.key in ("index-url", PROVIDER_KEY):
+            status(
+                f"aqora-helper: warning: [{option.section}] sets {option.key}, which overrides "
+                f"[global] for 'pip {option.section}'"
+            )
+
+
+def command(
+    url: str | None = typer.Option(
+        None,
+        "--url",
+        help="aqora environment serving the index (default: the one whose hosts include it).",
+        metavar="URL",
+    ),
+    index_url: str | None = typer.Option(
+        None,
+        "--index-url",
+        help="The package index (PEP 503 simple API), e.g. https://pypi.example.org/simple/.",
+        metavar="URL",
+    ),
+    extra: bool = typer.Option(
+        False, "--extra", help="Write extra-index-url (in addition to PyPI) instead of index-url."
+    ),
+    remove: bool = typer.Option(
+        False, "--remove", help="Undo what 'setup pip' wrote, restoring the file."
+    ),
+    file: Path | None = typer.Option(
+        None, "--file", help="The pip config file to edit (default: pip's user config file)."
+    ),
+) -> None:
+    """Make pip use aqora-helper (through keyring) for an aqora package index."""
+    path = real_path(file if file is not None else pip_config_file())
+    if remove:
+        status(f"pip: {undo(path, MARKERS)}")
+        return
+    if not index_url:
+        raise typer.BadParameter("required unless --remove", param_hint="--index-url")
+    target = resolve_target(index_url, url)
+    configured = with_username(target.url, target.username)
+    text = read_text(path)
+    new = plan(text, path, configured, extra)
+    write_text(path, new)
+    url_key = "extra-index-url" if extra else "index-url"
+    status(f"pip: wrote {path}: {PROVIDER_KEY} = {PROVIDER}, {url_key} = {configured}")
+    _warn_about_environment(path, url_key)
+    _warn_about_sections(new)
+    warn_without_keyring_program("pip")
+    status("undo with: aqora-helper setup pip --remove")

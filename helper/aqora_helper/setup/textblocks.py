@@ -1,0 +1,230 @@
+"""Reversible line-based edits of a user's config file (pip.conf, uv.toml).
+
+`setup` adds whole lines inside a marked block and turns conflicting lines into comments
+with a marker prefix; it never rewrites a line of the user's otherwise. `--remove` drops
+the blocks and the prefixes, so setup followed by remove gives back the original bytes
+(and deletes the file when setup created it and nothing else was added since):
+
+    # >>> aqora-helper setup pip (undo: aqora-helper setup pip --remove) >>>
+    keyring-provider = subprocess
+    # <<< aqora-helper setup pip <<<
+    #aqora-helper-setup-pip-disabled# keyring-provider = import
+
+A block's begin line may end with flags: `[created]` (the file did not exist) and
+`[noeol]` (the line before the block had no line ending; setup added one). Files are
+handled as bytes (UTF-8 with surrogateescape, so any byte survives) and replaced
+atomically (temp file in the same directory, fsync, rename), through a symlink to its
+target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import AqoraHelperError
+
+ENCODING = "utf-8"
+ERRORS = "surrogateescape"
+MAX_CONFIG_BYTES = 1 << 20
+_FLAGS = re.compile(r" \[([a-z,]+)\]$")
+
+
+class SetupError(AqoraHelperError):
+    """A config file cannot be edited safely."""
+
+
+@dataclass(frozen=True)
+class Markers:
+    """The marker lines of one tool (`pip`, `uv`)."""
+
+    tool: str
+
+    @property
+    def begin_prefix(self) -> str:
+        return f"# >>> aqora-helper setup {self.tool} "
+
+    def begin(self, flags: Sequence[str] = ()) -> str:
+        line = f"{self.begin_prefix}(undo: aqora-helper setup {self.tool} --remove) >>>"
+        return f"{line} [{','.join(flags)}]" if flags else line
+
+    @property
+    def end(self) -> str:
+        return f"# <<< aqora-helper setup {self.tool} <<<"
+
+    @property
+    def disabled(self) -> str:
+        return f"#aqora-helper-setup-{self.tool}-disabled# "
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings (split on `\\n` only)."""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
+def body(line: str) -> str:
+    """A line without its ending."""
+    if line.endswith("\r\n"):
+        return line[:-2]
+    return line[:-1] if line.endswith("\n") else line
+
+
+def eol_of(lines: Sequence[str]) -> str:
+    """The file's line ending: CRLF when its first line uses it, else LF."""
+    return "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+
+
+@dataclass
+class Stripped:
+    """A file's text without our edits."""
+
+    text: str
+    found: bool  # any block or disabled line of ours was there
+    created: bool  # a block says setup created the file
+
+
+def strip_ours(text: str, markers: Markers) -> Stripped:
+    """Undo every edit of `markers.tool` in `text`. Raises SetupError on a broken block."""
+    out: list[str] = []
+    found = created = False
+    lines = split_lines(text)
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        content = body(line)
+        if content.startswith(markers.begin_prefix) and ">>>" in content:
+            found = True
+            match = _FLAGS.search(content)
+            flags = set(match.group(1).split(",")) if match else set()
+            created |= "created" in flags
+            j = i + 1
+            while j < len(lines) and body(lines[j]) != markers.end:
+                if body(lines[j]).startswith(markers.begin_prefix):
+                    break
+                j += 1
+            if j >= len(lines) or body(lines[j]) != markers.end:
+                raise SetupError(
+                    f"An 'aqora-helper setup {markers.tool}' block has no end line",
+                    f"Edit the file by hand: delete the lines from '{content}' on.",
+                )
+            if "noeol" in flags and out and out[-1].endswith("\n"):
+                out[-1] = out[-1][:-1]  # the "\n" that setup added
+            i = j + 1
+            continue
+        if line.startswith(markers.disabled):
+            found = True
+            line = line[len(markers.disabled) :]
+        out.append(line)
+        i += 1
+    return Stripped("".join(out), found, created)
+
+
+def block(markers: Markers, content: Sequence[str], eol: str, flags: Sequence[str] = ()) -> str:
+    """A marked block of `content` lines."""
+    return "".join(f"{line}{eol}" for line in [markers.begin(flags), *content, markers.end])
+
+
+def insert_block(
+    lines: list[str], index: int, markers: Markers, content: Sequence[str], created: bool
+) -> None:
+    """Insert a block before `lines[index]` (or at the end), adding "\\n" to the line
+    before it when that line had no line ending (flag `noeol`)."""
+    eol = eol_of(lines)
+    flags = ["created"] if created else []
+    if index > 0 and index == len(lines) and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+        flags.append("noeol")
+    lines.insert(index, block(markers, content, eol, flags))
+
+
+def disable(lines: list[str], indexes: Sequence[int], markers: Markers) -> None:
+    """Turn lines into marked comments."""
+    for i in indexes:
+        lines[i] = markers.disabled + lines[i]
+
+
+# files -------------------------------------------------------------------------------
+def real_path(path: Path) -> Path:
+    """The file to edit: a symlinked config file is edited at its target."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def read_text(path: Path) -> str | None:
+    """The file's text, or None when it does not exist."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SetupError(f"Cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise SetupError(f"{path} is larger than {MAX_CONFIG_BYTES} bytes; not editing it")
+    return raw.decode(ENCODING, ERRORS)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Atomically replace `path` with `text`, keeping an existing file's mode."""
+    data = text.encode(ENCODING, ERRORS)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            mode = None
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(tmp, flags | getattr(os, "O_BINARY", 0), 0o666 if mode is None else 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                if mode is not None and hasattr(os, "fchmod"):
+                    os.fchmod(handle.fileno(), mode)
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise SetupError(f"Cannot write {path}: {exc.strerror or exc}") from None
+
+
+def remove_file(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SetupError(f"Cannot remove {path}: {exc.strerror or exc}") from None
+
+
+def undo(path: Path, markers: Markers) -> str:
+    """`--remove`: restore the file; returns a one-line report."""
+    path = real_path(path)
+    text = read_text(path)
+    if text is None:
+        return f"{path}: does not exist, nothing to remove"
+    stripped = strip_ours(text, markers)
+    if not stripped.found:
+        return f"{path}: no aqora-helper settings, nothing to remove"
+    if stripped.created and stripped.text == "":
+        remove_file(path)
+        return f"{path}: removed (aqora-helper had created it)"
+    write_text(path, stripped.text)
+    return f"{path}: aqora-helper settings removed, original lines restored"
+
+
+def status(text: str) -> None:
+    """A line for people, on stderr."""
+    sys.stderr.write("".join(c if c.isprintable() else "?" for c in text) + "\n")

@@ -1,0 +1,512 @@
+"""The keyring backend (aqora_helper.keyring_backend): scoping, failures, no prompt, no
+recursion, import cost, and the real `keyring` program.
+
+In-process tests switch `os.environ` to the test user's environment (fresh HOME and
+XDG dirs, the private Secret Service of `tests/run`); every `keyring`-level scenario
+whose outcome depends on backend discovery runs in a subprocess.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aqora_helper import errors, keyring_backend
+from aqora_helper.keyring_backend import AqoraKeyring, service_target
+from conftest import describe, run_cmd, write_config
+from servers.aqora_server import AqoraServer
+from support import make_cached_token_stale
+
+TOKEN = "test-access-token-0123456789"
+ENV_URL = "https://aqora.example/"
+SERVED = ("pypi.aqora.example", "127.0.0.1:8443", "[::1]:8443")
+
+
+def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """Make `env` this process's whole environment for the test."""
+    for name in list(os.environ):
+        if name not in env:
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def served(user_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """An environment serving SERVED (username bob) with a valid cached token."""
+    write_config(
+        user_env,
+        'url = "https://aqora.example"\n'
+        '[environments."https://aqora.example"]\n'
+        f"hosts = {list(SERVED)!r}\n".replace("'", '"')
+        + 'username = "bob"\n',
+    )
+    use_env(monkeypatch, user_env)
+    from aqora_helper.broker import refresh_index
+    from aqora_helper.tokencache import write_token
+
+    refresh_index()
+    write_token(ENV_URL, TOKEN, int(time.time()) + 3600)
+    return user_env
+
+
+# --- scoping --------------------------------------------------------------------------
+SERVED_SERVICES = [
+    "https://pypi.aqora.example/simple/",
+    "https://pypi.aqora.example",
+    "https://pypi.aqora.example/",
+    "https://PyPI.Aqora.Example:443/simple/tinypkg/",
+    "https://someone@pypi.aqora.example/simple/",
+    "https://pypi.aqora.example/simple/?q=1#frag",
+    "pypi.aqora.example",
+    "PYPI.aqora.example:443",
+    "http://127.0.0.1:8443/simple/",
+    "https://127.0.0.1:8443/",
+    "127.0.0.1:8443",
+    "http://[::1]:8443/simple/",
+    "[::1]:8443",
+]
+NOT_SERVED_SERVICES = [
+    "https://evil.example/pypi.aqora.example/simple/",  # path is not the host
+    "https://pypi.aqora.example.evil.example/simple/",  # suffix confusion
+    "https://evilpypi.aqora.example/simple/",  # prefix confusion
+    "https://sub.pypi.aqora.example/simple/",  # subdomain
+    "https://aqora.example/simple/",  # parent domain (the API host is not listed)
+    "https://pypi.aqora.example:8443/simple/",  # another port
+    "pypi.aqora.example:8443",
+    "https://pypi.aqora.example:444/",
+    "http://pypi.aqora.example/simple/",  # plain http to a non-loopback host
+    "http://pypi.aqora.example:443/simple/",
+    "https://pypi.aqora.example@evil.example/simple/",  # userinfo trick
+    "https://evil.example\\@pypi.aqora.example/",  # backslash: parsers disagree
+    "https://pypi.aqora.example./simple/",  # trailing dot is another name
+    " https://pypi.aqora.example/simple/",
+    "https://pypi.aqora.example/simple/\n",
+    "https://pypi.aqora.example /simple/",
+    "https://pypi.aqora.éxample/",
+    "ftp://pypi.aqora.example/",
+    "ssh://pypi.aqora.example/",
+    "pypi.aqora.example/simple/",  # a bare host has no path
+    "pypi.aqora.example:0",
+    "http://127.0.0.1:8444/simple/",  # another port on loopback
+    "http://127.0.0.2:8443/simple/",  # another loopback address
+    "http://localhost:8443/simple/",  # not the same host key as 127.0.0.1
+    "127.0.0.1",
+    "poetry-repository-aqora",
+    "python-poetry-check",
+    "aqora-helper",  # the name our own refresh tokens are stored under
+    "",
+    "x" * 5000,
+]
+
+
+@pytest.mark.parametrize("service", SERVED_SERVICES)
+def test_served_services_get_the_token(served, service):
+    backend = AqoraKeyring()
+    assert backend.get_password(service, "anyone") == TOKEN
+    cred = backend.get_credential(service, None)
+    assert (cred.username, cred.password) == ("bob", TOKEN)
+    given = backend.get_credential(service, "alice")
+    assert (given.username, given.password) == ("alice", TOKEN)
+
+
+@pytest.mark.parametrize("service", NOT_SERVED_SERVICES)
+def test_other_services_get_nothing(served, service, capsys):
+    backend = AqoraKeyring()
+    assert backend.get_password(service, "bob") is None
+    assert backend.get_credential(service, None) is None
+    assert backend.get_credential(service, "bob") is None
+    assert capsys.readouterr().err == ""
+
+
+def test_bare_host_after_its_plain_http_url_is_refused(served, monkeypatch):
+    """pip asks the URL, then the bare netloc: the token must not follow a plain-http
+    request to a non-loopback host through the bare form."""
+    backend = AqoraKeyring()
+    assert backend.get_credential("http://pypi.aqora.example/simple/", None) is None
+    assert backend.get_credential("pypi.aqora.example", None) is None
+    assert backend.get_password("https://pypi.aqora.example/simple/", "x") == TOKEN
+    assert backend.get_password("127.0.0.1:8443", "x") == TOKEN  # other hosts unaffected
+    monkeypatch.setattr(keyring_backend, "_plain_http_hosts", set())  # a new process
+    assert backend.get_password("pypi.aqora.example", "x") == TOKEN
+
+
+def test_service_target_is_exact():
+    assert service_target("https://a.example:443/x") == ("https", "a.example")
+    assert service_target("https://a.example:8443/x") == ("https", "a.example:8443")
+    assert service_target("a.example") == ("https", "a.example")
+    assert service_target("http://127.0.0.1:80/") == ("http", "127.0.0.1")
+    assert service_target("http://a.example/") is None
+    assert service_target(None) is None
+    assert service_target(b"https://a.example/") is None
+
+
+def test_set_and_delete_are_not_implemented_for_any_service(served):
+    backend = AqoraKeyring()
+    for service in ("https://pypi.aqora.example/simple/", "https://other.example/", "x"):
+        with pytest.raises(NotImplementedError):
+            backend.set_password(service, "bob", "typed-password")
+        with pytest.raises(NotImplementedError):
+            backend.delete_password(service, "bob")
+
+
+def test_priority_between_os_keyrings_and_the_chainer(monkeypatch):
+    monkeypatch.delenv(keyring_backend.DISABLE_ENV, raising=False)
+    assert AqoraKeyring.priority == 9.5
+    assert AqoraKeyring.viable
+    monkeypatch.setenv(keyring_backend.DISABLE_ENV, "off")
+    assert not AqoraKeyring.viable
+
+
+# --- a get never raises -----------------------------------------------------------
+FAILURES: list[BaseException] = [
+    errors.NotLoggedIn(ENV_URL),
+    errors.SessionRejected(ENV_URL),
+    errors.ServerUnreachable(ENV_URL, "timed out"),
+    errors.UnexpectedResponse(ENV_URL, "not JSON"),
+    errors.KeyringUnavailable("no Secret Service"),
+    errors.KeyringLocked(),
+    errors.KeyringTimeout(10),
+    errors.LockTimeout(ENV_URL, 30),
+    errors.ConfigError("Config file x: key 'y': bad"),
+    errors.UnsafeStorage("/x", "the file is a symbolic link"),
+    RuntimeError("secret-looking detail abc123"),
+    KeyError("secret-looking detail abc123"),
+    OSError(5, "secret-looking detail abc123"),
+    RecursionError("secret-looking detail abc123"),
+    SystemExit(3),
+]
+
+
+@pytest.fixture
+def miss(served, monkeypatch) -> Callable[[BaseException], None]:
+    """Make every lookup a fast-path miss and the engine raise `exc`."""
+    from aqora_helper import broker, fastpath
+
+    monkeypatch.setattr(fastpath, "lookup_cached", lambda scheme, key: None)
+    monkeypatch.setattr(keyring_backend, "_warned", set())
+
+    def arm(exc: BaseException) -> None:
+        def fail(scheme: str, key: str) -> Any:
+            raise exc
+
+        monkeypatch.setattr(broker, "credential_for_host", fail)
+
+    return arm
+
+
+@pytest.mark.parametrize("exc", FAILURES, ids=lambda e: type(e).__name__)
+def test_a_failing_get_returns_none_and_writes_one_line(miss, exc, capsys):
+    miss(exc)
+    backend = AqoraKeyring()
+    service = "https://pypi.aqora.example/simple/"
+    assert backend.get_credential(service, None) is None
+    assert backend.get_password(service, "bob") is None
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert len(lines) == 1, err  # the same failure is reported once per process
+    assert lines[0].startswith("aqora-helper: ")
+    assert "Traceback" not in err
+    if isinstance(exc, errors.AqoraHelperError):
+        assert exc.message in lines[0] and exc.hint in lines[0]
+    else:
+        assert "secret-looking" not in err  # only the exception's type is shown
+        assert type(exc).__name__ in err
+
+
+def test_a_broken_stderr_does_not_raise(miss, monkeypatch):
+    class Broken(io.TextIOBase):
+        def write(self, text: str) -> int:
+            raise OSError("closed")
+
+    miss(errors.NotLoggedIn(ENV_URL))
+    monkeypatch.setattr(sys, "stderr", Broken())
+    assert AqoraKeyring().get_credential("https://pypi.aqora.example/simple/", None) is None
+
+
+@pytest.mark.parametrize("token", ["tok\nen", "tok\ren", "tok\x00", "tök", ""])
+def test_a_token_with_control_characters_is_not_handed_out(served, monkeypatch, token, capsys):
+    from aqora_helper import fastpath
+    from aqora_helper.fastpath import HostCredential
+
+    monkeypatch.setattr(
+        fastpath, "lookup_cached", lambda s, k: HostCredential(token, None, "bob", "auto", ENV_URL)
+    )
+    assert AqoraKeyring().get_password("https://pypi.aqora.example/simple/", "x") is None
+    assert len(capsys.readouterr().err.splitlines()) == 1
+
+
+def test_a_failing_fast_path_falls_back_without_raising(served, monkeypatch):
+    from aqora_helper import fastpath
+
+    def boom(scheme: str, key: str) -> None:
+        raise ValueError("corrupt")
+
+    monkeypatch.setattr(fastpath, "lookup_cached", boom)
+    monkeypatch.setattr(keyring_backend, "_warned", set())
+    assert AqoraKeyring().get_password("https://pypi.aqora.example/simple/", "bob") is None
+
+
+# --- no recursion -------------------------------------------------------------------
+def test_reentrant_gets_answer_none_at_once(served, monkeypatch):
+    """Defence in depth: if the engine ever reached keyring again (same thread, or one
+    of its bounded-call threads), the inner get answers None instead of recursing."""
+    from aqora_helper import broker, fastpath
+    from aqora_helper.bounded import call_with_timeout
+    from aqora_helper.fastpath import HostCredential
+
+    monkeypatch.setattr(fastpath, "lookup_cached", lambda scheme, key: None)
+    inner: list[object] = []
+    backend = AqoraKeyring()
+
+    def engine(scheme: str, key: str) -> HostCredential:
+        inner.append(backend.get_password("https://pypi.aqora.example/simple/", "bob"))
+        inner.append(
+            call_with_timeout(
+                lambda: backend.get_credential("https://pypi.aqora.example/simple/", None), 5
+            )
+        )
+        return HostCredential(TOKEN, None, "bob", "auto", ENV_URL)
+
+    monkeypatch.setattr(broker, "credential_for_host", engine)
+    assert backend.get_password("https://pypi.aqora.example/simple/", "bob") == TOKEN
+    assert inner == [None, None]
+    # other threads are independent: a concurrent get is served normally
+    results: list[object] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(backend.get_password("pypi.aqora.example")))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [TOKEN] * 4
+
+
+def test_a_slow_path_refresh_never_goes_through_keyring(
+    aqora: AqoraServer, user_env, login, monkeypatch
+):
+    """Real engine, real Secret Service: a get that must refresh reads the refresh token
+    from the OS backend directly; no keyring API call and no re-entry into our backend
+    happens while our lookup runs."""
+    import keyring
+    import keyring.core
+    from keyring.backends import SecretService
+    from keyring.backends.chainer import ChainerBackend
+
+    write_config(user_env, f'url = "{aqora.url}"\n')
+    login()
+    make_cached_token_stale(user_env, aqora.url)
+    use_env(monkeypatch, user_env)
+
+    depth = 0
+    max_depth = 0
+    during: list[str] = []
+    os_reads: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def track(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            nonlocal depth, max_depth
+            with lock:
+                depth += 1
+                max_depth = max(max_depth, depth)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                with lock:
+                    depth -= 1
+
+        return wrapper
+
+    def spy(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if depth:
+                during.append(name)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("get_password", "get_credential"):
+        monkeypatch.setattr(AqoraKeyring, name, track(name, getattr(AqoraKeyring, name)))
+        monkeypatch.setattr(keyring, name, spy(f"keyring.{name}", getattr(keyring, name)))
+        monkeypatch.setattr(
+            keyring.core, name, spy(f"keyring.core.{name}", getattr(keyring.core, name))
+        )
+    real_os_get = SecretService.Keyring.get_password
+
+    def os_get(self: Any, service: str, username: str) -> Any:
+        os_reads.append((service, username))
+        return real_os_get(self, service, username)
+
+    monkeypatch.setattr(SecretService.Keyring, "get_password", os_get)
+
+    before = aqora.refresh_calls
+    chainer = ChainerBackend()  # what pip's `keyring.get_credential` goes through
+    assert any(isinstance(b, AqoraKeyring) for b in chainer.backends)
+    cred = chainer.get_credential(aqora.url + "/simple/", None)
+    assert cred is not None and aqora.is_valid_access_token(cred.password)
+    assert aqora.refresh_calls == before + 1  # the slow path really ran
+    assert max_depth == 1
+    assert during == []
+    assert ("aqora-helper", aqora.url + "/") in os_reads  # read from the OS backend itself
+
+
+# --- the real keyring program, no prompt, bounded --------------------------------------
+def keyring_cli(args: list[str], env: dict[str, str], timeout: float = 60) -> Any:
+    """`keyring ...` with stdin closed (as pip's subprocess mode runs it)."""
+    return subprocess.run(
+        ["keyring", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: os.close(0),
+    )
+
+
+@pytest.fixture
+def logged_in(aqora: AqoraServer, user_env, login) -> dict[str, str]:
+    api_host = aqora.url.split("://", 1)[1]
+    write_config(
+        user_env,
+        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\n'
+        f'hosts = ["{api_host}"]\nusername = "pypi-user"\n',
+    )
+    login()
+    return user_env
+
+
+def test_keyring_program_prints_username_and_token(aqora, logged_in):
+    url = aqora.url + "/simple/"
+    proc = keyring_cli(["--mode", "creds", "get", url], logged_in)
+    assert proc.returncode == 0, describe(proc)
+    username, token = proc.stdout.splitlines()
+    assert username == "pypi-user" and aqora.is_valid_access_token(token)
+    assert proc.stderr == ""
+
+    proc = keyring_cli(["get", url, "someone"], logged_in)  # pip < 26.2, uv with a username
+    assert proc.returncode == 0 and aqora.is_valid_access_token(proc.stdout.strip())
+
+    proc = keyring_cli(["--mode", "creds", "--output", "json", "get", url], logged_in)
+    assert proc.returncode == 0, describe(proc)
+    assert '"username": "pypi-user"' in proc.stdout
+
+    other = keyring_cli(["--mode", "creds", "get", "https://pypi.org/simple/"], logged_in)
+    assert other.returncode == 1 and other.stdout == "", describe(other)
+
+
+def test_keyring_program_without_a_session_fails_fast_without_prompting(aqora, user_env):
+    api_host = aqora.url.split("://", 1)[1]
+    write_config(user_env, f'url = "{aqora.url}"\n[environments."{aqora.url}"]\n'
+                 f'hosts = ["{api_host}"]\n')  # fmt: skip
+    started = time.monotonic()
+    proc = keyring_cli(["--mode", "creds", "get", aqora.url + "/simple/"], user_env)
+    assert time.monotonic() - started < 30
+    assert proc.returncode == 1 and proc.stdout == "", describe(proc)
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("aqora-helper: Not logged in"), describe(proc)
+
+
+def test_revoked_session_is_one_line_not_a_prompt(aqora, logged_in):
+    aqora.revoke_sessions()
+    make_cached_token_stale(logged_in, aqora.url)
+    proc = keyring_cli(["--mode", "creds", "get", aqora.url + "/simple/"], logged_in)
+    assert proc.returncode == 1 and proc.stdout == "", describe(proc)
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "log in again" in lines[0].lower(), describe(proc)
+
+
+def test_a_hanging_server_is_bounded(aqora, logged_in):
+    path = Path(logged_in["XDG_CONFIG_HOME"]) / "aqora-helper" / "config.toml"
+    path.write_text(path.read_text().replace("[environments", "[timeouts]\nread = 1\nconnect = 1\n\n[environments", 1))  # fmt: skip
+    make_cached_token_stale(logged_in, aqora.url)
+    aqora.set_fault("hang")
+    try:
+        started = time.monotonic()
+        proc = keyring_cli(["--mode", "creds", "get", aqora.url + "/simple/"], logged_in)
+        elapsed = time.monotonic() - started
+    finally:
+        aqora.clear_fault()
+    assert elapsed < 20, elapsed
+    assert proc.returncode == 1 and proc.stdout == "", describe(proc)
+    assert len(proc.stderr.splitlines()) == 1, describe(proc)
+    assert "Cannot reach" in proc.stderr
+
+
+def test_the_chainer_stores_other_secrets_in_the_os_keyring(aqora, logged_in):
+    """set/delete through keyring go to the OS keyring; gets of a served service still
+    answer the aqora token (our backend is asked first)."""
+    code = (
+        "import sys, keyring\n"
+        "url = sys.argv[1]\n"
+        "print(type(keyring.get_keyring()).__name__)\n"
+        "keyring.set_password(url, 'someone', 'typed-password')\n"
+        "keyring.set_password('https://pypi.org/', 'someone', 'other-password')\n"
+        "print(keyring.get_password('https://pypi.org/', 'someone'))\n"
+        "print(keyring.get_password(url, 'someone'))\n"
+        "keyring.delete_password(url, 'someone')\n"
+        "keyring.delete_password('https://pypi.org/', 'someone')\n"
+        "print(keyring.get_password('https://pypi.org/', 'someone'))\n"
+    )
+    proc = run_cmd([sys.executable, "-c", code, aqora.url + "/simple/"], logged_in)
+    assert proc.returncode == 0, describe(proc)
+    kind, other, ours, gone = proc.stdout.splitlines()
+    assert kind == "ChainerBackend"
+    assert other == "other-password"
+    assert aqora.is_valid_access_token(ours)
+    assert gone == "None"
+
+
+def test_disabled_backend_is_not_listed(user_env):
+    proc = run_cmd(["keyring", "--list-backends"], user_env)
+    assert "aqora_helper.keyring_backend.AqoraKeyring (priority: 9.5)" in proc.stdout
+    env = dict(user_env, AQORA_HELPER_KEYRING="off")
+    proc = run_cmd(["keyring", "--list-backends"], env)
+    assert proc.returncode == 0 and "AqoraKeyring" not in proc.stdout, describe(proc)
+
+
+# --- import cost ----------------------------------------------------------------------
+HEAVY = ("typer", "click", "rich", "pydantic", "requests", "platformdirs", "filelock")
+PROBE = """
+import sys
+import aqora_helper.keyring_backend as kb
+ours = sorted(m for m in sys.modules if m.startswith("aqora_helper"))
+from keyring.backends.chainer import ChainerBackend
+cred = ChainerBackend().get_credential(sys.argv[1], None)
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r} or m == "aqora_helper.broker")
+print(",".join(ours))
+print(",".join(heavy))
+print(cred.username if cred else "-")
+"""
+
+
+def test_import_and_fast_path_stay_light(aqora, logged_in):
+    warm = keyring_cli(["get", aqora.url + "/simple/", "x"], logged_in)  # caches a token
+    assert warm.returncode == 0, describe(warm)
+    proc = run_cmd(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), aqora.url + "/simple/"], logged_in
+    )
+    assert proc.returncode == 0, describe(proc)
+    ours, heavy, username = proc.stdout.splitlines()
+    assert ours == "aqora_helper,aqora_helper.keyring_backend"
+    assert heavy == ""
+    assert username == "pypi-user"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state(monkeypatch) -> Iterator[None]:
+    monkeypatch.setattr(keyring_backend, "_warned", set())
+    monkeypatch.setattr(keyring_backend, "_plain_http_hosts", set())
+    yield
