@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from servers.aqora_server import AqoraServer
+from support import clear_keyring_session
 
 BIN_DIR = os.path.dirname(sys.executable)  # the test venv's bin: console scripts live here
 
@@ -48,6 +49,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture
 def aqora() -> Iterator[AqoraServer]:
     server = AqoraServer().start()
+    # The whole run shares one Secret Service: a port reused by this stand-in must not
+    # find an earlier test's session.
+    clear_keyring_session(dict(os.environ), server.url)
     try:
         yield server
     finally:

@@ -23,6 +23,18 @@ def keyring_secret(user_env: dict[str, str], url: str) -> str | None:
     return proc.stdout if proc.returncode == 0 and proc.stdout else None
 
 
+def clear_keyring_session(user_env: dict[str, str], url: str) -> None:
+    """Remove any session for `url` from the Secret Service, which the whole test run
+    shares: a port reused by a later stand-in would otherwise find an old session."""
+    subprocess.run(
+        ["secret-tool", "clear", "service", "aqora-helper", "username", base_url(url)],
+        env=user_env,
+        capture_output=True,
+        timeout=20,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def stored_refresh_token(user_env: dict[str, str], url: str) -> str | None:
     """The refresh token of the helper's own session in the Secret Service."""
     secret = keyring_secret(user_env, url)

@@ -35,7 +35,9 @@ def credential_for_host(scheme: str, hostport: str) -> HostCredential | None:
     Never prompts, never opens a browser; every wait is bounded.
     """
     env_url = env_url_for(scheme, hostport)
-    lock = held_refresh_lock(env_url) if env_url else None
+    if env_url is False:
+        return None  # a current index says this host is not served: no engine needed
+    lock = held_refresh_lock(env_url) if isinstance(env_url, str) else None
     if lock is None:
         return _engine_credential(scheme, hostport)
     with lock:
@@ -108,7 +110,9 @@ def forget_token(scheme: str, hostport: str, token: str | None = None) -> bool:
     from .tokencache import drop_token
 
     env_url = env_url_for(scheme, hostport)
-    if env_url is None:
+    if env_url is False:
+        return False
+    if not isinstance(env_url, str):
         found = environment_for_host(scheme, hostport)
         if found is None:
             return False

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from . import __version__, log
-from .commands import login, token
+from .commands import doctor, login, logout, status, token
 from .commands.common import URL_HELP, GlobalOptions, clean
 from .errors import EXIT_FAILURE, EXIT_USAGE, AqoraHelperError
 from .setup import register as register_setup
@@ -46,7 +46,7 @@ def main_options(
     ctx.obj = GlobalOptions(url=url, allow_insecure_host=allow_insecure_host)
 
 
-for module in (login, token):
+for module in (login, logout, status, doctor, token):
     module.register(app)
 register_setup(app)
 

@@ -171,12 +171,15 @@ def held_refresh_lock(env_url: str | None) -> Any:
         return None
 
 
-def env_url_for(scheme: str, hostport: str) -> str | None:
-    """The environment serving `scheme://hostport` according to a current index."""
+def env_url_for(scheme: str, hostport: str) -> str | bool | None:
+    """Per a current index: the URL of the environment serving `scheme://hostport`,
+    False when it is not served, None when the index cannot tell (stale or missing)."""
     try:
-        key = host_key(scheme, hostport)
         index = load_index()
-        entry = index["hosts"].get(key) if index and key else None
-        return str(entry["url"]) if isinstance(entry, dict) else None
+        if index is None:
+            return None
+        key = host_key(scheme, hostport)
+        entry = index["hosts"].get(key) if key else None
+        return str(entry["url"]) if isinstance(entry, dict) else False
     except Exception:
         return None

@@ -1,11 +1,350 @@
-"""The official aqora CLI's session as a token source (being built: issue 3)."""
+"""The official aqora CLI's session as the third token source (aqora-api.md).
+
+1. An `aqora` program on PATH that supports `auth token`: `aqora auth token --url URL`,
+   bounded by `timeouts.cli`; stdout is the token, its stderr is shown only on failure.
+2. Otherwise the CLI's `credentials.json`, read under a shared lock. A stale entry is
+   refreshed exactly as the official CLI does it: exclusive lock on the file itself,
+   re-read, re-check, refresh, rewrite in place in the same pretty-JSON format (other
+   keys and entries kept), release; so the official CLI keeps working.
+
+These tokens are never copied into the helper's own storage (keyring or token cache).
+Locks: `flock` on POSIX (as the official CLI). Windows has no `flock`: an exclusive
+`msvcrt.locking` of the file's first byte stands in for both lock kinds there.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .api import Api
+from .errors import AqoraHelperError, LockTimeout, OfficialSessionError
+from .log import logger, redact, register_secret
 from .session import Token
 from .settings import Environment, Settings
+
+SOURCE = "official CLI"
+PROBE_TIMEOUT = 5.0
+LOCK_POLL = 0.05
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_EXCERPT = 300
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_BUSY = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(?:[Zz]|([+-])(\d{2}):(\d{2}))"
+)
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(fd: int, exclusive: bool) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int, exclusive: bool) -> None:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One entry of credentials.json."""
+
+    client_id: str
+    client_secret: str | None
+    access_token: str
+    refresh_token: str
+    expires_at: float
 
 
 def official_token(settings: Settings, env: Environment) -> Token | None:
     """A valid token from the official CLI's session, or None when it has none."""
-    return None
+    program = auth_token_program(settings)
+    if program is not None:
+        return _from_program(program, settings, env)
+    return _from_file(settings, env)
+
+
+def location(settings: Settings) -> str:
+    """Where the official session is read from (for status and doctor)."""
+    program = auth_token_program(settings)
+    return f"'{program} auth token'" if program else str(credentials_path())
+
+
+def has_session(settings: Settings, env: Environment) -> bool:
+    """True when credentials.json has an entry for `env` (read only, never refreshes)."""
+    path = credentials_path()
+    try:
+        with _open(path, env, writable=False) as fd:
+            if fd is None:
+                return False
+            with _locked(fd, False, settings.timeouts.lock, env):
+                return _entry(_read_json(fd, path, env), path, env) is not None
+    except AqoraHelperError:
+        return False
+
+
+def auth_token_program(settings: Settings) -> str | None:
+    """The `aqora` program on PATH when it supports `auth token`, else None."""
+    program = shutil.which("aqora")
+    if program is None:
+        return None
+    try:
+        probe = subprocess.run(
+            [program, "auth", "token", "--help"],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=min(PROBE_TIMEOUT, settings.timeouts.cli),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return program if probe.returncode == 0 else None
+
+
+def _from_program(program: str, settings: Settings, env: Environment) -> Token | None:
+    child_env = dict(os.environ)
+    if env.url.startswith("http://"):  # only reachable when our settings allow it
+        child_env["AQORA_ALLOW_INSECURE_HOST"] = "1"
+    logger.debug("running %s auth token --url %s", program, env.url)
+    try:
+        proc = subprocess.run(
+            [program, "auth", "token", "--url", env.url],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=settings.timeouts.cli,
+            env=child_env,
+        )
+    except subprocess.TimeoutExpired:
+        raise OfficialSessionError(
+            f"'aqora auth token' did not answer within {settings.timeouts.cli:g} s", env.url
+        ) from None
+    except OSError as exc:
+        raise OfficialSessionError(f"Cannot run {program}: {exc.strerror}", env.url) from None
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        if "not logged in" in stderr.lower():
+            return None
+        raise OfficialSessionError(
+            f"'aqora auth token' failed (exit {proc.returncode}): {_excerpt(stderr)}", env.url
+        )
+    token = proc.stdout.decode("utf-8", "replace").strip()
+    if not token or any(c.isspace() or not c.isprintable() for c in token):
+        raise OfficialSessionError("'aqora auth token' printed no token", env.url)
+    register_secret(token)
+    return Token(token, None, SOURCE)
+
+
+def _excerpt(text: str) -> str:
+    lines = [line.strip() for line in redact(text).splitlines() if line.strip()]
+    joined = " / ".join(lines) or "no error output"
+    return joined if len(joined) <= MAX_EXCERPT else joined[: MAX_EXCERPT - 1] + "…"
+
+
+def credentials_path() -> Path:
+    """`AQORA_CONFIG_HOME/credentials.json`, else `<data dir>/aqora/credentials.json`."""
+    override = os.environ.get("AQORA_CONFIG_HOME")
+    if override:
+        return Path(override) / "credentials.json"
+    return platformdirs.user_data_path("aqora", appauthor=False, roaming=True) / "credentials.json"
+
+
+def parse_expires_at(text: str) -> float:
+    """RFC 3339 (0 to 9 fractional digits) to Unix seconds. Raises ValueError."""
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError("not an RFC 3339 date-time")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    when = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=timezone.utc)
+    fraction = int((match.group(7) or "0").ljust(9, "0")) / 1e9
+    offset = 0
+    if match.group(8):
+        offset = (int(match.group(9)) * 3600 + int(match.group(10)) * 60) * (
+            1 if match.group(8) == "+" else -1
+        )
+    return when.timestamp() - offset + fraction
+
+
+def format_expires_at(epoch: int) -> str:
+    """Unix seconds as the official CLI writes them (RFC 3339 UTC, `Z`)."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _from_file(settings: Settings, env: Environment) -> Token | None:
+    path = credentials_path()
+    with _open(path, env, writable=False) as fd:
+        if fd is None:
+            return None
+        with _locked(fd, False, settings.timeouts.lock, env):
+            credential = _entry(_read_json(fd, path, env), path, env)
+    if credential is None:
+        return None
+    if _fresh(credential, settings):
+        return _token(credential.access_token, credential.expires_at)
+    return _refresh_file(path, settings, env)
+
+
+def _refresh_file(path: Path, settings: Settings, env: Environment) -> Token | None:
+    with _open(path, env, writable=True) as fd:
+        if fd is None:
+            return None
+        with _locked(fd, True, settings.timeouts.lock, env):
+            data = _read_json(fd, path, env)
+            credential = _entry(data, path, env)
+            if credential is None:
+                return None
+            if _fresh(credential, settings):
+                logger.debug("the official CLI's session was refreshed meanwhile")
+                return _token(credential.access_token, credential.expires_at)
+            logger.debug("refreshing the official CLI's session for %s", env.url)
+            issued = Api(env.url, settings.timeouts).refresh(
+                credential.client_id, credential.client_secret, credential.refresh_token
+            )
+            data["credentials"][env.url].update(
+                access_token=issued.access_token,
+                refresh_token=issued.refresh_token,
+                expires_at=format_expires_at(issued.expires_at),
+            )
+            _rewrite(fd, data, path, env)
+            return _token(issued.access_token, issued.expires_at)
+
+
+def _fresh(credential: Credential, settings: Settings) -> bool:
+    return credential.expires_at - settings.refresh_skew > time.time()
+
+
+def _token(access_token: str, expires_at: float) -> Token:
+    return Token(access_token, int(expires_at), SOURCE)
+
+
+@contextlib.contextmanager
+def _open(path: Path, env: Environment, writable: bool) -> Iterator[int | None]:
+    """The file's descriptor (None when it does not exist); closing releases its lock."""
+    try:
+        fd = os.open(path, (os.O_RDWR if writable else os.O_RDONLY) | _CLOEXEC)
+    except FileNotFoundError:
+        yield None
+        return
+    except OSError as exc:
+        raise OfficialSessionError(
+            f"Cannot open the official aqora CLI's credentials file {path}: {exc.strerror}",
+            env.url,
+        ) from None
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _locked(fd: int, exclusive: bool, timeout: float, env: Environment) -> Iterator[None]:
+    """Hold the official CLI's advisory lock on the open file (bounded wait)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _try_lock(fd, exclusive)
+            break
+        except OSError as exc:
+            if exc.errno not in _BUSY:
+                raise OfficialSessionError(
+                    f"Cannot lock the official aqora CLI's credentials file: {exc.strerror}",
+                    env.url,
+                ) from None
+            if time.monotonic() >= deadline:
+                raise LockTimeout(env.url, timeout) from None
+            time.sleep(LOCK_POLL)
+    try:
+        yield
+    finally:
+        _unlock(fd)
+
+
+def _read_json(fd: int, path: Path, env: Environment) -> dict[str, Any]:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    size = 0
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise _bad_file(path, env, f"larger than {MAX_FILE_BYTES} bytes")
+    try:
+        data = json.loads(b"".join(chunks))
+    except ValueError:
+        raise _bad_file(path, env, "not valid JSON") from None
+    if not isinstance(data, dict):
+        raise _bad_file(path, env, "not a JSON object")
+    return data
+
+
+def _entry(data: dict[str, Any], path: Path, env: Environment) -> Credential | None:
+    entries = data.get("credentials")
+    if entries is None:
+        return None
+    if not isinstance(entries, dict):
+        raise _bad_file(path, env, "'credentials' is not an object")
+    entry = entries.get(env.url)
+    if entry is None:
+        return None
+    try:
+        credential = Credential(
+            entry["client_id"],
+            entry.get("client_secret"),
+            entry["access_token"],
+            entry["refresh_token"],
+            parse_expires_at(entry["expires_at"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise _bad_file(path, env, f"the entry for {env.url} is malformed") from None
+    texts = (credential.client_id, credential.access_token, credential.refresh_token)
+    if not all(isinstance(t, str) and t for t in texts) or not isinstance(
+        credential.client_secret, (str, type(None))
+    ):
+        raise _bad_file(path, env, f"the entry for {env.url} is malformed")
+    register_secret(credential.access_token, credential.refresh_token, credential.client_secret)
+    return credential
+
+
+def _rewrite(fd: int, data: dict[str, Any], path: Path, env: Environment) -> None:
+    """Replace the file's contents in place (its lock lives on this inode)."""
+    body = json.dumps(data, indent=2, ensure_ascii=False).encode()
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        view = memoryview(body)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.ftruncate(fd, len(body))
+        os.fsync(fd)
+    except OSError as exc:
+        raise OfficialSessionError(
+            f"Cannot write the rotated session to {path}: {exc.strerror}", env.url
+        ) from None
+
+
+def _bad_file(path: Path, env: Environment, problem: str) -> OfficialSessionError:
+    return OfficialSessionError(
+        f"The official aqora CLI's credentials file {path} is unusable: {problem}", env.url
+    )

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from .api import Api, IssuedTokens
-from .errors import AqoraHelperError, NotLoggedIn
+from .errors import AqoraHelperError, KeyringUnavailable, NotLoggedIn
 from .locking import RefreshLock
 from .log import logger, register_secret
 from .settings import Environment, Settings
@@ -71,7 +71,12 @@ def refresh_lock(env: Environment, timeout: float) -> RefreshLock:
 
 def _refresh(settings: Settings, env: Environment) -> Token:
     vault = vault_for(env.url, settings.timeouts.keyring)
-    stored = vault.load(env.url)
+    try:
+        stored = vault.load(env.url)
+    except KeyringUnavailable as no_keyring:
+        # No OS keyring here (headless, no D-Bus): the official CLI's session may still
+        # serve; if it has none, the keyring problem is what the user must fix.
+        return _from_official_cli(settings, env, missing=no_keyring)
     if stored is None:
         return _from_official_cli(settings, env)
     api = Api(env.url, settings.timeouts)
@@ -98,13 +103,16 @@ def cache_issued(env: Environment, issued: IssuedTokens) -> None:
         logger.debug("access token not cached: %s", exc.message)
 
 
-def _from_official_cli(settings: Settings, env: Environment) -> Token:
-    """The third source: the official CLI's session (absent: not logged in)."""
+def _from_official_cli(
+    settings: Settings, env: Environment, missing: AqoraHelperError | None = None
+) -> Token:
+    """The third source: the official CLI's session. Without one, raise `missing` (why
+    our own session could not be read) or NotLoggedIn."""
     from .official import official_token
 
     token = official_token(settings, env)
     if token is None:
-        raise NotLoggedIn(env.url)
+        raise missing or NotLoggedIn(env.url)
     return token
 
 

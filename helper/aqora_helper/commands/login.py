@@ -42,13 +42,16 @@ def login(
         "--insecure-storage",
         help="Keep the refresh token in a 0600 file instead of the OS keyring.",
     ),
+    no_browser: bool = typer.Option(
+        False, "--no-browser", help="Only print the login URL; do not open a browser."
+    ),
 ) -> None:
     """Log in to aqora and store the session (refresh token) in the OS keyring."""
     settings, env = resolve(ctx, url)
     if not interactive:
         from ..browser_login import browser_login_command
 
-        where = browser_login_command(settings, env, insecure_storage)
+        where = browser_login_command(settings, env, insecure_storage, not no_browser)
     else:
         if username is None:
             if password_stdin or not sys.stdin.isatty():
