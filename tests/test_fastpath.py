@@ -24,6 +24,8 @@ HEAVY = (
     "aqora_helper.broker",
     "aqora_helper.session",
     "aqora_helper.settings",
+    "typing",
+    "pathlib",
 )
 
 PROBE = """

@@ -6,18 +6,30 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 APP_NAME = "aqora-helper"
 
 
+def cache_root() -> str:
+    """Where the access-token cache and host index live, as a string (the fast path uses
+    this: importing pathlib costs more than the rest of a cached get)."""
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, APP_NAME, "Cache")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Caches", APP_NAME)
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, ".cache")
+    return os.path.join(base, APP_NAME)
+
+
 def cache_dir() -> Path:
     """Where the access-token cache and host index live."""
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / APP_NAME / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / APP_NAME
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base_path = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base_path / APP_NAME
+    from pathlib import Path
+
+    return Path(cache_root())

@@ -24,12 +24,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import BinaryIO, TextIO
 
 from . import __version__
 from .errors import AqoraHelperError, NotLoggedIn
 from .fastpath import lookup_cached
 from .hostnames import host_key
+
+TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
+if TYPE_CHECKING:
+    from typing import BinaryIO, TextIO
 
 NAME = "docker-credential-aqora"
 PACKAGE = "aqora-helper"

@@ -13,13 +13,16 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
-from typing import Any
 
-from .cachedir import cache_dir
+from .cachedir import cache_root
 from .hostnames import host_key, key_from_url
 from .privatefiles import read_private, write_private
 from .tokencache import read_token
+
+TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 INDEX_VERSION = 1
 FINGERPRINT_ENV = ("AQORA_URL", "AQORA_ALLOW_INSECURE_HOST", "AQORA_HELPER_CONFIG")
@@ -40,29 +43,38 @@ class HostCredential:
         self.env_url = env_url
 
 
-def index_path() -> Path:
+def index_path() -> str:
     """Location of the served-host index."""
-    return cache_dir() / "hosts.json"
+    return os.path.join(cache_root(), "hosts.json")
+
+
+def config_file() -> str:
+    """The config file path as a string (same rule as settings.config_file, without
+    platformdirs or pathlib)."""
+    override = os.environ.get("AQORA_HELPER_CONFIG")
+    if override:
+        return override
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, "aqora-helper", "config.toml")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Application Support", "aqora-helper", "config.toml")
+    xdg = os.environ.get("XDG_CONFIG_HOME", "").strip()
+    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, ".config")
+    return os.path.join(base, "aqora-helper", "config.toml")
 
 
 def config_path() -> Path:
-    """The config file path (same rule as settings.config_file, without platformdirs)."""
-    override = os.environ.get("AQORA_HELPER_CONFIG")
-    if override:
-        return Path(override)
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "aqora-helper" / "config.toml"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "aqora-helper" / "config.toml"
-    xdg = os.environ.get("XDG_CONFIG_HOME", "").strip()
-    base_path = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config"
-    return base_path / "aqora-helper" / "config.toml"
+    """The config file path."""
+    from pathlib import Path
+
+    return Path(config_file())
 
 
 def fingerprint() -> str:
     """Identity of the inputs that decide which hosts are served."""
-    path = config_path()
+    path = config_file()
     try:
         st = os.stat(path)
         stamp = f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
@@ -89,13 +101,13 @@ def save_index(
         "skew": skew,
         "lock_timeout": lock_timeout,
     }
-    write_private(index_path(), json.dumps(body, sort_keys=True).encode(), cache_dir())
+    write_private(index_path(), json.dumps(body, sort_keys=True).encode(), cache_root())
 
 
 def load_index() -> dict[str, Any] | None:
     """The index when it is current, else None."""
     try:
-        raw = read_private(index_path(), root=cache_dir())
+        raw = read_private(index_path(), root=cache_root())
         if raw is None:
             return None
         data = json.loads(raw)

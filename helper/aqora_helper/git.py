@@ -8,14 +8,16 @@ Never prompts, never opens a browser; failures are one line on stderr.
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from typing import BinaryIO, TextIO
 
 from . import gitproto
 from .errors import AqoraHelperError
 from .fastpath import HostCredential, lookup_cached
 from .hostnames import host_key
+
+TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
+if TYPE_CHECKING:
+    from typing import BinaryIO, TextIO
 
 PREFIX = "aqora-helper"
 
@@ -111,6 +113,8 @@ def _erase(request: gitproto.CredentialRequest, scheme: str, host: str) -> int:
     cached = lookup_cached(scheme, host)
     if cached is not None and cached.token not in rejected:
         return 0  # a valid cached token that is not the rejected one: nothing to drop
+    import contextlib
+
     from . import broker
 
     for token in rejected:

@@ -9,8 +9,10 @@ with a control character and never a `url=` line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import BinaryIO
+TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import BinaryIO
 
 MAX_INPUT = 64 * 1024
 _FORBIDDEN_KEYS = frozenset({"url"})

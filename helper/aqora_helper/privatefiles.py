@@ -6,10 +6,8 @@ Stdlib only (the fast path reads through it).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-from pathlib import Path
 
 from .errors import StorageFailure, UnsafeStorage
 
@@ -18,8 +16,12 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
 MAX_FILE_BYTES = 1 << 20
 
+TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
+if TYPE_CHECKING:
+    StrPath = str | os.PathLike[str]
 
-def _check_owner_and_mode(path: Path, st: os.stat_result, kind: str) -> None:
+
+def _check_owner_and_mode(path: StrPath, st: os.stat_result, kind: str) -> None:
     if hasattr(os, "getuid") and st.st_uid != os.getuid():
         raise UnsafeStorage(str(path), f"the {kind} belongs to another user (uid {st.st_uid})")
     if os.name == "posix" and st.st_mode & 0o022:
@@ -28,20 +30,25 @@ def _check_owner_and_mode(path: Path, st: os.stat_result, kind: str) -> None:
         )
 
 
-def _make_dirs_private(path: Path) -> None:
+def _make_dirs_private(path: StrPath) -> None:
     """mkdir -p where every directory created gets mode 0700 (os.makedirs gives the
     intermediate ones the umask's mode)."""
+    import contextlib  # not at module level: the fast path only reads
+
     missing = []
-    current = path
+    current = os.fspath(path)
     while not os.path.lexists(current):
         missing.append(current)
-        current = current.parent
+        parent = os.path.dirname(current) or os.curdir
+        if parent == current:
+            break
+        current = parent
     for directory in reversed(missing):
         with contextlib.suppress(FileExistsError):
             os.mkdir(directory, 0o700)
 
 
-def _check_dir(path: Path) -> None:
+def _check_dir(path: StrPath) -> None:
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
         raise UnsafeStorage(str(path), "the directory is a symbolic link")
@@ -50,19 +57,21 @@ def _check_dir(path: Path) -> None:
     _check_owner_and_mode(path, st, "directory")
 
 
-def check_dirs(path: Path, root: Path | None) -> None:
+def check_dirs(path: StrPath, root: StrPath | None) -> None:
     """Check `path` and each directory above it up to `root` (included) is safe."""
-    current = path
+    current = os.fspath(path)
+    top = None if root is None else os.fspath(root)
     while True:
         _check_dir(current)
-        if root is None or current == root or current.parent == current:
+        parent = os.path.dirname(current) or os.curdir
+        if top is None or current == top or parent == current:
             return
-        if not current.is_relative_to(root):
-            return
-        current = current.parent
+        if not current.startswith(top.rstrip(os.sep) + os.sep):
+            return  # not below `root` (what Path.is_relative_to tested)
+        current = parent
 
 
-def ensure_private_dir(path: Path, root: Path | None = None) -> Path:
+def ensure_private_dir(path: StrPath, root: StrPath | None = None) -> StrPath:
     """Create `path` (mode 0700) if missing and check it, and its parents up to `root`,
     are safe to use."""
     try:
@@ -74,7 +83,7 @@ def ensure_private_dir(path: Path, root: Path | None = None) -> Path:
 
 
 def read_private(
-    path: Path, max_bytes: int = MAX_FILE_BYTES, root: Path | None = None
+    path: StrPath, max_bytes: int = MAX_FILE_BYTES, root: StrPath | None = None
 ) -> bytes | None:
     """Contents of a private file, or None when it does not exist.
 
@@ -91,9 +100,9 @@ def read_private(
         raise UnsafeStorage(str(path), exc.strerror or str(exc)) from None
     try:
         try:
-            check_dirs(path.parent, root)
+            check_dirs(os.path.dirname(path), root)
         except OSError as exc:
-            raise UnsafeStorage(str(path.parent), exc.strerror or str(exc)) from None
+            raise UnsafeStorage(os.path.dirname(path), exc.strerror or str(exc)) from None
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise UnsafeStorage(str(path), "it is not a regular file")
@@ -105,11 +114,14 @@ def read_private(
         os.close(fd)
 
 
-def write_private(path: Path, data: bytes, root: Path | None = None) -> None:
+def write_private(path: StrPath, data: bytes, root: StrPath | None = None) -> None:
     """Atomically replace `path` with `data`: temp file (0600, O_EXCL), fsync, rename.
     Directories from the parent up to `root` must be safe (see check_dirs)."""
-    ensure_private_dir(path.parent, root)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    import contextlib  # not at module level: the fast path only reads
+
+    folder, name = os.path.split(path)
+    ensure_private_dir(folder, root)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(
             tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY, 0o600
@@ -128,7 +140,7 @@ def write_private(path: Path, data: bytes, root: Path | None = None) -> None:
         raise StorageFailure(str(path), exc.strerror or str(exc)) from None
 
 
-def remove_private(path: Path) -> bool:
+def remove_private(path: StrPath) -> bool:
     """Delete a private file (never following a symlink's target). True when removed."""
     try:
         os.unlink(path)

@@ -6,10 +6,10 @@ Only short-lived access tokens live here, never a refresh token.
 from __future__ import annotations
 
 import json
+import os
 import time
-from pathlib import Path
 
-from .cachedir import cache_dir
+from .cachedir import cache_root
 from .errors import UnsafeStorage
 from .privatefiles import read_private, remove_private, write_private
 
@@ -24,9 +24,9 @@ def env_file_stem(env_url: str) -> str:
     return f"{scheme}_{safe}"
 
 
-def token_path(env_url: str) -> Path:
+def token_path(env_url: str) -> str:
     """Cache file of an environment's access token."""
-    return cache_dir() / "tokens" / f"{env_file_stem(env_url)}.json"
+    return os.path.join(cache_root(), "tokens", f"{env_file_stem(env_url)}.json")
 
 
 CLOCK_TOLERANCE = 300  # seconds the clock may seem to go back before the cache is distrusted
@@ -53,7 +53,7 @@ def read_token(env_url: str) -> CachedToken | None:
 
     Raises UnsafeStorage when the file or its directory is unsafe.
     """
-    raw = read_private(token_path(env_url), MAX_TOKEN_FILE, cache_dir())
+    raw = read_private(token_path(env_url), MAX_TOKEN_FILE, cache_root())
     if raw is None:
         return None
     try:
@@ -76,7 +76,7 @@ def write_token(env_url: str, access_token: str, expires_at: int) -> None:
         "expires_at": int(expires_at),
         "issued_at": int(time.time()),
     }
-    write_private(token_path(env_url), json.dumps(body).encode(), cache_dir())
+    write_private(token_path(env_url), json.dumps(body).encode(), cache_root())
 
 
 def drop_token(env_url: str, only_if: str | None = None) -> bool:

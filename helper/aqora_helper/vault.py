@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,12 @@ from .tokencache import env_file_stem
 SERVICE = "aqora-helper"
 OUR_BACKEND_MODULE = "aqora_helper.keyring_backend"
 NOT_OS_BACKENDS = ("keyring.backends.chainer", "keyring.backends.fail")
+NATIVE_BACKENDS = {
+    "linux": ("keyring.backends.SecretService", "Keyring"),
+    "darwin": ("keyring.backends.macOS", "Keyring"),
+    "win32": ("keyring.backends.Windows", "WinVaultKeyring"),
+}
+_chosen: list[Any] = []  # the OS backend picked by this process
 
 
 @dataclass(frozen=True)
@@ -72,10 +79,26 @@ def recovery_file(env_url: str) -> Path:
 def os_keyring(timeout: float) -> Any:
     """The OS keyring backend, chosen explicitly (never ours, never the chainer or a
     plaintext fallback). Raises KeyringUnavailable / KeyringTimeout."""
+    if _chosen:
+        return _chosen[0]
     try:
-        return call_with_timeout(_pick_os_backend, timeout)
+        backend = call_with_timeout(_pick_os_backend, timeout)
     except CallTimedOut:
         raise KeyringTimeout(timeout) from None
+    _chosen.append(backend)
+    return backend
+
+
+def _native_backend() -> Any:
+    """This platform's own keyring backend, tried before keyring's full discovery (which
+    imports every installed backend: tens of milliseconds on each refresh)."""
+    import importlib
+
+    module_name, class_name = NATIVE_BACKENDS.get(sys.platform, NATIVE_BACKENDS["linux"])
+    try:
+        return getattr(importlib.import_module(module_name), class_name)()
+    except Exception:  # not installed or not constructible here: discovery decides
+        return None
 
 
 def _priority(backend: Any) -> float:
@@ -97,6 +120,9 @@ def _pick_os_backend() -> Any:
                 "secure OS keyring"
             )
         return from_env
+    native = _native_backend()
+    if native is not None and _priority(native) >= 1:
+        return native
     candidates = [
         (_priority(backend), backend)
         for backend in keyring.backend.get_all_keyring()
