@@ -20,6 +20,7 @@ FAULT_CASES = [
     ("nonjson", "did not return JSON", "Retry later"),
     ("graphql-error", "Unexpected answer from", "Retry later"),
     ("hang", "timed out", "Check your network"),
+    ("invalid-authorization", "expired or was revoked", "Log in again"),
     ("unauthorized", "expired or was revoked", "Log in again"),
     ("clientError", "expired or was revoked", "Log in again"),
 ]
@@ -54,7 +55,7 @@ def test_server_fault_then_recovery(aqora, user_env, stale_session, fault, messa
         aqora.stop()  # the held request is dropped unanswered, as by a restarting server
         aqora.start()
     aqora.set_fault(None)
-    if fault in ("unauthorized", "clientError"):
+    if fault in ("invalid-authorization", "unauthorized", "clientError"):
         return  # the server refused: the user must log in again (not a transient fault)
     recovered = token(user_env, aqora.url)
     assert recovered.returncode == 0, describe(recovered)

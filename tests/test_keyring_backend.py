@@ -510,3 +510,42 @@ def _fresh_process_state(monkeypatch) -> Iterator[None]:
     monkeypatch.setattr(keyring_backend, "_warned", set())
     monkeypatch.setattr(keyring_backend, "_plain_http_hosts", set())
     yield
+
+
+# --- fuzzing --------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from aqora_helper.hostnames import key_from_url, split_hostport  # noqa: E402
+
+SERVED_KEYS = {"pypi.aqora.example", "127.0.0.1:8443", "[::1]:8443"}
+SERVICE_TEXT = st.one_of(
+    st.text(max_size=300),
+    st.builds(
+        lambda scheme, host, rest: f"{scheme}{host}{rest}",
+        st.sampled_from(["https://", "http://", "", "ftp://", "HTTPS://", "//"]),
+        st.sampled_from([*SERVED, "pypi.aqora.example.evil.com", "evilpypi.aqora.example"]),
+        st.text(max_size=40),
+    ),
+)
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(service=SERVICE_TEXT, username=st.one_of(st.none(), st.text(max_size=40)))
+def test_fuzz_get_never_raises_nor_answers_an_unserved_host(served, service, username):
+    backend = AqoraKeyring()
+    credential = backend.get_credential(service, username)
+    password = backend.get_password(service, username or "")
+    if credential is None and password is None:
+        return
+    target = service_target(service)
+    assert target is not None and target[1] in SERVED_KEYS, service
+    found = key_from_url(service) if "://" in service else None
+    if found is not None:
+        assert found[1] in SERVED_KEYS
+    else:
+        assert split_hostport(service) is not None
+    for answer in (credential.password if credential else None, password):
+        assert answer in (None, TOKEN)

@@ -47,7 +47,15 @@ OPERATIONS = (
     "viewer",
     "oauth2Redirect",
 )
-FAULT_MODES = ("500", "nonjson", "hang", "graphql-error", "unauthorized", "clientError")
+FAULT_MODES = (
+    "500",
+    "nonjson",
+    "hang",
+    "graphql-error",
+    "invalid-authorization",
+    "unauthorized",
+    "clientError",
+)
 WS_PROTOCOL = "graphql-transport-ws"
 
 # ---------------------------------------------------------------------------------------
@@ -500,7 +508,8 @@ class AqoraServer:
             )
 
     def set_fault(self, mode: str | None, ops: Iterable[str] | None = None) -> None:
-        """Make requests fail: "500", "nonjson", "hang", "graphql-error", "unauthorized",
+        """Make requests fail: "500", "nonjson", "hang", "graphql-error",
+        "invalid-authorization" (a GraphQL error with that code), "unauthorized",
         "clientError"; None clears (and releases hanging requests, which then get their
         normal answer). `ops` restricts the fault to these operations (root field names);
         "unauthorized"/"clientError" apply to oauth2Refresh only unless `ops` says
@@ -785,6 +794,12 @@ class AqoraServer:
             )
         if fault.mode == "graphql-error":
             return web.json_response({"data": None, "errors": [{"message": "Internal"}]})
+        if fault.mode == "invalid-authorization":
+            error = {
+                "message": "Session Not Found",
+                "extensions": {"code": "INVALID_AUTHORIZATION"},
+            }
+            return web.json_response({"data": None, "errors": [error]})
         if fault.mode == "hang":
             await self._hang()
             with self._lock:

@@ -9,26 +9,34 @@ For each served host it writes, in the chosen git config file,
 The empty value resets the helper list for that URL, so only aqora-helper answers there
 and every other host keeps the user's helpers. The unscoped `credential.helper` is never
 touched. `--remove` removes exactly these entries (and the section if it becomes empty),
-so setup followed by remove leaves the file byte-identical.
+so setup followed by remove leaves the file byte-identical (and deletes a global file
+that only existed for these entries).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import subprocess
 from collections.abc import Iterable
+from pathlib import Path
 
 import typer
 
 from ..commands.common import URL_HELP, resolve
+from ..errors import AqoraHelperError
 from ..hostnames import is_loopback, split_hostport
 
 HELPER_VALUES = ["", "aqora"]
 GIT_TIMEOUT = 30.0
 
 
-class GitConfigError(Exception):
+class GitConfigError(AqoraHelperError):
     """`git config` failed in a way the user must see."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "Check the git config file named above, then run this again.")
 
 
 def command(
@@ -40,24 +48,35 @@ def command(
 ) -> None:
     """Make git use aqora-helper for aqora's hosts (and only for them)."""
     if global_ and local:
-        typer.echo("aqora-helper: --global and --local are exclusive", err=True)
-        raise typer.Exit(2)
+        raise typer.BadParameter("--global and --local are exclusive")
     scope = "--local" if local else "--global"
     if shutil.which("git") is None:
-        typer.echo("aqora-helper: git is not installed (not found on PATH)", err=True)
-        raise typer.Exit(1)
+        raise AqoraHelperError("git is not installed (not found on PATH)", "Install git first.")
     _, env = resolve(ctx, url)
-    failed = False
-    try:
-        for section in helper_sections(env.hosts):
-            line, ok = (remove_section if remove else add_section)(scope, section)
-            typer.echo(line, err=not ok)
-            failed |= not ok
-    except GitConfigError as exc:
-        typer.echo(f"aqora-helper: {exc}", err=True)
-        raise typer.Exit(1) from None
+    failed = removed = False
+    for section in helper_sections(env.hosts):
+        line, ok = (remove_section if remove else add_section)(scope, section)
+        typer.echo(line, err=not ok)
+        failed |= not ok
+        removed |= ok and line.startswith("removed")
+    if removed and scope == "--global":
+        drop_if_emptied(global_config_file())
     if failed:
         raise typer.Exit(1)
+
+
+def global_config_file() -> Path:
+    """The file `git config --global` writes."""
+    override = os.environ.get("GIT_CONFIG_GLOBAL")
+    return Path(override) if override else Path.home() / ".gitconfig"
+
+
+def drop_if_emptied(path: Path) -> None:
+    """Delete the global config file when removing our entries left it empty (git
+    created it for them), so setup then --remove leaves no trace."""
+    with contextlib.suppress(OSError):
+        if path.is_file() and not path.is_symlink() and path.stat().st_size == 0:
+            path.unlink()
 
 
 def helper_sections(hosts: Iterable[str]) -> list[str]:
