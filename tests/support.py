@@ -7,6 +7,24 @@ import os
 import subprocess
 from pathlib import Path
 
+# What a cached get must never import (the fast-path budget; see README, Performance).
+HEAVY_MODULES = (
+    "typer",
+    "click",
+    "rich",
+    "pydantic",
+    "requests",
+    "keyring",
+    "platformdirs",
+    "filelock",
+    "cryptography",
+    "aqora_helper.broker",
+    "aqora_helper.session",
+    "aqora_helper.settings",
+    "typing",
+    "pathlib",
+)
+
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/')
 
 
@@ -76,6 +94,21 @@ def files_containing(root: Path, secrets: set[str], skip: tuple[Path, ...] = ())
         data = path.read_bytes()
         hits.extend(f"{path}: {s[:8]}…" for s in secrets if s.encode() in data)
     return hits
+
+
+def login_args(url: str, *extra: str) -> list[str]:
+    """`aqora-helper login --interactive` as alice (password on stdin) against `url`."""
+    return [
+        "aqora-helper",
+        "login",
+        "--interactive",
+        "--url",
+        url,
+        "--username",
+        "alice",
+        "--password-stdin",
+        *extra,
+    ]
 
 
 def assert_clean_failure(proc: subprocess.CompletedProcess[str], *expected: str) -> None:

@@ -30,7 +30,7 @@ import pytest
 from conftest import BIN_DIR, describe, run_cmd, write_config
 from servers.aqora_server import AqoraServer
 from servers.registry_proxy import RegistryProxy, registry_available
-from support import make_cached_token_stale
+from support import HEAVY_MODULES, make_cached_token_stale
 
 pytestmark = pytest.mark.skipif(
     not (registry_available() and shutil.which("skopeo")),
@@ -38,19 +38,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 Proc = subprocess.CompletedProcess[str]
-HEAVY = (
-    "typer",
-    "click",
-    "rich",
-    "pydantic",
-    "requests",
-    "keyring",
-    "platformdirs",
-    "filelock",
-    "aqora_helper.broker",
-    "aqora_helper.session",
-    "aqora_helper.settings",
-)
+HEAVY = HEAVY_MODULES
 
 SHIM = """#!/bin/sh
 # Logs each call of the real helper: the action, then what came on stdin (one line).

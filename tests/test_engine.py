@@ -11,6 +11,7 @@ from pathlib import Path
 from conftest import describe, run_cmd, write_config
 from support import (
     files_containing,
+    login_args,
     make_cached_token_stale,
     stored_refresh_token,
     token_cache_file,
@@ -33,16 +34,7 @@ def test_login_stores_session_in_secret_service_only(aqora, user_env, login):
 
 def test_wrong_password_stores_nothing(aqora, user_env):
     proc = run_cmd(
-        [
-            "aqora-helper",
-            "login",
-            "--interactive",
-            "--url",
-            aqora.url,
-            "--username",
-            "alice",
-            "--password-stdin",
-        ],
+        login_args(aqora.url),
         user_env,
         input="wrong\n",
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import describe, run_cmd, write_config
-from support import assert_clean_failure, make_cached_token_stale, stored_refresh_token
+from support import assert_clean_failure, login_args, make_cached_token_stale, stored_refresh_token
 
 FAULT_CASES = [
     ("500", "Unexpected answer from", "Retry later"),
@@ -102,16 +102,7 @@ def test_bad_config_names_file_key_and_changes_nothing(aqora, user_env, login):
 def test_no_keyring_at_all(aqora, user_env):
     env = {k: v for k, v in user_env.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
     proc = run_cmd(
-        [
-            "aqora-helper",
-            "login",
-            "--interactive",
-            "--url",
-            aqora.url,
-            "--username",
-            "alice",
-            "--password-stdin",
-        ],
+        login_args(aqora.url),
         env,
         input="pw\n",
     )
@@ -149,16 +140,7 @@ def locked_keyring_env(user_env, tmp_path):
 
 def test_locked_keyring(aqora, locked_keyring_env):
     proc = run_cmd(
-        [
-            "aqora-helper",
-            "login",
-            "--interactive",
-            "--url",
-            aqora.url,
-            "--username",
-            "alice",
-            "--password-stdin",
-        ],
+        login_args(aqora.url),
         locked_keyring_env,
         input="pw\n",
     )

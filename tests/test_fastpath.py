@@ -10,23 +10,9 @@ import sys
 import pytest
 
 from conftest import describe, run_cmd, write_config
-from support import make_cached_token_stale
+from support import HEAVY_MODULES, make_cached_token_stale
 
-HEAVY = (
-    "typer",
-    "click",
-    "rich",
-    "pydantic",
-    "requests",
-    "keyring",
-    "platformdirs",
-    "filelock",
-    "aqora_helper.broker",
-    "aqora_helper.session",
-    "aqora_helper.settings",
-    "typing",
-    "pathlib",
-)
+HEAVY = HEAVY_MODULES
 
 PROBE = """
 import atexit, sys

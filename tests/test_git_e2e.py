@@ -21,6 +21,7 @@ import pytest
 from conftest import describe, run_cmd, write_config
 from servers.aqora_server import AqoraServer
 from servers.git_server import GitServer
+from support import HEAVY_MODULES
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -342,19 +343,7 @@ def test_fast_path_after_login_imports_nothing_heavy(
         ["git-credential-aqora", "get"], env, input=f"protocol=http\nhost={git_server.hostport}\n"
     )
     assert "password=" in first.stdout, describe(first)
-    heavy = [
-        "typer",
-        "click",
-        "rich",
-        "pydantic",
-        "requests",
-        "keyring",
-        "platformdirs",
-        "filelock",
-        "cryptography",
-        "aqora_helper.broker",
-        "aqora_helper.session",
-    ]
+    heavy = list(HEAVY_MODULES)
     probe = (
         "import io, json, sys\n"
         "from aqora_helper import git\n"

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from aqora_helper import broker, errors, git, gitproto
 from aqora_helper.fastpath import HostCredential
 from aqora_helper.hostnames import host_key
+from support import HEAVY_MODULES
 
 TOKEN = "tok-123.abc_DEF"
 EXPIRES = 2_000_000_000
@@ -545,18 +546,7 @@ def test_console_script_answers_from_the_cache(tmp_path: Path) -> None:
     assert proc.stderr == b""
 
 
-HEAVY = [
-    "typer",
-    "click",
-    "rich",
-    "pydantic",
-    "requests",
-    "keyring",
-    "platformdirs",
-    "filelock",
-    "cryptography",
-    "aqora_helper.broker",
-]
+HEAVY = list(HEAVY_MODULES)
 
 
 def test_fast_path_imports_nothing_heavy(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from aqora_helper.integrations import effective_helpers
 from conftest import describe, run_cmd, write_config
 from servers.aqora_server import AqoraServer
-from support import base_url, clear_keyring_session, keyring_secret, token_cache_file
+from support import base_url, clear_keyring_session, keyring_secret, login_args, token_cache_file
 
 
 @pytest.fixture(autouse=True)
@@ -212,16 +212,7 @@ def second_aqora(user_env) -> Iterator[AqoraServer]:
 def test_logout_all(aqora, second_aqora, user_env, login):
     login()
     second = run_cmd(
-        [
-            "aqora-helper",
-            "login",
-            "--interactive",
-            "--url",
-            second_aqora.url,
-            "--username",
-            "alice",
-            "--password-stdin",
-        ],
+        login_args(second_aqora.url),
         user_env,
         input="pw\n",
     )

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from conftest import describe, run_cmd, write_config
-from support import files_containing, make_cached_token_stale
+from support import files_containing, login_args, make_cached_token_stale
 
 
 def test_debug_log_and_files_never_contain_a_token(aqora, user_env, login, tmp_path):
@@ -27,16 +27,7 @@ def test_debug_log_and_files_never_contain_a_token(aqora, user_env, login, tmp_p
         return proc
 
     step(
-        [
-            "aqora-helper",
-            "login",
-            "--interactive",
-            "--url",
-            aqora.url,
-            "--username",
-            "alice",
-            "--password-stdin",
-        ],
+        login_args(aqora.url),
         env,
         "pw\n",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 
+from .atomicfile import replace_file
 from .errors import StorageFailure, UnsafeStorage
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -117,26 +118,12 @@ def read_private(
 def write_private(path: StrPath, data: bytes, root: StrPath | None = None) -> None:
     """Atomically replace `path` with `data`: temp file (0600, O_EXCL), fsync, rename.
     Directories from the parent up to `root` must be safe (see check_dirs)."""
-    import contextlib  # not at module level: the fast path only reads
 
-    folder, name = os.path.split(path)
+    folder = os.path.dirname(os.fspath(path))
     ensure_private_dir(folder, root)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
-        fd = os.open(
-            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY, 0o600
-        )
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        replace_file(path, data, 0o600)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise StorageFailure(str(path), exc.strerror or str(exc)) from None
 
 

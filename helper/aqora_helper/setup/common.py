@@ -6,11 +6,31 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote, urlsplit, urlunsplit
+
+import typer
 
 from ..errors import AqoraHelperError
 from ..hostnames import key_from_url
 from .textblocks import SetupError, status
+
+IndexEnvUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        help="aqora environment serving the index (default: the one whose hosts include it).",
+        metavar="URL",
+    ),
+]
+IndexUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--index-url",
+        help="The package index (PEP 503 simple API), e.g. https://pypi.example.org/simple/.",
+        metavar="URL",
+    ),
+]
 
 
 @dataclass(frozen=True)

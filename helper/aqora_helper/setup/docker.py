@@ -25,7 +25,6 @@ import contextlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 
 import typer
 
+from ..atomicfile import replace_file
 from ..errors import AqoraHelperError, ConfigError, StorageFailure
 
 HELPER = "aqora"
@@ -331,37 +331,13 @@ def _check(path: Path, text: str, doc: dict[str, Any]) -> None:
 
 
 def _write_atomic(path: Path, text: str, old: os.stat_result | None) -> None:
-    """Replace `path` by `text`: temp file with the final mode, fsync, rename."""
-    directory = path.parent
+    """Replace `path` by `text` atomically, keeping the old file's mode and owner (0600
+    for a new file)."""
     mode = stat.S_IMODE(old.st_mode) if old is not None else 0o600
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".aqora.tmp", dir=directory)
     try:
-        try:
-            os.fchmod(fd, mode)
-            if (
-                old is not None
-                and hasattr(os, "fchown")
-                and os.geteuid() == 0
-                and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid())
-            ):
-                os.fchown(fd, old.st_uid, old.st_gid)
-            data = memoryview(text.encode("utf-8"))
-            while data:
-                data = data[os.write(fd, data) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        replace_file(path, text.encode("utf-8"), mode, old)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise StorageFailure(str(path), exc.strerror or str(exc)) from None
-    with contextlib.suppress(OSError):
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
 
 
 def _make_dirs(directory: Path) -> list[str]:

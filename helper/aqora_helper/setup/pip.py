@@ -34,7 +34,13 @@ from pathlib import Path
 
 import typer
 
-from .common import resolve_target, warn_without_keyring_program, with_username
+from .common import (
+    IndexEnvUrl,
+    IndexUrl,
+    resolve_target,
+    warn_without_keyring_program,
+    with_username,
+)
 from .textblocks import (
     Markers,
     SetupError,
@@ -207,18 +213,8 @@ def _warn_about_sections(text: str) -> None:
 
 
 def command(
-    url: str | None = typer.Option(
-        None,
-        "--url",
-        help="aqora environment serving the index (default: the one whose hosts include it).",
-        metavar="URL",
-    ),
-    index_url: str | None = typer.Option(
-        None,
-        "--index-url",
-        help="The package index (PEP 503 simple API), e.g. https://pypi.example.org/simple/.",
-        metavar="URL",
-    ),
+    url: IndexEnvUrl = None,
+    index_url: IndexUrl = None,
     extra: bool = typer.Option(
         False, "--extra", help="Write extra-index-url (in addition to PyPI) instead of index-url."
     ),

@@ -19,7 +19,6 @@ target.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
@@ -28,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomicfile import replace_file
 from ..errors import AqoraHelperError
 
 ENCODING = "utf-8"
@@ -173,29 +173,15 @@ def read_text(path: Path) -> str | None:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Atomically replace `path` with `text`, keeping an existing file's mode."""
-    data = text.encode(ENCODING, ERRORS)
+    """Atomically replace `path` with `text`, keeping an existing file's mode and owner."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            mode = stat.S_IMODE(os.stat(path).st_mode)
+            old: os.stat_result | None = os.stat(path)
         except FileNotFoundError:
-            mode = None
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(tmp, flags | getattr(os, "O_BINARY", 0), 0o666 if mode is None else 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                if mode is not None and hasattr(os, "fchmod"):
-                    os.fchmod(handle.fileno(), mode)
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+            old = None
+        mode = None if old is None else stat.S_IMODE(old.st_mode)
+        replace_file(path, text.encode(ENCODING, ERRORS), mode, old)
     except OSError as exc:
         raise SetupError(f"Cannot write {path}: {exc.strerror or exc}") from None
 

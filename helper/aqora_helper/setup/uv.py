@@ -33,7 +33,13 @@ from typing import Any
 
 import typer
 
-from .common import config_home, resolve_target, warn_without_keyring_program
+from .common import (
+    IndexEnvUrl,
+    IndexUrl,
+    config_home,
+    resolve_target,
+    warn_without_keyring_program,
+)
 from .textblocks import (
     Markers,
     SetupError,
@@ -164,18 +170,8 @@ def _warn_about_environment(path: Path) -> None:
 
 
 def command(
-    url: str | None = typer.Option(
-        None,
-        "--url",
-        help="aqora environment serving the index (default: the one whose hosts include it).",
-        metavar="URL",
-    ),
-    index_url: str | None = typer.Option(
-        None,
-        "--index-url",
-        help="The package index (PEP 503 simple API), e.g. https://pypi.example.org/simple/.",
-        metavar="URL",
-    ),
+    url: IndexEnvUrl = None,
+    index_url: IndexUrl = None,
     extra: bool = typer.Option(
         False, "--extra", help="Add the index without making it uv's default (PyPI stays)."
     ),
