@@ -121,27 +121,39 @@ def cached_token(user_env: dict[str, str], url: str) -> str | None:
     return ok(run_cmd([sys.executable, "-c", script, url], user_env)).stdout.strip() or None
 
 
-# --- the ordinary path --------------------------------------------------------------------
-
-
-def test_clone_push_fetch_through_the_helper(
+@pytest.fixture
+def env(
     aqora: AqoraServer,
     git_server: GitServer,
     user_env: dict[str, str],
     login: Callable[..., object],
-    tmp_path: Path,
-) -> None:
-    env = configure(user_env, aqora, git_server)
-    scope_helper(env, git_server)
+) -> dict[str, str]:
+    """The usual start: git host configured, the helper scoped to it, alice logged in."""
+    configured = configure(user_env, aqora, git_server)
+    scope_helper(configured, git_server)
     login()
-    repo = f"{git_server.url}/demo.git"
+    return configured
+
+
+@pytest.fixture
+def work(env: dict[str, str], git_server: GitServer, tmp_path: Path) -> Path:
+    """A clone of demo.git (through the helper) in tmp_path/"work"."""
     work = tmp_path / "work"
-    ok(git(env, "clone", "-q", repo, str(work)))
+    ok(git(env, "clone", "-q", f"{git_server.url}/demo.git", str(work)))
+    return work
+
+
+# --- the ordinary path --------------------------------------------------------------------
+
+
+def test_clone_push_fetch_through_the_helper(
+    aqora: AqoraServer, git_server: GitServer, env: dict[str, str], work: Path, tmp_path: Path
+) -> None:
     commit(env, work, "one.txt")
     ok(git(env, "push", "-q", "origin", "HEAD:main", cwd=work))
 
     other = tmp_path / "other"
-    ok(git(env, "clone", "-q", repo, str(other)))
+    ok(git(env, "clone", "-q", f"{git_server.url}/demo.git", str(other)))
     assert (other / "one.txt").read_text() == "one.txt\n"
     commit(env, work, "two.txt")
     ok(git(env, "push", "-q", "origin", "HEAD:main", cwd=work))
@@ -183,17 +195,8 @@ def test_setup_git_end_to_end_and_remove_restores_the_file(
 
 
 def test_stale_token_between_pushes_refreshes_transparently(
-    aqora: AqoraServer,
-    git_server: GitServer,
-    user_env: dict[str, str],
-    login: Callable[..., object],
-    tmp_path: Path,
+    aqora: AqoraServer, git_server: GitServer, env: dict[str, str], work: Path
 ) -> None:
-    env = configure(user_env, aqora, git_server)
-    scope_helper(env, git_server)
-    login()
-    work = tmp_path / "work"
-    ok(git(env, "clone", "-q", f"{git_server.url}/demo.git", str(work)))
     commit(env, work, "one.txt")
     ok(git(env, "push", "-q", "origin", "HEAD:main", cwd=work))
 
@@ -211,17 +214,8 @@ def test_stale_token_between_pushes_refreshes_transparently(
 
 
 def test_token_revoked_at_the_server_fails_once_then_recovers(
-    aqora: AqoraServer,
-    git_server: GitServer,
-    user_env: dict[str, str],
-    login: Callable[..., object],
-    tmp_path: Path,
+    aqora: AqoraServer, env: dict[str, str], work: Path
 ) -> None:
-    env = configure(user_env, aqora, git_server)
-    scope_helper(env, git_server)
-    login()
-    work = tmp_path / "work"
-    ok(git(env, "clone", "-q", f"{git_server.url}/demo.git", str(work)))
     revoked = cached_token(env, env_url(aqora))
     assert revoked
 
@@ -256,15 +250,8 @@ def test_logged_out_user_sees_the_hint_and_git_fails_without_hanging(
 
 
 def test_session_revoked_at_the_server_says_log_in_again(
-    aqora: AqoraServer,
-    git_server: GitServer,
-    user_env: dict[str, str],
-    login: Callable[..., object],
-    tmp_path: Path,
+    aqora: AqoraServer, git_server: GitServer, env: dict[str, str], tmp_path: Path
 ) -> None:
-    env = configure(user_env, aqora, git_server)
-    scope_helper(env, git_server)
-    login()
     age_cached_token(env, env_url(aqora))
     aqora.revoke_sessions()
     proc = git(env, "clone", "-q", f"{git_server.url}/demo.git", str(tmp_path / "w"))
@@ -274,15 +261,8 @@ def test_session_revoked_at_the_server_says_log_in_again(
 
 
 def test_another_username_in_the_url_is_left_to_git(
-    aqora: AqoraServer,
-    git_server: GitServer,
-    user_env: dict[str, str],
-    login: Callable[..., object],
-    tmp_path: Path,
+    git_server: GitServer, env: dict[str, str], tmp_path: Path
 ) -> None:
-    env = configure(user_env, aqora, git_server)
-    scope_helper(env, git_server)
-    login()
     url = f"http://bob@{git_server.hostport}/demo.git"
     proc = git(env, "clone", "-q", url, str(tmp_path / "w"))
     assert proc.returncode != 0
@@ -307,22 +287,12 @@ def test_basic_mode_always_sends_basic(
     assert {s.scheme for s in git_server.seen if s.accepted} == {"basic"}
 
 
-def test_bearer_end_to_end(
-    aqora: AqoraServer,
-    git_server: GitServer,
-    user_env: dict[str, str],
-    login: Callable[..., object],
-    tmp_path: Path,
-) -> None:
-    if GIT_VERSION < (2, 46):
-        pytest.skip(
-            f"git {GIT_VERSION[0]}.{GIT_VERSION[1]} < 2.46 has no credential authtype "
-            "capability: Bearer cannot be tested here (the Basic path runs instead)"
-        )
-    env = configure(user_env, aqora, git_server)
-    scope_helper(env, git_server)
-    login()
-    ok(git(env, "clone", "-q", f"{git_server.url}/demo.git", str(tmp_path / "w")))
+@pytest.mark.skipif(
+    GIT_VERSION < (2, 46),
+    reason=f"git {GIT_VERSION[0]}.{GIT_VERSION[1]} < 2.46 has no credential authtype "
+    "capability: Bearer cannot be tested here (the Basic path runs instead)",
+)
+def test_bearer_end_to_end(git_server: GitServer, work: Path) -> None:
     accepted = [s.scheme for s in git_server.seen if s.accepted]
     assert accepted and set(accepted) == {"bearer"}
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import base64
-import binascii
+import contextlib
 import csv
 import email.parser
 import email.policy
@@ -30,16 +30,20 @@ import hashlib
 import html
 import io
 import re
-import threading
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+try:
+    from .base import LoopbackHandler, LoopbackHTTPServer, parse_authorization
+except ImportError:  # run as a script
+    from base import LoopbackHandler, LoopbackHTTPServer, parse_authorization  # type: ignore[import-not-found,no-redef]
+
 MAX_UPLOAD = 64 * 1024 * 1024
-REALM = "aqora"
 _FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
@@ -66,50 +70,16 @@ class Seen:
     accepted: bool
 
 
-class IndexServer:
+class IndexServer(LoopbackHTTPServer[Seen]):
     """An in-memory simple index on 127.0.0.1."""
 
     def __init__(self, is_valid: Callable[[str], bool]) -> None:
-        self.is_valid = is_valid
+        super().__init__(is_valid)
         self.files: dict[str, dict[str, bytes]] = {}  # project -> filename -> bytes
-        self.seen: list[Seen] = []
         self.uploads: list[dict[str, str]] = []  # form fields of accepted uploads
-        self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # lifecycle -----------------------------------------------------------------------
-    def start(self) -> IndexServer:
-        handler = type("Handler", (_Handler,), {"index": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
-
-    def __enter__(self) -> IndexServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "not started"
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"index": self})
 
     @property
     def simple_url(self) -> str:
@@ -130,63 +100,27 @@ class IndexServer:
                 path.read_bytes() if data is None else data
             )
 
-    def record(self, seen: Seen) -> None:
-        with self._lock:
-            self.seen.append(seen)
-
     def accepted(self) -> list[Seen]:
         with self._lock:
             return [s for s in self.seen if s.accepted]
 
-    def rejected(self) -> list[Seen]:
-        with self._lock:
-            return [s for s in self.seen if not s.accepted]
 
-    def clear_seen(self) -> None:
-        with self._lock:
-            self.seen.clear()
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     index: IndexServer
-    protocol_version = "HTTP/1.1"
     server_version = "aqora-test-index/1"
-
-    def log_message(self, format: str, *args: object) -> None:  # quiet
-        return
 
     # auth ----------------------------------------------------------------------------
     def _authorized(self) -> bool:
-        header = self.headers.get("Authorization") or ""
-        username: str | None = None
-        ok = False
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "basic" and value:
-            try:
-                decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                decoded = ""
-            user, sep, password = decoded.partition(":")
-            if sep:
-                username = user
-                ok = bool(password) and self.index.is_valid(password)
-        self.index.record(Seen(self.command, self.path, username, ok))
+        creds = parse_authorization(self.headers.get("Authorization"), bearer=False)
+        ok = creds.valid(self.index.is_valid)
+        self.index.record(Seen(self.command, self.path, creds.username, ok))
         if not ok:
-            self._drain()
-            self._send(
-                401,
+            self.drain(MAX_UPLOAD)
+            self.send_unauthorized(
                 b"401 Unauthorized\n",
-                "text/plain",
-                {"WWW-Authenticate": f'Basic realm="{REALM}"'},
+                [("Content-Type", "text/plain"), ("Cache-Control", "no-store")],
             )
         return ok
-
-    def _drain(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if 0 < length <= MAX_UPLOAD:
-            self.rfile.read(length)
-        elif length:
-            self.close_connection = True
 
     def _send(
         self,
@@ -195,15 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
         ctype: str = "text/html; charset=utf-8",
         headers: dict[str, str] | None = None,
     ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        extra = [("Content-Type", ctype), ("Cache-Control", "no-store")]
+        self.send_body(status, body, [*extra, *(headers or {}).items()])
 
     # routes --------------------------------------------------------------------------
     def do_HEAD(self) -> None:
@@ -236,7 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         path = urlsplit(self.path).path
         if path not in ("/", "/legacy", "/legacy/"):
-            self._drain()
+            self.drain(MAX_UPLOAD)
             return self._send(404, b"not found\n", "text/plain")
         length = int(self.headers.get("Content-Length") or -1)
         if length < 0 or length > MAX_UPLOAD:
@@ -359,15 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     server = IndexServer(lambda t: t == args.token)
     for path in args.files:
         server.add_file(path)
-    handler = type("Handler", (_Handler,), {"index": server})
-    httpd = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
-    print(f"http://127.0.0.1:{httpd.server_address[1]}/simple/", flush=True)
-    try:
-        httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        httpd.server_close()
+    server.bind_port = args.port
+    with server:
+        print(server.simple_url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
     return 0
 
 

@@ -17,8 +17,6 @@ Stdlib only. Both servers bind 127.0.0.1; the registry process is stopped by its
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import ctypes
 import http.client
@@ -28,16 +26,23 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-CHUNK = 64 * 1024
+try:
+    from .base import CHUNK, LoopbackHandler, LoopbackHTTPServer, parse_authorization
+except ImportError:  # run as a script
+    from base import (  # type: ignore[import-not-found,no-redef]
+        CHUNK,
+        LoopbackHandler,
+        LoopbackHTTPServer,
+        parse_authorization,
+    )
+
 REGISTRY_BIN = "docker-registry"
 PR_SET_PDEATHSIG = 1
 HOP_BY_HOP = {
@@ -82,51 +87,25 @@ def registry_available() -> bool:
     return shutil.which(REGISTRY_BIN) is not None
 
 
-class RegistryProxy:
+class RegistryProxy(LoopbackHTTPServer[Seen]):
     """`docker-registry` on a private port, reachable only through the auth proxy."""
 
     def __init__(self, is_valid: Callable[[str], bool], root: Path | None = None) -> None:
-        self.is_valid = is_valid
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        if root is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="aqora-registry-")
-            root = Path(self._tmp.name)
-        self.root = root
-        self.seen: list[Seen] = []
+        super().__init__(is_valid)
+        self.root = self._temp_root(root, "aqora-registry-")
         self.registry_port = 0
         self.registry_pid: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-        self._log: Path = root / "registry.log"
-        self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._log: Path = self.root / "registry.log"
 
-    # -- addresses ------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "not started"
-        return int(self._httpd.server_address[1])
-
-    @property
-    def hostport(self) -> str:
-        """`127.0.0.1:PORT` of the proxy: the registry key clients use."""
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.hostport}"
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_ProxyHandler,), {"proxy": self})
 
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self, timeout: float = 20.0) -> RegistryProxy:
         self._start_registry(timeout)
-        handler = type("Handler", (_ProxyHandler,), {"proxy": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
+        return super().start()
 
     def _start_registry(self, timeout: float) -> None:
         storage = self.root / "storage"
@@ -190,64 +169,21 @@ class RegistryProxy:
                 proc.kill()
                 proc.wait(timeout=10)
 
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+    def _teardown(self) -> None:
         self._stop_registry()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self) -> RegistryProxy:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- recording ------------------------------------------------------------------------
-
-    def record(self, seen: Seen) -> None:
-        with self._lock:
-            self.seen.append(seen)
 
     def accepted_tokens(self) -> list[str]:
         with self._lock:
             return [s.token for s in self.seen if s.accepted and s.token]
 
-    def rejected(self) -> list[Seen]:
-        with self._lock:
-            return [s for s in self.seen if not s.accepted]
-
     def registry_log(self) -> str:
         return self._log.read_text(errors="replace") if self._log.exists() else ""
 
 
-def parse_basic(header: str | None) -> tuple[str, str] | None:
-    """(username, password) of a Basic Authorization header, or None."""
-    if not header:
-        return None
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    user, sep, password = decoded.partition(":")
-    return (user, password) if sep else None
-
-
-class _ProxyHandler(BaseHTTPRequestHandler):
+class _ProxyHandler(LoopbackHandler):
     proxy: RegistryProxy
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
     def handle(self) -> None:
         # A TLS ClientHello on this plain-http port gets an HTTP status line, as from a
@@ -283,46 +219,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle()
 
-    # -- request body ---------------------------------------------------------------------
-
-    def _body_chunks(self) -> Iterator[bytes]:
-        """The request body, de-chunked when needed, streamed in pieces."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            while True:
-                size_line = self.rfile.readline(1024)
-                size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return
-                remaining = size
-                while remaining:
-                    piece = self.rfile.read(min(CHUNK, remaining))
-                    if not piece:
-                        raise ConnectionError("client closed mid-chunk")
-                    remaining -= len(piece)
-                    yield piece
-                self.rfile.readline(16)  # CRLF after the chunk
-        else:
-            remaining = int(self.headers.get("Content-Length") or 0)
-            while remaining:
-                piece = self.rfile.read(min(CHUNK, remaining))
-                if not piece:
-                    raise ConnectionError("client closed mid-body")
-                remaining -= len(piece)
-                yield piece
-
-    def _drain(self) -> None:
-        for _ in self._body_chunks():
-            pass
-
     # -- the proxying ---------------------------------------------------------------------
 
     def _handle(self) -> None:
-        creds = parse_basic(self.headers.get("Authorization"))
-        user, token = creds if creds else (None, None)
-        ok = token is not None and bool(token) and self.proxy.is_valid(token)
-        self.proxy.record(Seen(self.command, self.path, user, token, ok))
+        creds = parse_authorization(self.headers.get("Authorization"), bearer=False)
+        ok = creds.valid(self.proxy.is_valid)
+        self.proxy.record(Seen(self.command, self.path, creds.username, creds.token, ok))
         if not ok:
             self._unauthorized()
             return
@@ -332,22 +234,15 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _unauthorized(self) -> None:
-        try:
-            self._drain()
-        except (ConnectionError, OSError, ValueError):
-            self.close_connection = True
-        body = (
+        self.drain()
+        self.send_unauthorized(
             b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required",'
-            b'"detail":null}]}\n'
+            b'"detail":null}]}\n',
+            [
+                ("Docker-Distribution-API-Version", "registry/2.0"),
+                ("Content-Type", "application/json; charset=utf-8"),
+            ],
         )
-        self.send_response(401)
-        self.send_header("WWW-Authenticate", 'Basic realm="aqora"')
-        self.send_header("Docker-Distribution-API-Version", "registry/2.0")
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
 
     def _forward(self) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.proxy.registry_port, timeout=120)
@@ -364,7 +259,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             if chunked:
                 conn.putheader("Transfer-Encoding", "chunked")
             conn.endheaders()
-            for piece in self._body_chunks():
+            for piece in self.body_chunks():
                 if chunked:
                     conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
                 else:
