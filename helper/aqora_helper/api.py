@@ -59,7 +59,6 @@ class Api:
         self.endpoint = base_url.rstrip("/") + "/graphql"
         self.timeout = (timeouts.connect, timeouts.read)
         self.http = requests.Session()
-        self.http.trust_env = True
         self.http.headers.update(
             {"User-Agent": f"aqora-helper/{__version__}", "Origin": self.origin}
         )

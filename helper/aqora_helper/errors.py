@@ -6,7 +6,6 @@ to do). Messages never contain secrets. Stdlib only: the front doors import it.
 
 from __future__ import annotations
 
-EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 

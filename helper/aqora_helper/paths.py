@@ -7,10 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .cachedir import APP_NAME, cache_dir
-from .fastpath import config_path
-
-__all__ = ["cache_dir", "config_path", "data_dir", "sessions_file"]
+from .cachedir import APP_NAME
 
 
 def data_dir() -> Path:

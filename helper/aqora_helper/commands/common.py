@@ -23,11 +23,6 @@ class GlobalOptions:
     allow_insecure_host: bool = False
 
 
-def url_option() -> str | None:
-    """The --url option of a subcommand (typer default factory)."""
-    return typer.Option(None, "--url", help=URL_HELP, metavar="URL")  # type: ignore[no-any-return]
-
-
 def resolve(ctx: typer.Context, url: str | None) -> tuple[Settings, Environment]:
     """Settings and the selected environment; the subcommand's --url wins."""
     options = ctx.find_object(GlobalOptions) or GlobalOptions()
