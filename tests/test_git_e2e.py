@@ -328,3 +328,24 @@ def test_fast_path_after_login_imports_nothing_heavy(
     assert result["loaded"] == []
     assert f"password={cached_token(env, env_url(aqora))}" in result["out"]
     assert aqora.refresh_calls == refreshes
+
+
+def test_unscoped_credential_helper_aqora_works(
+    aqora: AqoraServer,
+    git_server: GitServer,
+    user_env: dict[str, str],
+    login: Callable[..., object],
+    tmp_path: Path,
+) -> None:
+    """`git config --global credential.helper aqora`, the documented one-liner: git runs
+    `git credential-aqora`, which answers for served hosts only."""
+    env = configure(user_env, aqora, git_server)
+    ok(git(env, "config", "--global", "credential.helper", "aqora"))
+    login()
+    ok(git(env, "clone", "-q", f"{git_server.url}/demo.git", str(tmp_path / "w")))
+    assert rejected_credentials(git_server) == []
+    unserved = run_cmd(
+        ["git", "credential", "fill"], env, input="protocol=https\nhost=example.com\n"
+    )
+    assert unserved.returncode != 0  # nobody answered, prompts are off
+    assert cached_token(env, env_url(aqora)) not in unserved.stdout + unserved.stderr
