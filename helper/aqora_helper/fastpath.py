@@ -176,9 +176,8 @@ def held_refresh_lock(env_url: str | None) -> Any:
             return None
         url = env_url or str(index["default_url"])
         from .locking import RefreshLock
-        from .tokencache import env_file_stem
 
-        return RefreshLock(env_file_stem(url), url, float(index["lock_timeout"]))
+        return RefreshLock(url, float(index["lock_timeout"]))
     except Exception:
         return None
 

@@ -17,15 +17,16 @@ from pathlib import Path
 from .cachedir import cache_dir
 from .errors import LockTimeout
 from .privatefiles import ensure_private_dir
+from .tokencache import env_file_stem
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _held: dict[str, list[int]] = {}  # lock path -> [fd, depth]
 
 
-def lock_path(file_stem: str) -> Path:
+def lock_path(env_url: str) -> Path:
     """The refresh lock file of one environment."""
-    return cache_dir() / "locks" / f"{file_stem}.lock"
+    return cache_dir() / "locks" / f"{env_file_stem(env_url)}.lock"
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
@@ -57,13 +58,13 @@ else:
 
 
 class RefreshLock:
-    """`with RefreshLock(stem, url, timeout):` holds the environment's refresh lock.
+    """`with RefreshLock(url, timeout):` holds the environment's refresh lock.
 
     Raises LockTimeout when another process holds it for longer than `timeout`.
     """
 
-    def __init__(self, file_stem: str, url: str, timeout: float) -> None:
-        self.path = lock_path(file_stem)
+    def __init__(self, url: str, timeout: float) -> None:
+        self.path = lock_path(url)
         self.url = url
         self.timeout = timeout
 

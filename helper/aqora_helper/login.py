@@ -8,8 +8,9 @@ import socket
 from . import sessions
 from .api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
 from .errors import AqoraHelperError
+from .locking import RefreshLock
 from .privatefiles import remove_private
-from .session import cache_issued, refresh_lock
+from .session import cache_issued
 from .settings import Environment, Settings
 from .tokencache import drop_token
 from .vault import FileVault, KeyringVault, StoredSession, insecure_file, recovery_file
@@ -55,7 +56,7 @@ def store_new_session(
     cid: str,
 ) -> str:
     """Persist a newly issued session and make it the only one for this environment."""
-    with refresh_lock(env, settings.timeouts.lock):
+    with RefreshLock(env.url, settings.timeouts.lock):
         vault.save(env.url, StoredSession(issued.refresh_token, cid, None))
         remove_private(recovery_file(env.url))
         if isinstance(vault, KeyringVault):

@@ -18,7 +18,7 @@ from .errors import AqoraHelperError, KeyringUnavailable, NotLoggedIn
 from .locking import RefreshLock
 from .log import logger, register_secret
 from .settings import Environment, Settings
-from .tokencache import env_file_stem, read_token, write_token
+from .tokencache import read_token, write_token
 from .vault import StoredSession, keep_for_recovery, vault_for
 
 
@@ -48,7 +48,7 @@ def access_token(settings: Settings, env: Environment) -> Token:
     cached = _fresh_cached(settings, env)
     if cached is not None:
         return cached
-    with refresh_lock(env, settings.timeouts.lock):
+    with RefreshLock(env.url, settings.timeouts.lock):
         cached = _fresh_cached(settings, env)
         if cached is not None:
             logger.debug("another process refreshed %s", env.url)
@@ -62,11 +62,6 @@ def _fresh_cached(settings: Settings, env: Environment) -> Token | None:
         register_secret(cached.access_token)
         return Token(cached.access_token, cached.expires_at, "cache")
     return None
-
-
-def refresh_lock(env: Environment, timeout: float) -> RefreshLock:
-    """The exclusive, cross-process refresh lock of an environment (bounded wait)."""
-    return RefreshLock(env_file_stem(env.url), env.url, timeout)
 
 
 def _refresh(settings: Settings, env: Environment) -> Token:

@@ -15,7 +15,7 @@ import typer
 from .. import official, sessions
 from ..broker import refresh_index
 from ..errors import AqoraHelperError, KeyringUnavailable
-from ..session import refresh_lock
+from ..locking import RefreshLock
 from ..settings import Environment, Settings
 from ..tokencache import drop_token
 from ..vault import FileVault, KeyringVault
@@ -43,7 +43,7 @@ def logout(
 def logout_one(settings: Settings, env: Environment) -> None:
     """Log out of one environment and say what was removed."""
     removed: list[str] = []
-    with refresh_lock(env, settings.timeouts.lock):
+    with RefreshLock(env.url, settings.timeouts.lock):
         if drop_token(env.url):
             removed.append("the cached access token")
         if FileVault().delete(env.url):
