@@ -12,6 +12,7 @@ import io
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -59,9 +60,19 @@ class Engine:
         return self._cred(scheme, hostport)
 
     def forget_token(self, scheme: str, hostport: str, token: str | None = None) -> bool:
-        assert host_key(scheme, hostport) in self.served
+        """As the engine: drops only a served host's cached token."""
+        if host_key(scheme, hostport) not in self.served:
+            return False
         self.forgotten.append((scheme, hostport))
         return True
+
+    def environment_for_host(
+        self, scheme: str, hostport: str
+    ) -> tuple[None, SimpleNamespace] | None:
+        """As the engine: (settings, environment) for a served host, else None."""
+        if host_key(scheme, hostport) not in self.served:
+            return None
+        return None, SimpleNamespace(url=ENV_URL, username=self.username)
 
     def served_hosts(self) -> list[broker.ServedHost]:
         return [broker.ServedHost(k, ENV_URL, self.username, "auto") for k in sorted(self.served)]
@@ -78,6 +89,7 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
     monkeypatch.setattr(broker, "credential_for_host", eng.credential_for_host)
     monkeypatch.setattr(broker, "forget_token", eng.forget_token)
     monkeypatch.setattr(broker, "served_hosts", eng.served_hosts)
+    monkeypatch.setattr(broker, "environment_for_host", eng.environment_for_host)
     monkeypatch.setattr(broker, "has_usable_session", eng.has_usable_session)
     return eng
 
@@ -521,6 +533,7 @@ def test_fuzz_store_and_erase_arbitrary_bytes(data: bytes, action: str) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(broker, "forget_token", engine.forget_token)
         mp.setattr(broker, "served_hosts", engine.served_hosts)
+        mp.setattr(broker, "environment_for_host", engine.environment_for_host)
         code, out, err = call([action], data)
     assert code in (0, 1) and TRACEBACK not in err
     if code == 1:
@@ -540,6 +553,7 @@ def test_fuzz_store_json(server: str, username: object, secret: object) -> None:
     data = json.dumps({"ServerURL": server, "Username": username, "Secret": secret}).encode()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(broker, "served_hosts", engine.served_hosts)
+        mp.setattr(broker, "environment_for_host", engine.environment_for_host)
         code, _out, err = call(["store"], data)
     assert code in (0, 1) and TRACEBACK not in err
     if code == 0:
@@ -557,6 +571,7 @@ def test_fuzz_argv(args: list[str]) -> None:
         mp.setattr(broker, "credential_for_host", engine.credential_for_host)
         mp.setattr(broker, "forget_token", engine.forget_token)
         mp.setattr(broker, "served_hosts", engine.served_hosts)
+        mp.setattr(broker, "environment_for_host", engine.environment_for_host)
         mp.setattr(broker, "has_usable_session", engine.has_usable_session)
         code, out, err = call(args, b"registry.aqora.io")
     valid = len(args) == 1 and args[0] in front.ACTIONS

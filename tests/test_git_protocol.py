@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -65,6 +66,14 @@ class Engine:
     def served_hosts(self) -> list[broker.ServedHost]:
         return [broker.ServedHost(k, ENV_URL, self.username, self.git_auth) for k in SERVED]
 
+    def environment_for_host(
+        self, scheme: str, hostport: str
+    ) -> tuple[None, SimpleNamespace] | None:
+        """As the engine: (settings, environment) for a served host, else None."""
+        if host_key(scheme, hostport) not in SERVED:
+            return None
+        return None, SimpleNamespace(url=ENV_URL, username=self.username)
+
 
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
@@ -73,6 +82,7 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
     monkeypatch.setattr(broker, "credential_for_host", eng.credential_for_host)
     monkeypatch.setattr(broker, "forget_token", eng.forget_token)
     monkeypatch.setattr(broker, "served_hosts", eng.served_hosts)
+    monkeypatch.setattr(broker, "environment_for_host", eng.environment_for_host)
     return eng
 
 

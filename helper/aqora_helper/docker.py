@@ -171,8 +171,7 @@ def _is_served(target: tuple[str, str] | None) -> bool:
         return False
     from . import broker
 
-    key = host_key(*target)
-    return key is not None and any(served.key == key for served in broker.served_hosts())
+    return broker.environment_for_host(*target) is not None
 
 
 def action_store(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
@@ -190,10 +189,10 @@ def action_store(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
 
 def action_erase(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
     target = parse_server(read_server_string(stdin))
-    if target is not None and _is_served(target):
+    if target is not None:
         from . import broker
 
-        broker.forget_token(*target)  # the cached access token only, never the session
+        broker.forget_token(*target)  # served hosts only; the cached token, never the session
     return ""  # nothing (more) of ours for this server: idempotent success
 
 

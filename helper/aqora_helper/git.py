@@ -98,11 +98,11 @@ def _served_username(scheme: str, host: str) -> str | None:
     """The username configured for the environment serving this host (None if unknown)."""
     from . import broker
 
-    key = host_key(scheme, host)
     try:
-        return next((h.username for h in broker.served_hosts() if h.key == key), None)
+        found = broker.environment_for_host(scheme, host)
     except Exception:
         return None
+    return None if found is None else found[1].username
 
 
 def _erase(request: gitproto.CredentialRequest, scheme: str, host: str) -> int:

@@ -5,13 +5,12 @@ for each served host, and does something else answer first?
   loopback hosts), computed as git does: every matching `credential.helper` and
   `credential.<url>.helper` in config order, an empty value resetting the list.
 - Docker: `credHelpers` of the client config, and static credentials in `auths`.
-- pip / uv: their config mentions a keyring provider (checked when `setup pip|uv` exist).
+- pip / uv: their config mentions a keyring provider.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import json
 import os
 import re
@@ -19,11 +18,13 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
 from .hostnames import DEFAULT_PORTS, is_loopback, served_key, split_hostport
+from .setup.docker import docker_config_path
+from .setup.pip import pip_config_file
+from .setup.uv import uv_config_file
 
 GIT_TIMEOUT = 10.0
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
@@ -165,12 +166,6 @@ def _is_aqora(helper: str) -> bool:
     return first in ("aqora", "git-credential-aqora", "git-credential-aqora.exe")
 
 
-def docker_config_path() -> Path:
-    """`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (as the docker CLI)."""
-    base = os.environ.get("DOCKER_CONFIG", "").strip()
-    return (Path(base).expanduser() if base else Path.home() / ".docker") / "config.json"
-
-
 def docker_checks(hosts: list[str]) -> list[Check]:
     """credHelpers route each served host to aqora; no static `auths` for them."""
     path = docker_config_path()
@@ -239,10 +234,7 @@ def _static_auths(auths: dict[str, Any], host: str, path: Path) -> list[Check]:
 
 
 def pip_checks() -> list[Check]:
-    """pip's config names a keyring provider (when `setup pip` exists)."""
-    module = _setup_module("pip")
-    if module is None:
-        return []
+    """pip's config names a keyring provider."""
     if os.environ.get("PIP_KEYRING_PROVIDER"):
         return [Check("ok", "pip", "PIP_KEYRING_PROVIDER is set")]
     override = os.environ.get("PIP_CONFIG_FILE")
@@ -255,15 +247,12 @@ def pip_checks() -> list[Check]:
                 "Unset PIP_CONFIG_FILE, or set PIP_KEYRING_PROVIDER=subprocess.",
             )
         ]
-    files = ([Path(override)] if override else []) + [module.pip_config_file()]
+    files = ([Path(override)] if override else []) + [pip_config_file()]
     return [_keyring_provider_check("pip", files)]
 
 
 def uv_checks() -> list[Check]:
-    """uv's config names a keyring provider (when `setup uv` exists)."""
-    module = _setup_module("uv")
-    if module is None:
-        return []
+    """uv's config names a keyring provider."""
     if os.environ.get("UV_KEYRING_PROVIDER"):
         return [Check("ok", "uv", "UV_KEYRING_PROVIDER is set")]
     if os.environ.get("UV_NO_CONFIG", "").strip().lower() not in ("", "0", "false", "no"):
@@ -276,7 +265,7 @@ def uv_checks() -> list[Check]:
             )
         ]
     override = os.environ.get("UV_CONFIG_FILE")
-    files = [Path(override)] if override else [module.uv_config_file()]
+    files = [Path(override)] if override else [uv_config_file()]
     return [_keyring_provider_check("uv", files)]
 
 
@@ -295,12 +284,3 @@ def _keyring_provider_check(tool: str, files: list[Path]) -> Check:
         f"no keyring-provider in {shown}",
         f"Run 'aqora-helper setup {tool}' if you install packages from aqora with {tool}.",
     )
-
-
-def _setup_module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"aqora_helper.setup.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"aqora_helper.setup.{name}":
-            raise
-        return None

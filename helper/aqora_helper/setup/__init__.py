@@ -12,15 +12,9 @@ setup_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `setup` and the integrations that exist to the app."""
-    import importlib
+    """Add `setup git|docker|pip|uv` to the app."""
+    from . import docker, git, pip, uv
 
-    for name in ("git", "docker", "pip", "uv"):
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
+    for name, module in (("git", git), ("docker", docker), ("pip", pip), ("uv", uv)):
         setup_app.command(name, help=(module.command.__doc__ or "").strip() or None)(module.command)
     app.add_typer(setup_app)
