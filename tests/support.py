@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 # What a cached get must never import (the fast-path budget; see README, Performance).
@@ -24,6 +25,41 @@ HEAVY_MODULES = (
     "typing",
     "pathlib",
 )
+
+_IMPORT_PROBE = """
+import atexit, sys
+HEAVY = {heavy!r}
+def report():
+    loaded = sorted(m for m in sys.modules if m.split('.')[0] in HEAVY or m in HEAVY)
+    sys.stderr.write('LOADED=' + ','.join(loaded) + '\\n')
+atexit.register(report)
+sys.argv = {argv!r}
+from {module} import main
+sys.exit(main())
+"""
+
+
+def run_entry_point(
+    module: str, argv: list[str], env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run `module.main()` as the console script `argv[0]` would, in a subprocess that
+    reports on stderr which HEAVY_MODULES (or their submodules) it imported."""
+    code = _IMPORT_PROBE.format(heavy=HEAVY_MODULES, argv=argv, module=module)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def heavy_modules_loaded(proc: subprocess.CompletedProcess[str]) -> list[str]:
+    """What `run_entry_point` saw imported of HEAVY_MODULES."""
+    line = [ln for ln in proc.stderr.splitlines() if ln.startswith("LOADED=")][-1]
+    return [m for m in line[len("LOADED=") :].split(",") if m]
+
 
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/')
 

@@ -30,7 +30,7 @@ import pytest
 from conftest import BIN_DIR, describe, run_cmd, write_config
 from servers.aqora_server import AqoraServer
 from servers.registry_proxy import RegistryProxy, registry_available
-from support import HEAVY_MODULES, make_cached_token_stale
+from support import heavy_modules_loaded, make_cached_token_stale, run_entry_point
 
 pytestmark = pytest.mark.skipif(
     not (registry_available() and shutil.which("skopeo")),
@@ -38,7 +38,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 Proc = subprocess.CompletedProcess[str]
-HEAVY = HEAVY_MODULES
 
 SHIM = """#!/bin/sh
 # Logs each call of the real helper: the action, then what came on stdin (one line).
@@ -399,18 +398,6 @@ def test_docker_py_store_and_resolve_authconfig(
 
 # --- the fast path ------------------------------------------------------------------------
 
-PROBE = """
-import atexit, sys
-HEAVY = {heavy!r}
-def report():
-    loaded = sorted(m for m in sys.modules if m.split('.')[0] in HEAVY or m in HEAVY)
-    sys.stderr.write('LOADED=' + ','.join(loaded) + '\\n')
-atexit.register(report)
-sys.argv = ['docker-credential-aqora', 'get']
-from aqora_helper.docker import main
-sys.exit(main())
-"""
-
 
 def test_cached_hit_imports_nothing_heavy(
     aqora: AqoraServer, setup: Setup, login: Callable[..., Proc]
@@ -419,11 +406,12 @@ def test_cached_hit_imports_nothing_heavy(
     first = helper_get(setup)  # warms the host index and the token cache
     refreshes = aqora.refresh_calls
     proc = ok(
-        run_cmd([sys.executable, "-c", PROBE.format(heavy=HEAVY)], setup.env, input=setup.host)
+        run_entry_point(
+            "aqora_helper.docker", ["docker-credential-aqora", "get"], setup.env, setup.host
+        )
     )
     assert json.loads(proc.stdout)["Secret"] == first
-    loaded = [ln for ln in proc.stderr.splitlines() if ln.startswith("LOADED=")][-1]
-    assert loaded == "LOADED=", loaded
+    assert heavy_modules_loaded(proc) == []
     assert aqora.refresh_calls == refreshes
 
 

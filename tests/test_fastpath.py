@@ -4,44 +4,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from conftest import describe, run_cmd, write_config
-from support import HEAVY_MODULES, make_cached_token_stale
-
-HEAVY = HEAVY_MODULES
-
-PROBE = """
-import atexit, sys
-HEAVY = {heavy!r}
-def report():
-    loaded = sorted(m for m in sys.modules if m.split('.')[0] in HEAVY or m in HEAVY)
-    sys.stderr.write('LOADED=' + ','.join(loaded) + '\\n')
-atexit.register(report)
-sys.argv = {argv!r}
-from {module} import main
-main()
-"""
-
-
-def run_entry(module: str, argv: list[str], env, stdin: str = ""):
-    code = PROBE.format(heavy=HEAVY, argv=argv, module=module)
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def loaded_modules(proc) -> list[str]:
-    line = [ln for ln in proc.stderr.splitlines() if ln.startswith("LOADED=")][-1]
-    return [m for m in line[len("LOADED=") :].split(",") if m]
+from support import heavy_modules_loaded, make_cached_token_stale, run_entry_point
 
 
 @pytest.fixture
@@ -60,9 +27,9 @@ def warm(aqora, user_env, login):
 
 def test_token_fast_path_imports_nothing_heavy(aqora, user_env, warm):
     for argv in (["aqora-helper", "token"], ["aqora-helper", "token", "--format", "json"]):
-        proc = run_entry("aqora_helper.__main__", argv, user_env)
+        proc = run_entry_point("aqora_helper.__main__", argv, user_env)
         assert proc.returncode == 0, describe(proc)
-        assert loaded_modules(proc) == []
+        assert heavy_modules_loaded(proc) == []
         assert aqora.refresh_calls == 0
     as_json = json.loads(proc.stdout)
     assert aqora.is_valid_access_token(as_json["access_token"])
@@ -70,24 +37,26 @@ def test_token_fast_path_imports_nothing_heavy(aqora, user_env, warm):
 
 def test_git_fast_path_imports_nothing_heavy(aqora, user_env, warm):
     request = f"protocol=http\nhost={warm}\n"
-    proc = run_entry("aqora_helper.git", ["git-credential-aqora", "get"], user_env, request)
+    proc = run_entry_point("aqora_helper.git", ["git-credential-aqora", "get"], user_env, request)
     assert proc.returncode == 0, describe(proc)
     assert "password=" in proc.stdout
-    assert loaded_modules(proc) == []
+    assert heavy_modules_loaded(proc) == []
 
 
 def test_docker_fast_path_imports_nothing_heavy(aqora, user_env, warm):
-    proc = run_entry("aqora_helper.docker", ["docker-credential-aqora", "get"], user_env, warm)
+    proc = run_entry_point(
+        "aqora_helper.docker", ["docker-credential-aqora", "get"], user_env, warm
+    )
     assert proc.returncode == 0, describe(proc)
     assert aqora.is_valid_access_token(json.loads(proc.stdout)["Secret"])
-    assert loaded_modules(proc) == []
+    assert heavy_modules_loaded(proc) == []
 
 
 def test_stale_cache_takes_the_slow_path_and_refreshes(aqora, user_env, warm):
     make_cached_token_stale(user_env, aqora.url)
-    proc = run_entry("aqora_helper.__main__", ["aqora-helper", "token"], user_env)
+    proc = run_entry_point("aqora_helper.__main__", ["aqora-helper", "token"], user_env)
     assert proc.returncode == 0, describe(proc)
-    assert "aqora_helper.session" in loaded_modules(proc)
+    assert "aqora_helper.session" in heavy_modules_loaded(proc)
     assert aqora.refresh_calls == 1
 
 

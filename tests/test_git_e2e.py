@@ -8,7 +8,6 @@ The git server's `127.0.0.1:PORT` is a served host of the stand-in's environment
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import pytest
 from conftest import describe, run_cmd, write_config
 from servers.aqora_server import AqoraServer
 from servers.git_server import GitServer
-from support import HEAVY_MODULES
+from support import heavy_modules_loaded, run_entry_point
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -313,20 +312,17 @@ def test_fast_path_after_login_imports_nothing_heavy(
         ["git-credential-aqora", "get"], env, input=f"protocol=http\nhost={git_server.hostport}\n"
     )
     assert "password=" in first.stdout, describe(first)
-    heavy = list(HEAVY_MODULES)
-    probe = (
-        "import io, json, sys\n"
-        "from aqora_helper import git\n"
-        "out = io.BytesIO()\n"
-        f"git.run(['get'], io.BytesIO(b'protocol=http\\nhost={git_server.hostport}\\n'), out,"
-        " sys.stderr)\n"
-        f"print(json.dumps({{'out': out.getvalue().decode(),"
-        f" 'loaded': [m for m in {heavy!r} if m in sys.modules]}}))\n"
-    )
     refreshes = aqora.refresh_calls
-    result = json.loads(ok(run_cmd([sys.executable, "-c", probe], env)).stdout)
-    assert result["loaded"] == []
-    assert f"password={cached_token(env, env_url(aqora))}" in result["out"]
+    proc = ok(
+        run_entry_point(
+            "aqora_helper.git",
+            ["git-credential-aqora", "get"],
+            env,
+            f"protocol=http\nhost={git_server.hostport}\n",
+        )
+    )
+    assert heavy_modules_loaded(proc) == []
+    assert f"password={cached_token(env, env_url(aqora))}" in proc.stdout
     assert aqora.refresh_calls == refreshes
 
 

@@ -7,7 +7,6 @@ host `127.0.0.1:8080` (http allowed there).
 from __future__ import annotations
 
 import io
-import json
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from hypothesis import strategies as st
 from aqora_helper import broker, errors, git, gitproto
 from aqora_helper.fastpath import HostCredential
 from aqora_helper.hostnames import host_key
-from support import HEAVY_MODULES
+from support import HEAVY_MODULES, heavy_modules_loaded, run_entry_point
 
 TOKEN = "tok-123.abc_DEF"
 EXPIRES = 2_000_000_000
@@ -556,25 +555,14 @@ def test_console_script_answers_from_the_cache(tmp_path: Path) -> None:
     assert proc.stderr == b""
 
 
-HEAVY = list(HEAVY_MODULES)
-
-
 def test_fast_path_imports_nothing_heavy(tmp_path: Path) -> None:
     env = _fast_path_env(tmp_path)
-    probe = (
-        "import io, json, sys\n"
-        "from aqora_helper import git\n"
-        "out = io.BytesIO()\n"
-        "git.run(['get'], io.BytesIO(b'protocol=https\\nhost=aqora.io\\n'), out, sys.stderr)\n"
-        f"heavy = {HEAVY!r}\n"
-        "print(json.dumps({'answered': b'password=' in out.getvalue(),\n"
-        "  'loaded': [m for m in heavy if m in sys.modules]}))\n"
+    proc = run_entry_point(
+        "aqora_helper.git", ["git-credential-aqora", "get"], env, "protocol=https\nhost=aqora.io\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, env=env, timeout=30, check=True
-    )
-    result = json.loads(proc.stdout)
-    assert result == {"answered": True, "loaded": []}
+    assert proc.returncode == 0, proc.stderr
+    assert "password=" in proc.stdout
+    assert heavy_modules_loaded(proc) == []
 
 
 def test_fast_path_importtime_of_the_real_entry_point(tmp_path: Path) -> None:
@@ -600,4 +588,4 @@ def test_fast_path_importtime_of_the_real_entry_point(tmp_path: Path) -> None:
         if line.startswith("import time:") and "|" in line
     }
     assert imported, "no -X importtime output"
-    assert not [m for m in HEAVY if m in imported]
+    assert not [m for m in HEAVY_MODULES if m in imported]
