@@ -132,6 +132,16 @@ def files_containing(root: Path, secrets: set[str], skip: tuple[Path, ...] = ())
     return hits
 
 
+def misbehaving_keyring_env(user_env: dict[str, str], backend: str, **extra: str) -> dict[str, str]:
+    """`user_env` with the OS keyring replaced by `fake_backends.misbehaving.<backend>`."""
+    return dict(
+        user_env,
+        PYTHONPATH=str(Path(__file__).parent),
+        PYTHON_KEYRING_BACKEND=f"fake_backends.misbehaving.{backend}",
+        **extra,
+    )
+
+
 def login_args(url: str, *extra: str) -> list[str]:
     """`aqora-helper login --interactive` as alice (password on stdin) against `url`."""
     return [

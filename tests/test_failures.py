@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from conftest import describe, run_cmd, write_config
-from support import assert_clean_failure, login_args, make_cached_token_stale, stored_refresh_token
+from support import (
+    assert_clean_failure,
+    login_args,
+    make_cached_token_stale,
+    misbehaving_keyring_env,
+    stored_refresh_token,
+)
 
 FAULT_CASES = [
     ("500", "Unexpected answer from", "Retry later"),
@@ -151,13 +157,9 @@ def test_hanging_keyring_is_bounded(aqora, user_env, login):
     login()
     make_cached_token_stale(user_env, aqora.url)
     write_config(user_env, "[timeouts]\nkeyring = 1\n")
-    env = dict(
-        user_env,
-        PYTHON_KEYRING_BACKEND="fake_backends.misbehaving.Hanging",
-        PYTHONPATH=str(Path(__file__).parent),
-    )
+    env = misbehaving_keyring_env(user_env, "Hanging")
     started = time.monotonic()
-    proc = token({**env}, aqora.url, timeout=30)
+    proc = token(env, aqora.url, timeout=30)
     assert time.monotonic() - started < 15
     assert_clean_failure(proc, "did not answer within 1 s", "timeouts.keyring")
 

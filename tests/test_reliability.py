@@ -18,11 +18,10 @@ from conftest import describe, run_cmd
 from support import (
     assert_clean_failure,
     make_cached_token_stale,
+    misbehaving_keyring_env,
     stored_refresh_token,
     token_cache_file,
 )
-
-FAKE_BACKENDS = str(Path(__file__).parent)
 
 
 def token(env, url, **kw):
@@ -76,12 +75,7 @@ def test_lock_holder_killed_after_rotation_before_persisting(aqora, user_env, st
     is told to log in again; nothing hangs."""
     marker = tmp_path / "block-writes"
     marker.touch()
-    env = dict(
-        user_env,
-        PYTHONPATH=FAKE_BACKENDS,
-        PYTHON_KEYRING_BACKEND="fake_backends.misbehaving.SlowWrites",
-        AQORA_TEST_BLOCK_WRITES=str(marker),
-    )
+    env = misbehaving_keyring_env(user_env, "SlowWrites", AQORA_TEST_BLOCK_WRITES=str(marker))
     victim = spawn_token(env, aqora.url)
     wait_for(Path(str(marker) + ".reached").exists)
     victim.send_signal(signal.SIGKILL)
@@ -99,12 +93,7 @@ def test_keyring_write_failure_after_rotation_keeps_the_new_session(
 ):
     marker = tmp_path / "fail-writes"
     marker.touch()
-    env = dict(
-        user_env,
-        PYTHONPATH=FAKE_BACKENDS,
-        PYTHON_KEYRING_BACKEND="fake_backends.misbehaving.FlakyWrites",
-        AQORA_TEST_FAIL_WRITES=str(marker),
-    )
+    env = misbehaving_keyring_env(user_env, "FlakyWrites", AQORA_TEST_FAIL_WRITES=str(marker))
     proc = token(env, aqora.url)
     assert proc.returncode == 0, describe(proc)
     assert aqora.is_valid_access_token(proc.stdout.strip())
