@@ -10,16 +10,13 @@ interrupted or failed login leaves nothing behind.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import secrets
-import signal
 import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -96,8 +93,7 @@ def browser_login_command(
     except KeyboardInterrupt:
         _say("Login cancelled: nothing was stored.")
         raise
-    with _deferred_interrupt():
-        return store_new_session(settings, env, vault, issued, cid)
+    return store_new_session(settings, env, vault, issued, cid)
 
 
 def browser_available() -> bool:
@@ -286,21 +282,6 @@ def _refused(env: Environment, errors: Any) -> LoginFailed:
         "Run 'aqora-helper login' again; if it keeps failing, use "
         "'aqora-helper login --interactive' and report it with 'aqora-helper doctor' output.",
     )
-
-
-@contextlib.contextmanager
-def _deferred_interrupt() -> Iterator[None]:
-    """Ignore Ctrl-C while the session is being stored (the store is bounded), so that
-    a login is either fully stored or not at all."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, lambda *_: None)
-    try:
-        yield
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
 
 
 def _say(text: str) -> None:

@@ -3,14 +3,17 @@ with a bounded wait. Stdlib only, so that a process that only has to *wait* for 
 one's refresh never imports the session engine.
 
 POSIX uses `fcntl.flock`, Windows `msvcrt.locking`; both are released by the OS when
-the holder dies. Re-entrant within a process (a front door takes it, then the engine
-takes it again).
+the holder dies. Threads of one process first queue on a per-path `threading.Lock`, so
+exactly one thread of a process holds (or waits for) the file lock at a time; the same
+deadline bounds both waits. Re-entrant within a thread only (a front door takes it,
+then the engine takes it again); another thread of the same process always waits.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +24,9 @@ from .tokencache import env_file_stem
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_held: dict[str, list[int]] = {}  # lock path -> [fd, depth]
+_this_thread = threading.local()  # .held: lock path -> [fd, depth], this thread's locks
+_process_locks: dict[str, threading.Lock] = {}  # lock path -> the process-level lock
+_process_locks_guard = threading.Lock()
 
 
 def lock_path(env_url: str) -> Path:
@@ -57,10 +62,23 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def _held() -> dict[str, list[int]]:
+    """This thread's held refresh locks."""
+    held: dict[str, list[int]] | None = getattr(_this_thread, "held", None)
+    if held is None:
+        held = _this_thread.held = {}
+    return held
+
+
+def _process_lock(key: str) -> threading.Lock:
+    with _process_locks_guard:
+        return _process_locks.setdefault(key, threading.Lock())
+
+
 class RefreshLock:
     """`with RefreshLock(url, timeout):` holds the environment's refresh lock.
 
-    Raises LockTimeout when another process holds it for longer than `timeout`.
+    Raises LockTimeout when another thread or process holds it for longer than `timeout`.
     """
 
     def __init__(self, url: str, timeout: float) -> None:
@@ -70,12 +88,25 @@ class RefreshLock:
 
     def __enter__(self) -> RefreshLock:
         key = str(self.path)
-        if key in _held:
-            _held[key][1] += 1
+        held = _held()
+        if key in held:
+            held[key][1] += 1
             return self
+        deadline = time.monotonic() + self.timeout
+        in_process = _process_lock(key)
+        if not in_process.acquire(timeout=max(self.timeout, 0)):
+            raise LockTimeout(self.url, self.timeout)
+        try:
+            held[key] = [self._lock_file(deadline), 1]
+        except BaseException:
+            in_process.release()
+            raise
+        return self
+
+    def _lock_file(self, deadline: float) -> int:
+        """An open descriptor of the lock file, flock'ed; waits until `deadline`."""
         ensure_private_dir(self.path.parent, cache_dir())
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600)
-        deadline = time.monotonic() + self.timeout
         pause = 0.005
         while not _try_lock(fd):
             if time.monotonic() >= deadline:
@@ -83,15 +114,19 @@ class RefreshLock:
                 raise LockTimeout(self.url, self.timeout)
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
-        _held[key] = [fd, 1]
-        return self
+        return fd
 
     def __exit__(self, *exc: object) -> None:
-        entry = _held[str(self.path)]
+        key = str(self.path)
+        held = _held()
+        entry = held[key]
         entry[1] -= 1
         if entry[1] == 0:
-            del _held[str(self.path)]
+            del held[key]
             try:
-                _unlock(entry[0])
+                try:
+                    _unlock(entry[0])
+                finally:
+                    os.close(entry[0])
             finally:
-                os.close(entry[0])
+                _process_lock(key).release()

@@ -7,6 +7,7 @@ import socket
 
 from . import sessions
 from .api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
+from .deferral import deferred_signals
 from .errors import AqoraHelperError
 from .locking import RefreshLock
 from .privatefiles import remove_private
@@ -55,8 +56,9 @@ def store_new_session(
     issued: IssuedTokens,
     cid: str,
 ) -> str:
-    """Persist a newly issued session and make it the only one for this environment."""
-    with RefreshLock(env.url, settings.timeouts.lock):
+    """Persist a newly issued session and make it the only one for this environment
+    (signals are held meanwhile: a login is either fully stored or not at all)."""
+    with RefreshLock(env.url, settings.timeouts.lock), deferred_signals():
         vault.save(env.url, StoredSession(issued.refresh_token, cid, None))
         remove_private(recovery_file(env.url))
         if isinstance(vault, KeyringVault):

@@ -5,7 +5,9 @@
 2. Otherwise the CLI's `credentials.json`, read under a shared lock. A stale entry is
    refreshed exactly as the official CLI does it: exclusive lock on the file itself,
    re-read, re-check, refresh, rewrite in place in the same pretty-JSON format (other
-   keys and entries kept), release; so the official CLI keeps working.
+   keys and entries kept), release; so the official CLI keeps working. Room for the
+   rewrite is reserved before the refresh (trailing whitespace), so a full disk fails
+   the refresh, never the rewrite, and the file is never shorter than its JSON.
 
 These tokens are never copied into the helper's own storage (keyring or token cache).
 Locks: `flock` on POSIX (as the official CLI). Windows has no `flock`: an exclusive
@@ -32,7 +34,8 @@ from typing import Any
 import platformdirs
 
 from .api import Api
-from .errors import AqoraHelperError, LockTimeout, OfficialSessionError
+from .deferral import deferred_signals
+from .errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
 from .log import logger, redact, register_secret
 from .session import Token
 from .settings import Environment, Settings
@@ -42,6 +45,7 @@ PROBE_TIMEOUT = 5.0
 LOCK_POLL = 0.05
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_EXCERPT = 300
+MIN_ROOM = 4096  # bytes reserved before a refresh (or half the file, if more) for the rewrite
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BUSY = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
 _RFC3339 = re.compile(
@@ -219,16 +223,22 @@ def _refresh_file(path: Path, settings: Settings, env: Environment) -> Token | N
             if _fresh(credential, settings):
                 logger.debug("the official CLI's session was refreshed meanwhile")
                 return _token(credential.access_token, credential.expires_at)
-            logger.debug("refreshing the official CLI's session for %s", env.url)
-            issued = Api(env.url, settings.timeouts).refresh(
-                credential.client_id, credential.client_secret, credential.refresh_token
-            )
-            data["credentials"][env.url].update(
-                access_token=issued.access_token,
-                refresh_token=issued.refresh_token,
-                expires_at=format_expires_at(issued.expires_at),
-            )
-            _rewrite(fd, data, path, env)
+            size = _reserve_room(fd, path)
+            with deferred_signals():  # the rotated token is written back before any signal
+                logger.debug("refreshing the official CLI's session for %s", env.url)
+                try:
+                    issued = Api(env.url, settings.timeouts).refresh(
+                        credential.client_id, credential.client_secret, credential.refresh_token
+                    )
+                except BaseException:
+                    _give_back_room(fd, size)
+                    raise
+                data["credentials"][env.url].update(
+                    access_token=issued.access_token,
+                    refresh_token=issued.refresh_token,
+                    expires_at=format_expires_at(issued.expires_at),
+                )
+                _rewrite(fd, data, path, env)
             return _token(issued.access_token, issued.expires_at)
 
 
@@ -328,20 +338,50 @@ def _entry(data: dict[str, Any], path: Path, env: Environment) -> Credential | N
     return credential
 
 
+def _reserve_room(fd: int, path: Path) -> int:
+    """Before a refresh: grow the file by trailing whitespace (still the same valid JSON)
+    so its rewrite never needs a new block. Returns the original size. Raises
+    StorageFailure (the file shrunk back, unchanged) when the disk is full."""
+    size = os.fstat(fd).st_size
+    try:
+        _write_at(fd, b" " * max(MIN_ROOM, size // 2), size)
+    except OSError as exc:
+        _give_back_room(fd, size)
+        raise StorageFailure(str(path), exc.strerror or str(exc)) from None
+    return size
+
+
+def _give_back_room(fd: int, size: int) -> None:
+    """Shrink the file back to `size` (its JSON ends there: only whitespace follows)."""
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, size)
+
+
 def _rewrite(fd: int, data: dict[str, Any], path: Path, env: Environment) -> None:
-    """Replace the file's contents in place (its lock lives on this inode)."""
+    """Replace the file's contents in place (its lock lives on this inode), never leaving
+    it shorter than its JSON or invalid: the new JSON, padded with whitespace to the
+    file's reserved length, overwrites it; it is cut to length only once on disk."""
     body = json.dumps(data, indent=2, ensure_ascii=False).encode()
     try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        view = memoryview(body)
-        while view:
-            view = view[os.write(fd, view) :]
+        room = os.fstat(fd).st_size
+        if len(body) > room:  # more than reserved: grow by whitespace first
+            _write_at(fd, b" " * (len(body) - room), room)
+            room = len(body)
+        _write_at(fd, body + b" " * (room - len(body)), 0)
+        os.fsync(fd)
         os.ftruncate(fd, len(body))
         os.fsync(fd)
     except OSError as exc:
         raise OfficialSessionError(
             f"Cannot write the rotated session to {path}: {exc.strerror}", env.url
         ) from None
+
+
+def _write_at(fd: int, data: bytes, offset: int) -> None:
+    os.lseek(fd, offset, os.SEEK_SET)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _bad_file(path: Path, env: Environment, problem: str) -> OfficialSessionError:

@@ -14,12 +14,13 @@ import time
 from dataclasses import dataclass
 
 from .api import Api, IssuedTokens
+from .deferral import deferred_signals
 from .errors import AqoraHelperError, KeyringUnavailable, NotLoggedIn
 from .locking import RefreshLock
 from .log import logger, register_secret
 from .settings import Environment, Settings
 from .tokencache import read_token, write_token
-from .vault import StoredSession, keep_for_recovery, vault_for
+from .vault import PendingSave, StoredSession, vault_for
 
 
 @dataclass(frozen=True)
@@ -75,18 +76,17 @@ def _refresh(settings: Settings, env: Environment) -> Token:
     if stored is None:
         return _from_official_cli(settings, env)
     api = Api(env.url, settings.timeouts)
-    logger.debug("refreshing %s", env.url)
-    issued = api.refresh(stored.client_id, stored.client_secret, stored.refresh_token)
-    rotated = StoredSession(issued.refresh_token, stored.client_id, stored.client_secret)
-    try:
-        vault.save(env.url, rotated)
-    except AqoraHelperError as exc:
-        path = keep_for_recovery(env.url, rotated)
-        _warn(
-            f"could not store the rotated session in the {vault.description} ({exc.message}); "
-            f"kept it in {path}, it is moved there on the next run"
+    # Room for the rotated session first (a full disk fails here, before the server
+    # rotates); then no signal may interrupt until the rotated session is stored.
+    with PendingSave(vault, env.url, stored) as pending, deferred_signals():
+        logger.debug("refreshing %s", env.url)
+        issued = api.refresh(stored.client_id, stored.client_secret, stored.refresh_token)
+        warning = pending.save(
+            StoredSession(issued.refresh_token, stored.client_id, stored.client_secret)
         )
-    cache_issued(env, issued)
+        cache_issued(env, issued)
+    if warning is not None:
+        _warn(warning)
     return Token(issued.access_token, issued.expires_at, vault.description)
 
 

@@ -5,8 +5,11 @@ Keyring naming: service `aqora-helper`, username = the environment's base URL
 "client_secret"}`. The OS backend is chosen explicitly, never through
 `keyring.get_password` (which would route through our own backend).
 
-If writing a rotated refresh token fails, it is kept in a private recovery file
-(`<data dir>/recovery/<env>.json`, 0600) and moved into the keyring on the next run.
+A refresh first reserves disk space for the rotated session (`PendingSave`): the
+insecure file itself, or with the keyring the recovery file, so a full disk fails the
+refresh before the server rotates anything. If storing a rotated refresh token fails, it
+is kept in a private recovery file (`<data dir>/recovery/<env>.json`, 0600) and moved
+into its vault on the next run.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .atomicfile import Reservation
 from .bounded import CallTimedOut, call_with_timeout
 from .errors import (
     AqoraHelperError,
@@ -25,13 +30,15 @@ from .errors import (
     KeyringLocked,
     KeyringTimeout,
     KeyringUnavailable,
+    StorageFailure,
 )
 from .log import logger, register_secret
 from .paths import data_dir
-from .privatefiles import read_private, remove_private, write_private
+from .privatefiles import ensure_private_dir, read_private, remove_private, write_private
 from .tokencache import env_file_stem
 
 SERVICE = "aqora-helper"
+RESERVE_SLACK = 2048  # bytes reserved beyond the current session: a longer rotated token
 OUR_BACKEND_MODULE = "aqora_helper.keyring_backend"
 NOT_OS_BACKENDS = ("keyring.backends.chainer", "keyring.backends.fail")
 NATIVE_BACKENDS = {
@@ -204,6 +211,10 @@ class FileVault:
     description = "insecure file"
 
     def load(self, env_url: str) -> StoredSession | None:
+        """The stored session, picking up a pending recovery file first."""
+        pending = _adopt_recovery(env_url, self.save)
+        if pending is not None:
+            return pending
         raw = read_private(insecure_file(env_url), root=data_dir())
         return StoredSession.from_json(raw) if raw else None
 
@@ -225,6 +236,67 @@ def vault_for(env_url: str, keyring_timeout: float) -> Vault:
     return KeyringVault(keyring_timeout)
 
 
+class PendingSave:
+    """`with PendingSave(vault, url, current) as pending:` reserves disk space for the
+    session a refresh will rotate, before the server is asked (raises StorageFailure
+    when there is none: nothing was sent, the current session stays valid); then
+    `pending.save(rotated)` stores it. The reserved file is the insecure file itself
+    (FileVault) or the recovery file, used only if the keyring refuses (KeyringVault)."""
+
+    def __init__(self, vault: Vault, env_url: str, current: StoredSession) -> None:
+        self.vault = vault
+        self.env_url = env_url
+        in_file = isinstance(vault, FileVault)
+        self.path = insecure_file(env_url) if in_file else recovery_file(env_url)
+        self.room = _reserve(self.path, len(current.to_json()) + RESERVE_SLACK)
+
+    def __enter__(self) -> PendingSave:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.room.discard()
+
+    def save(self, session: StoredSession) -> str | None:
+        """Store the rotated session; returns a warning when it had to go to the recovery
+        file instead of its vault. Raises StorageFailure when it could not be stored."""
+        try:
+            if isinstance(self.vault, FileVault):
+                self._commit(session)
+            else:
+                self.vault.save(self.env_url, session)
+        except AqoraHelperError as exc:
+            where = self._keep(session)
+            return (
+                f"could not store the rotated session in the {self.vault.description} "
+                f"({exc.message}); kept it in {where}, it is moved there on the next run"
+            )
+        try:  # an older recovered session must never come back over this one
+            remove_private(recovery_file(self.env_url))
+        except StorageFailure as exc:
+            logger.debug("stale recovery file not removed: %s", exc.message)
+        return None
+
+    def _commit(self, session: StoredSession) -> None:
+        try:
+            self.room.commit(session.to_json().encode())
+        except OSError as exc:
+            raise StorageFailure(str(self.path), exc.strerror or str(exc)) from None
+
+    def _keep(self, session: StoredSession) -> Path:
+        if isinstance(self.vault, FileVault):
+            return keep_for_recovery(self.env_url, session)
+        self._commit(session)
+        return self.path
+
+
+def _reserve(path: Path, size: int) -> Reservation:
+    ensure_private_dir(path.parent, data_dir())
+    try:
+        return Reservation(path, size, 0o600)
+    except OSError as exc:
+        raise StorageFailure(str(path), exc.strerror or str(exc)) from None
+
+
 def keep_for_recovery(env_url: str, session: StoredSession) -> Path:
     """Save a rotated session the keyring refused, privately, for the next run."""
     path = recovery_file(env_url)
@@ -235,3 +307,20 @@ def keep_for_recovery(env_url: str, session: StoredSession) -> Path:
 def _read_recovery(env_url: str) -> StoredSession | None:
     raw = read_private(recovery_file(env_url), root=data_dir())
     return StoredSession.from_json(raw) if raw else None
+
+
+def _adopt_recovery(
+    env_url: str, save: Callable[[str, StoredSession], None]
+) -> StoredSession | None:
+    """A pending recovered session, moved into its vault by `save` when it can be
+    (else it stays in the recovery file and is used from there); None when none."""
+    pending = _read_recovery(env_url)
+    if pending is None:
+        return None
+    try:
+        save(env_url, pending)
+    except AqoraHelperError:
+        logger.debug("the vault still refuses the recovered session; using the file")
+        return pending
+    remove_private(recovery_file(env_url))
+    return pending
