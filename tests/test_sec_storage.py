@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +28,9 @@ from pathlib import Path
 import pytest
 
 from aqora_helper.api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
+from aqora_helper.deferral import deferred_signals
+from aqora_helper.errors import LockTimeout
+from aqora_helper.locking import RefreshLock
 from aqora_helper.settings import TimeoutsFile
 from conftest import describe, make_user_env, run_cmd, write_config
 from servers.aqora_server import AqoraServer
@@ -92,7 +96,7 @@ def test_threads_of_one_process_refresh_once_per_round(aqora, user_env, login):
             child.stdin.write("go\n")
             child.stdin.flush()
             tokens = json.loads(child.stdout.readline() or "null")
-            assert tokens is not None, f"round {round_no}: {child.stderr.read()}"  # type: ignore[union-attr]
+            assert tokens is not None, f"round {round_no}: {child.stderr.read()}"
             assert aqora.refresh_calls == before + 1, f"round {round_no}: {tokens}"
             assert aqora.reuse_detected == 0, f"round {round_no}"
             assert len(set(tokens)) == 1, f"round {round_no}: {tokens}"
@@ -101,6 +105,29 @@ def test_threads_of_one_process_refresh_once_per_round(aqora, user_env, login):
         child.stdin.close()
         child.wait(30)
     assert stored_refresh_token(user_env, aqora.url) in aqora.valid_refresh_tokens()
+
+
+def test_refresh_lock_is_reentrant_per_thread_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    url = "https://aqora.example/"
+    outcome: list[str] = []
+
+    def other_thread() -> None:
+        try:
+            with RefreshLock(url, 0.3):
+                outcome.append("entered")
+        except LockTimeout:
+            outcome.append("timed out")
+
+    with RefreshLock(url, 5), RefreshLock(url, 5):  # the same thread re-enters
+        waiter = threading.Thread(target=other_thread)
+        waiter.start()
+        waiter.join()
+    assert outcome == ["timed out"]  # another thread of this process never shares it
+    waiter = threading.Thread(target=other_thread)
+    waiter.start()
+    waiter.join()
+    assert outcome == ["timed out", "entered"]
 
 
 # --------------------------------------------------------------------------------------
@@ -245,7 +272,7 @@ def official_session(aqora: AqoraServer) -> IssuedTokens:
     return api.exchange_code(code, CLIENT_ID, INTERACTIVE_REDIRECT_URI)
 
 
-def credentials_near_a_page_end(aqora: AqoraServer) -> dict[str, object]:
+def credentials_near_a_page_end(aqora: AqoraServer) -> dict[str, dict[str, object]]:
     """credentials.json with the stale served entry and others, written compactly (as
     another tool might) so the rewrite in the official pretty format must grow past the
     end of the file's last page."""
@@ -295,8 +322,8 @@ def test_full_disk_keeps_credentials_json_whole(aqora, user_env, small_disk, whe
         assert proc.returncode == 0, describe(proc)  # the room was reserved beforehand
     written = json.loads(path.read_text())  # always valid JSON
     assert path.stat().st_size >= size or proc.returncode == 0
-    assert list(written["credentials"]) == list(original["credentials"])  # type: ignore[call-overload]
-    for url, value in original["credentials"].items():  # type: ignore[attr-defined]
+    assert list(written["credentials"]) == list(original["credentials"])
+    for url, value in original["credentials"].items():
         if url != aqora.url + "/":
             assert written["credentials"][url] == value
     assert official_refresh_token(path, aqora) in aqora.valid_refresh_tokens()
@@ -314,6 +341,34 @@ def test_full_disk_keeps_credentials_json_whole(aqora, user_env, small_disk, whe
 
 # --------------------------------------------------------------------------------------
 # Class 7: signals during a refresh
+
+
+def test_deferred_signals_are_delivered_after_the_block():
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: seen.append(signum))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with deferred_signals():
+                os.kill(os.getpid(), signal.SIGTERM)
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+                assert seen == []
+        assert seen == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_deferred_signals_in_another_thread_do_not_raise():
+    ran: list[bool] = []
+
+    def body() -> None:
+        with deferred_signals():
+            ran.append(True)
+
+    worker = threading.Thread(target=body)
+    worker.start()
+    worker.join()
+    assert ran == [True]
 
 
 TRIES = 60
@@ -363,7 +418,7 @@ def test_signals_during_refresh_never_lose_the_session(aqora, tmp_path):
         victim.stdin.close()
         victim.stdin = None  # written: communicate() only collects the output
         if attempt % 2:
-            wait_for(lambda: aqora.refresh_calls > before)  # noqa: B023
+            wait_for(lambda: aqora.refresh_calls > before)
             time.sleep(chance.uniform(0, 0.45))
         else:
             time.sleep(chance.uniform(0, 0.9))
@@ -378,4 +433,3 @@ def test_signals_during_refresh_never_lose_the_session(aqora, tmp_path):
         assert after.returncode == 0, what + describe(after)
         assert aqora.is_valid_access_token(after.stdout.strip()), what
     clear_keyring_session(env, aqora.url)
-
