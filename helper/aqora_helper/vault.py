@@ -298,7 +298,7 @@ def _reserve(path: Path, size: int) -> Reservation:
 
 
 def keep_for_recovery(env_url: str, session: StoredSession) -> Path:
-    """Save a rotated session the keyring refused, privately, for the next run."""
+    """Save a rotated session its vault refused, privately, for the next run."""
     path = recovery_file(env_url)
     write_private(path, session.to_json().encode(), data_dir())
     return path
