@@ -68,7 +68,9 @@ SESSION_SERVICE = "aqora-helper\tsession"  # aqora_helper.keyring_names
 LEGACY_SERVICE = "aqora-helper"  # where earlier versions stored the session
 
 
-def keyring_secret(user_env: dict[str, str], url: str, service: str = SESSION_SERVICE) -> str | None:
+def keyring_secret(
+    user_env: dict[str, str], url: str, service: str = SESSION_SERVICE
+) -> str | None:
     """What the real Secret Service holds for `url` (via libsecret's secret-tool)."""
     proc = subprocess.run(
         ["secret-tool", "lookup", "service", service, "username", base_url(url)],

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,8 +121,7 @@ def leaked(secret: str, texts: list[Any]) -> list[Any]:
     return [t for t in texts if isinstance(t, str) and secret in t]
 
 
-@pytest.fixture
-def remote(aqora: AqoraServer, user_env: dict[str, str], login: Any) -> dict[str, str]:
+def serve_remote(aqora: AqoraServer, user_env: dict[str, str], login: Any) -> dict[str, str]:
     """Logged in; the environment serves its API host and REMOTE; a valid cached token."""
     api_host = aqora.url.split("://", 1)[1]
     write_config(
@@ -135,6 +133,11 @@ def remote(aqora: AqoraServer, user_env: dict[str, str], login: Any) -> dict[str
     warm = run_cmd(["aqora-helper", "token"], user_env)
     assert warm.returncode == 0, describe(warm)
     return user_env
+
+
+@pytest.fixture
+def remote(aqora: AqoraServer, user_env: dict[str, str], login: Any) -> dict[str, str]:
+    return serve_remote(aqora, user_env, login)
 
 
 # --- class 1: our session is no keyring answer ----------------------------------------
@@ -186,7 +189,9 @@ def test_os_backend_alone_cannot_reach_the_session_by_any_url_form(aqora, remote
 def test_keyring_program_never_prints_our_session(aqora, remote, layout, args):
     if layout == "legacy":
         plant_legacy(remote, aqora.url)
-    raw = keyring_secret(remote, aqora.url, LEGACY_SERVICE if layout == "legacy" else SESSION_SERVICE)
+    raw = keyring_secret(
+        remote, aqora.url, LEGACY_SERVICE if layout == "legacy" else SESSION_SERVICE
+    )
     assert raw
     refresh = json.loads(raw)["refresh_token"]
     proc = keyring_cli([base_url(aqora.url) if a == "ENV" else a for a in args], remote)
@@ -254,11 +259,9 @@ def test_concurrent_first_use_moves_once_and_refreshes_once(aqora, remote):
     plant_legacy(remote, aqora.url)
     make_cached_token_stale(remote, aqora.url)
     before = aqora.refresh_calls
+    pipes: dict[str, Any] = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     procs = [
-        subprocess.Popen(
-            ["aqora-helper", "token"], env=remote, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        subprocess.Popen(["aqora-helper", "token"], env=remote, stdin=subprocess.DEVNULL, **pipes)
         for _ in range(6)
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
@@ -374,7 +377,13 @@ def test_https_and_loopback_forms_are_still_answered(aqora, remote):
 
 
 def test_library_never_answers_a_remote_host_without_https(aqora, remote):
-    services = [REMOTE, f"{REMOTE}:443", f"{REMOTE}.", f"http://{REMOTE}/simple/", f"http://{REMOTE}"]
+    services = [
+        REMOTE,
+        f"{REMOTE}:443",
+        f"{REMOTE}.",
+        f"http://{REMOTE}/simple/",
+        f"http://{REMOTE}",
+    ]
     kind, answers = lookups(remote, services, [None, "aqora"])
     assert kind == "ChainerBackend"
     assert answers == [None] * len(answers)

@@ -24,9 +24,14 @@ from servers.aqora_server import AqoraServer
 from servers.hostile_index import HostileIndex
 from support import LEGACY_SERVICE, base_url, keyring_secret
 from test_pip_e2e import fresh_venv
-from test_sec_keyring import REMOTE, plant_legacy, remote  # noqa: F401 (fixture)
+from test_sec_keyring import REMOTE, plant_legacy, serve_remote
 
 CLIENTS = ["pip-import", "pip-subprocess", "pip-subprocess-old", "uv"]
+
+
+@pytest.fixture
+def remote(aqora: AqoraServer, user_env: dict[str, str], login: Any) -> dict[str, str]:
+    return serve_remote(aqora, user_env, login)
 
 
 @pytest.fixture

@@ -171,6 +171,11 @@ class KeyringVault:
                 return None
             raise _translate(exc) from None
 
+    def _get(self, service: str, env_url: str) -> str | None:
+        """The secret stored under (service, env_url), or None."""
+        raw = self._call("get_password", service, env_url)
+        return raw if isinstance(raw, str) else None
+
     def backend_name(self) -> str:
         """Name of the OS backend in use."""
         backend = os_keyring(self.timeout)
@@ -187,7 +192,7 @@ class KeyringVault:
                 return pending
             remove_private(recovery_file(env_url))
             return pending
-        raw = self._call("get_password", SESSION_SERVICE, env_url)
+        raw = self._get(SESSION_SERVICE, env_url)
         if raw is None:
             raw = self._migrate(env_url)
         return StoredSession.from_json(raw) if raw else None
@@ -201,7 +206,7 @@ class KeyringVault:
         """Remove the session (under either name); True when there was one."""
         removed = remove_private(recovery_file(env_url))
         for service in (SESSION_SERVICE, LEGACY_SERVICE):
-            if self._call("get_password", service, env_url) is not None:
+            if self._get(service, env_url) is not None:
                 self._call("delete_password", service, env_url)
                 removed = True
         return removed
@@ -210,7 +215,7 @@ class KeyringVault:
         """The raw session an earlier version stored under the legacy name, moved to
         SESSION_SERVICE under the refresh lock (re-entrant: the engine already holds it).
         Without the lock in time it is only read; a later load moves it."""
-        legacy = self._call("get_password", LEGACY_SERVICE, env_url)
+        legacy = self._get(LEGACY_SERVICE, env_url)
         if legacy is None:
             return None
         try:
@@ -223,8 +228,8 @@ class KeyringVault:
     def _move_legacy(self, env_url: str) -> str | None:
         """Under the lock: read both names again; copy legacy to new and confirm it, then
         delete legacy. Any failed step leaves the legacy item, so nothing is lost."""
-        current = self._call("get_password", SESSION_SERVICE, env_url)
-        legacy = self._call("get_password", LEGACY_SERVICE, env_url)
+        current = self._get(SESSION_SERVICE, env_url)
+        legacy = self._get(LEGACY_SERVICE, env_url)
         if current is None:
             if legacy is None or StoredSession.from_json(legacy) is None:
                 return legacy
@@ -239,7 +244,7 @@ class KeyringVault:
         """Write `raw` under SESSION_SERVICE; True once it reads back the same."""
         try:
             self._call("set_password", SESSION_SERVICE, env_url, raw)
-            return bool(self._call("get_password", SESSION_SERVICE, env_url) == raw)
+            return self._get(SESSION_SERVICE, env_url) == raw
         except AqoraHelperError as exc:
             logger.debug("session not moved to its new keyring name yet: %s", exc.message)
             return False
