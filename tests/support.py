@@ -64,10 +64,16 @@ def heavy_modules_loaded(proc: subprocess.CompletedProcess[str]) -> list[str]:
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/')
 
 
-def keyring_secret(user_env: dict[str, str], url: str) -> str | None:
+SESSION_SERVICE = "aqora-helper\tsession"  # aqora_helper.keyring_names
+LEGACY_SERVICE = "aqora-helper"  # where earlier versions stored the session
+
+
+def keyring_secret(
+    user_env: dict[str, str], url: str, service: str = SESSION_SERVICE
+) -> str | None:
     """What the real Secret Service holds for `url` (via libsecret's secret-tool)."""
     proc = subprocess.run(
-        ["secret-tool", "lookup", "service", "aqora-helper", "username", base_url(url)],
+        ["secret-tool", "lookup", "service", service, "username", base_url(url)],
         env=user_env,
         capture_output=True,
         text=True,
@@ -80,13 +86,14 @@ def keyring_secret(user_env: dict[str, str], url: str) -> str | None:
 def clear_keyring_session(user_env: dict[str, str], url: str) -> None:
     """Remove any session for `url` from the Secret Service, which the whole test run
     shares: a port reused by a later stand-in would otherwise find an old session."""
-    subprocess.run(
-        ["secret-tool", "clear", "service", "aqora-helper", "username", base_url(url)],
-        env=user_env,
-        capture_output=True,
-        timeout=20,
-        stdin=subprocess.DEVNULL,
-    )
+    for service in (SESSION_SERVICE, LEGACY_SERVICE):
+        subprocess.run(
+            ["secret-tool", "clear", "service", service, "username", base_url(url)],
+            env=user_env,
+            capture_output=True,
+            timeout=20,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 def stored_refresh_token(user_env: dict[str, str], url: str) -> str | None:

@@ -5,18 +5,23 @@ Registered under the `keyring.backends` entry point, so every program that uses 
 the OS keyrings (about 5) and below the chainer (10), which asks it first and moves on
 to the OS keyring for every service it does not serve.
 
-What it serves: a service string that is a URL (`https://pypi.example.org/simple/`) or a
-bare `host[:port]` whose host key (see `hostnames`) is a served host of a configured
-environment, over https (or plain http to a loopback host). Matching is exact on host
-and port: no suffix, prefix or path matching. A bare `host[:port]` is read as https
-(the scheme is unknown: do not point a client at a served host over plain http; within
-one process, a bare host is refused after its `http://` URL was asked for).
+What it serves: a service string that is a URL (`https://pypi.example.org/simple/`)
+whose host key (see `hostnames`) is a served host of a configured environment, over
+https (or plain http to a loopback host), or a bare `host[:port]` of a served loopback
+host. Matching is exact on host and port: no suffix, prefix or path matching. A bare
+non-loopback host is never served: its scheme is unknown (pip and uv ask for it after
+the URL form of a plain-http index was refused, each time in a new `keyring` process),
+and every client asks the URL form first, which is answered for an https index.
 
 - `get_credential(service, username)`: `SimpleCredential(username or the environment's
   configured username, <access token>)`, or None.
 - `get_password(service, username)`: the access token, or None.
 - `set_password` / `delete_password`: always `NotImplementedError`, so the chainer stores
   a user's other secrets in the OS keyring; typed passwords are never saved here.
+
+Our own stored sessions are never an answer: a lookup that names their keyring service
+in any spelling (`keyring_names.names_own_storage`) gets an empty secret from us, which
+ends the chainer's search before it reaches the OS keyring that holds them.
 
 A get never raises (pip turns keyring off for the whole run on any exception), never
 prompts, and is bounded by the engine's timeouts: on failure it returns None and writes
@@ -50,7 +55,6 @@ ENGINE_THREAD = "aqora-"  # threads the engine starts (bounded keyring calls) ar
 
 _state = threading.local()
 _warned: set[str] = set()
-_plain_http_hosts: set[str] = set()  # see _remember_plain_http
 _warn_lock = threading.Lock()
 
 
@@ -58,40 +62,25 @@ def service_target(service: object) -> tuple[str, str] | None:
     """(scheme, host key) that a keyring service string names, or None.
 
     Accepted: `scheme://[user@]host[:port][/path...]` with https (any host) or http (a
-    loopback host), and a bare `host[:port]` (read as https). Anything with whitespace,
-    control characters or a backslash is refused (parsers disagree on those).
+    loopback host), and a bare loopback `host[:port]` (over http or https alike).
+    Anything with whitespace, control characters or a backslash is refused (parsers
+    disagree on those).
     """
     if not isinstance(service, str) or not service or len(service) > MAX_SERVICE_LENGTH:
         return None
     if not service.isascii() or any(c <= " " or c in "\x7f\\" for c in service):
         return None
-    from .hostnames import host_key, key_from_url
+    from .hostnames import host_key, is_loopback, key_from_url, split_hostport
 
     if "://" in service:
-        found = key_from_url(service)
-        if found is None:
-            _remember_plain_http(service)
-        return found
+        return key_from_url(service)
     if any(c in service for c in "/@?#"):
         return None
+    parsed = split_hostport(service)
+    if parsed is None or not is_loopback(parsed[0]):
+        return None  # the scheme is unknown: plain http would send the token in clear
     key = host_key("https", service)
-    return None if key is None or key in _plain_http_hosts else ("https", key)
-
-
-def _remember_plain_http(service: str) -> None:
-    """pip (and poetry) ask for the bare `host[:port]` right after the URL: once a client
-    asked for `http://host/...` (refused: plain http to a non-loopback host), the bare
-    form of that host is refused too for the rest of the process, so the token cannot
-    leak over the plain-http connection the client is making."""
-    from .hostnames import host_key
-
-    scheme, _, rest = service.partition("://")
-    if scheme.lower() != "http":
-        return
-    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
-    key = host_key("https", authority)
-    if key is not None:
-        _plain_http_hosts.add(key)
+    return None if key is None else ("https", key)
 
 
 def _one_line(text: str) -> str:
@@ -162,6 +151,17 @@ def _one_value(value: object, ascii: bool = False) -> bool:
     )
 
 
+def names_own_storage(service: object) -> bool:
+    """True (with one line on stderr) when `service` names our own session store: the
+    caller then answers an empty secret, so the chainer never asks the OS keyring."""
+    from .keyring_names import names_own_storage as reserved
+
+    if not reserved(service):
+        return False
+    warn("refused a keyring lookup of aqora-helper's own session store (an index named so?)")
+    return True
+
+
 def _disabled() -> bool:
     return os.environ.get(DISABLE_ENV, "").strip().lower() in DISABLE_VALUES
 
@@ -176,10 +176,14 @@ class AqoraKeyring(KeyringBackend):  # type: ignore[misc]
         return PRIORITY
 
     def get_password(self, service: str, username: str | None = None) -> str | None:
+        if names_own_storage(service):
+            return ""
         cred = lookup(service)
         return None if cred is None else str(cred.token)
 
     def get_credential(self, service: str, username: str | None) -> Any:
+        if names_own_storage(service):
+            return SimpleCredential(username or "", "")
         cred = lookup(service)
         if cred is None:
             return None

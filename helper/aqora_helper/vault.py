@@ -1,9 +1,12 @@
 """Refresh-token storage: the OS keyring (default) or an opt-in insecure file.
 
-Keyring naming: service `aqora-helper`, username = the environment's base URL
-(e.g. `https://aqora.io/`); the secret is JSON `{"refresh_token", "client_id",
+Keyring naming: service `keyring_names.SESSION_SERVICE` (it holds a tab, so no service
+string derived from a URL can reach it), username = the environment's base URL (e.g.
+`https://aqora.io/`); the secret is JSON `{"refresh_token", "client_id",
 "client_secret"}`. The OS backend is chosen explicitly, never through
-`keyring.get_password` (which would route through our own backend).
+`keyring.get_password` (which would route through our own backend). A session stored by
+an earlier version under `keyring_names.LEGACY_SERVICE` is moved on first use, under
+the refresh lock (see `KeyringVault.load`).
 
 A refresh first reserves disk space for the rotated session (`PendingSave`): the
 insecure file itself, or with the keyring the recovery file, so a full disk fails the
@@ -30,14 +33,16 @@ from .errors import (
     KeyringLocked,
     KeyringTimeout,
     KeyringUnavailable,
+    LockTimeout,
     StorageFailure,
 )
+from .keyring_names import LEGACY_SERVICE, SESSION_SERVICE
+from .locking import RefreshLock
 from .log import logger, register_secret
 from .paths import data_dir
 from .privatefiles import ensure_private_dir, read_private, remove_private, write_private
 from .tokencache import env_file_stem
 
-SERVICE = "aqora-helper"
 RESERVE_SLACK = 2048  # bytes reserved beyond the current session: a longer rotated token
 OUR_BACKEND_MODULE = "aqora_helper.keyring_backend"
 NOT_OS_BACKENDS = ("keyring.backends.chainer", "keyring.backends.fail")
@@ -173,6 +178,11 @@ class KeyringVault:
                 return None
             raise _translate(exc) from None
 
+    def _get(self, service: str, env_url: str) -> str | None:
+        """The secret stored under (service, env_url), or None."""
+        raw = self._call("get_password", service, env_url)
+        return raw if isinstance(raw, str) else None
+
     def backend_name(self) -> str:
         """Name of the OS backend in use."""
         backend = os_keyring(self.timeout)
@@ -180,29 +190,73 @@ class KeyringVault:
 
     def load(self, env_url: str) -> StoredSession | None:
         """The stored session, picking up a pending recovery file first."""
-        pending = _read_recovery(env_url)
+        pending = _adopt_recovery(env_url, self.save)
         if pending is not None:
-            try:
-                self.save(env_url, pending)
-            except AqoraHelperError:
-                logger.debug("keyring still refuses the recovered session; using the file")
-                return pending
-            remove_private(recovery_file(env_url))
             return pending
-        raw = self._call("get_password", SERVICE, env_url)
+        raw = self._get(SESSION_SERVICE, env_url)
+        if raw is None:
+            raw = self._migrate(env_url)
         return StoredSession.from_json(raw) if raw else None
 
     def save(self, env_url: str, session: StoredSession) -> None:
-        """Store (replace) the session."""
-        self._call("set_password", SERVICE, env_url, session.to_json())
+        """Store (replace) the session; drop a copy left under the legacy name."""
+        self._call("set_password", SESSION_SERVICE, env_url, session.to_json())
+        self._drop_legacy(env_url)
 
     def delete(self, env_url: str) -> bool:
-        """Remove the session; True when there was one."""
+        """Remove the session (under either name); True when there was one."""
         removed = remove_private(recovery_file(env_url))
-        existed = self._call("get_password", SERVICE, env_url) is not None
-        if existed:
-            self._call("delete_password", SERVICE, env_url)
-        return existed or removed
+        for service in (SESSION_SERVICE, LEGACY_SERVICE):
+            if self._get(service, env_url) is not None:
+                self._call("delete_password", service, env_url)
+                removed = True
+        return removed
+
+    def _migrate(self, env_url: str) -> str | None:
+        """The raw session an earlier version stored under the legacy name, moved to
+        SESSION_SERVICE under the refresh lock (re-entrant: the engine already holds it).
+        Without the lock in time it is only read; a later load moves it."""
+        legacy = self._get(LEGACY_SERVICE, env_url)
+        if legacy is None:
+            return None
+        try:
+            with RefreshLock(env_url, self.timeout):
+                return self._move_legacy(env_url)
+        except LockTimeout:
+            logger.debug("session left under its legacy keyring name for now (lock busy)")
+            return legacy
+
+    def _move_legacy(self, env_url: str) -> str | None:
+        """Under the lock: read both names again; copy legacy to new and confirm it, then
+        delete legacy. Any failed step leaves the legacy item, so nothing is lost."""
+        current = self._get(SESSION_SERVICE, env_url)
+        legacy = self._get(LEGACY_SERVICE, env_url)
+        if current is None:
+            if legacy is None or StoredSession.from_json(legacy) is None:
+                return legacy
+            if not self._copy_to_new(env_url, legacy):
+                return legacy
+            current = legacy
+        if legacy is not None:
+            self._drop_legacy(env_url)
+        return current
+
+    def _copy_to_new(self, env_url: str, raw: str) -> bool:
+        """Write `raw` under SESSION_SERVICE; True once it reads back the same."""
+        try:
+            self._call("set_password", SESSION_SERVICE, env_url, raw)
+            return self._get(SESSION_SERVICE, env_url) == raw
+        except AqoraHelperError as exc:
+            logger.debug("session not moved to its new keyring name yet: %s", exc.message)
+            return False
+
+    def _drop_legacy(self, env_url: str) -> None:
+        """Delete the legacy-name item (absent is fine); a failure is retried on the next
+        save. Only called once the session is stored under SESSION_SERVICE."""
+        try:
+            self._call("delete_password", LEGACY_SERVICE, env_url)
+        except AqoraHelperError as exc:
+            logger.debug("legacy keyring item not removed yet: %s", exc.message)
 
 
 class FileVault:
