@@ -383,3 +383,27 @@ def test_logout_rejects_every_recent_token_by_git_credential(aqora, user_env, wa
     assert "credential helpers to forget" in logout.stderr
     left = stored.read_text() if stored.exists() else ""
     assert not any(t in left for t in approved), left
+
+
+def test_front_doors_with_stdout_full_or_closed_stay_quiet(aqora, user_env, warm):
+    host = aqora.url.split("://")[1]
+    for argv, request in (
+        (["git-credential-aqora", "get"], f"protocol=http\nhost={host}\n"),
+        (["docker-credential-aqora", "get"], host),
+    ):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run(
+                argv,
+                env=user_env,
+                input=request,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
+        assert proc.returncode == 1, proc.stderr
+        assert len(proc.stderr.splitlines()) == 1 and "cannot write" in proc.stderr
+        assert warm not in proc.stderr and "Exception ignored" not in proc.stderr
+        closed = run_cmd(["bash", "-c", " ".join(argv) + " >&-"], user_env, input=request)
+        no_traceback(closed)
+        assert warm not in closed.stderr and "Exception ignored" not in closed.stderr
