@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False  # typing is not imported at run time (fast path)
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 
 def parse_token_args(argv: list[str]) -> tuple[str | None, str] | None:
     """(url, format) of `aqora-helper [--url U] token [--url U] [--format F]`, or None
@@ -38,12 +42,15 @@ def parse_token_args(argv: list[str]) -> tuple[str | None, str] | None:
 
 
 def cached_answer(url: str | None, fmt: str) -> str | None:
-    """The `token` output from the cache, or None."""
-    from .fastpath import cached_env_token
-    from .tokenformat import render
+    """The `token` output from the cache, or None (a miss, whatever went wrong)."""
+    try:
+        from .fastpath import cached_env_token
+        from .tokenformat import render
 
-    hit = cached_env_token(url)
-    return None if hit is None else render(hit[0], hit[1], hit[2], fmt)
+        hit = cached_env_token(url)
+        return None if hit is None else render(hit[0], hit[1], hit[2], fmt)
+    except Exception:  # an unreadable cache is a miss: the engine decides
+        return None
 
 
 def main() -> None:
@@ -52,31 +59,94 @@ def main() -> None:
     parsed = parse_token_args(argv)
     if parsed is None:
         sys.exit(_run_cli(argv))
-    answer = cached_answer(*parsed)
-    if answer is None:
-        from .fastpath import held_refresh_lock
+    from .errors import AqoraHelperError
 
-        lock = held_refresh_lock(parsed[0])
-        if lock is None:
+    try:
+        answer = _answer_under_lock(argv, *parsed)
+    except AqoraHelperError as failed:
+        _fail(failed.message, failed.hint)
+    except OSError as exc:
+        _fail(f"cannot use the cache: {exc.strerror or type(exc).__name__}", _CACHE_HINT)
+    _print_answer(answer)
+
+
+_OUTPUT_HINT = "Check where the output goes (a full disk, a closed pipe), then retry."
+_CACHE_HINT = "Remove the aqora-helper cache directory (it only holds cached data) and retry."
+
+
+def _answer_under_lock(argv: list[str], url: str | None, fmt: str) -> str:
+    """The cached answer; on a miss, the environment's refresh lock is taken first and
+    the cache retried under it, and the CLI runs (and exits) if it is still a miss."""
+    answer = cached_answer(url, fmt)
+    if answer is not None:
+        return answer
+    from .fastpath import held_refresh_lock
+
+    lock = held_refresh_lock(url)
+    if lock is None:
+        sys.exit(_run_cli(argv))
+    with lock:
+        answer = cached_answer(url, fmt)
+        if answer is None:
             sys.exit(_run_cli(argv))
-        from .errors import LockTimeout
+    return answer
 
-        try:
-            with lock:
-                answer = cached_answer(*parsed)
-                if answer is None:
-                    sys.exit(_run_cli(argv))
-        except LockTimeout as busy:
-            sys.stderr.write(f"error: {busy.message}\nhint: {busy.hint}\n")
-            sys.exit(busy.exit_code)
-    sys.stdout.write(answer)
+
+def _print_answer(answer: str) -> None:
+    """Write the answer to stdout; a closed or full stdout is a two-line error."""
+    out = sys.stdout
+    try:
+        if out is None:
+            raise OSError(0, "standard output is closed")
+        out.write(answer)
+        out.flush()
+    except (OSError, ValueError) as exc:
+        _silence_stdout()
+        detail = getattr(exc, "strerror", None) or type(exc).__name__
+        _fail(f"cannot write the token to standard output: {detail}", _OUTPUT_HINT)
     sys.exit(0)
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 and sys.stdout at /dev/null so the interpreter's exit flush of the
+    unwritten answer cannot fail (and print) again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
+    except OSError:
+        pass
+
+
+def _fail(message: str, hint: str) -> NoReturn:
+    """The standard two-line error, exit status 1."""
+    try:
+        sys.stderr.write(f"error: {_printable(message)}\nhint: {_printable(hint)}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    sys.exit(1)
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _run_cli(argv: list[str]) -> int:
     from .cli import run
 
-    return run(argv)
+    code = run(argv)
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (OSError, ValueError) as exc:
+        _silence_stdout()
+        detail = getattr(exc, "strerror", None) or type(exc).__name__
+        _fail(f"cannot write to standard output: {detail}", _OUTPUT_HINT)
+    return code
 
 
 if __name__ == "__main__":

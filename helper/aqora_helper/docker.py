@@ -235,14 +235,18 @@ def shown(text: str, limit: int = 80) -> str:
     return clean if len(clean) <= limit else clean[:limit] + "..."
 
 
-def _put(stream: BinaryIO | None, text: str) -> None:
-    if stream is None or not text:
-        return
+def _put(stream: BinaryIO | None, text: str) -> bool:
+    """Write `text`; False when it could not be written (the client has gone)."""
+    if not text:
+        return True
+    if stream is None:
+        return False
     try:
         stream.write(text.encode("utf-8", "replace"))
         stream.flush()
     except (OSError, ValueError):
-        pass  # the client has gone
+        return False
+    return True
 
 
 def _warn(stream: TextIO | None, text: str) -> None:
@@ -276,7 +280,9 @@ def run(
         _put(stdout, _one_line(exc.message) + "\n")
         _warn(stderr, exc.hint)
         return 1
-    _put(stdout, out)
+    if not _put(stdout, out):
+        _warn(stderr, "cannot write the answer to standard output")
+        return 1
     return 0
 
 

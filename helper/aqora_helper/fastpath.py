@@ -15,7 +15,7 @@ import sys
 import time
 
 from .cachedir import cache_root
-from .hostnames import host_key, key_from_url
+from .hostnames import host_key
 from .privatefiles import read_private, write_private
 from .tokencache import read_token
 
@@ -131,7 +131,7 @@ def lookup_cached(scheme: str, hostport: str) -> HostCredential | None:
         if not isinstance(entry, dict):
             return None
         env_url, skew = str(entry["url"]), int(entry["skew"])
-        cached = read_token(env_url)
+        cached = read_token(env_url, warn=False)
         if cached is None or not cached.usable(skew, time.time()):
             return None
         username, git_auth = str(entry["username"]), str(entry["git_auth"])
@@ -149,14 +149,10 @@ def cached_env_token(url: str | None) -> tuple[str, int, str] | None:
         index = load_index()
         if index is None:
             return None
-        if url is None:
-            env_url = str(index["default_url"])
-        else:
-            parsed = key_from_url(url.strip())
-            if parsed is None:
-                return None
-            env_url = f"{parsed[0]}://{parsed[1]}/"
-        cached = read_token(env_url)
+        env_url = str(index["default_url"]) if url is None else env_url_of(url)
+        if env_url is None:
+            return None
+        cached = read_token(env_url, warn=False)
         if cached is None or not cached.usable(int(index["skew"]), time.time()):
             return None
         return cached.access_token, cached.expires_at, env_url
@@ -164,20 +160,62 @@ def cached_env_token(url: str | None) -> tuple[str, int, str] | None:
         return None
 
 
-def held_refresh_lock(env_url: str | None) -> Any:
+def env_url_of(url: str) -> str | None:
+    """The normalised base URL `scheme://host[:port]/` of a `--url` value, or None when
+    the fast path must not touch it (the CLI then reports why): not http(s), userinfo,
+    query, fragment, whitespace or control characters, or plain http to a non-loopback
+    host. Nothing is built from the raw text: file names come from this result only."""
+    text = url.strip()
+    if not text or not text.isascii() or not text.isprintable() or any(c in text for c in " @?#\\"):
+        return None
+    scheme, sep, rest = text.partition("://")
+    authority, _, path = rest.partition("/")
+    if not sep or path.strip("/"):
+        return None
+    key = host_key(scheme, authority)
+    return None if key is None else f"{scheme.lower()}://{key}/"
+
+
+class GuardedLock:
+    """A refresh lock whose failure to open (a directory, a dangling symlink or a
+    FIFO at its path, an unsafe lock directory) is an UnsafeStorage error, not an
+    OSError traceback."""
+
+    __slots__ = ("lock",)
+
+    def __init__(self, lock: Any) -> None:
+        self.lock = lock
+
+    def __enter__(self) -> GuardedLock:
+        try:
+            self.lock.__enter__()
+        except OSError as exc:
+            from .errors import UnsafeStorage
+
+            raise UnsafeStorage(str(self.lock.path), exc.strerror or str(exc)) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.__exit__(*exc)
+
+
+def held_refresh_lock(env_url: str | None) -> GuardedLock | None:
     """The refresh lock of `env_url` (default: the default environment) per a current
     index, for a caller that missed the cache: holding it while it retries the cache
     (and, if still stale, while the engine refreshes) makes concurrent callers wait
     for one refresh instead of each loading the engine. None when the index is not
-    current or AQORA_TOKEN is set (the engine decides alone then)."""
+    current, the URL is not a valid environment URL, or AQORA_TOKEN is set (the engine
+    decides alone then)."""
     try:
         index = load_index()
         if index is None or os.environ.get("AQORA_TOKEN"):
             return None
-        url = env_url or str(index["default_url"])
+        url = str(index["default_url"]) if env_url is None else env_url_of(env_url)
+        if url is None:
+            return None
         from .locking import RefreshLock
 
-        return RefreshLock(url, float(index["lock_timeout"]))
+        return GuardedLock(RefreshLock(url, float(index["lock_timeout"])))
     except Exception:
         return None
 

@@ -25,6 +25,8 @@ PREFIX = "aqora-helper"
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the exit status (git ignores it)."""
     args = sys.argv[1:] if argv is None else argv
+    if sys.stdin is None or sys.stdout is None:  # git closed our pipes: nothing to answer
+        return 0
     try:
         code = run(args, sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
     except KeyboardInterrupt:
@@ -33,6 +35,19 @@ def main(argv: list[str] | None = None) -> int:
         _warn(sys.stderr, f"internal error ({type(exc).__name__}); run 'aqora-helper doctor'")
         code = 1
     return code
+
+
+def silence_stdout() -> None:
+    """Point fd 1 at /dev/null after a failed write, so that the interpreter's exit flush
+    of what is left in the buffer cannot fail (and print) again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
 
 
 def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
@@ -75,8 +90,13 @@ def _get(
     answer = gitproto.format_answer(answer_pairs(cred, request.has("capability", "authtype")))
     if answer is None:
         return 0
-    stdout.write(answer)
-    stdout.flush()
+    try:
+        stdout.write(answer)
+        stdout.flush()
+    except (OSError, ValueError) as exc:
+        silence_stdout()
+        _warn(stderr, f"cannot write the credential to git: {getattr(exc, 'strerror', '') or exc}")
+        return 1
     return 0
 
 

@@ -29,6 +29,11 @@ from .setup.uv import uv_config_file
 GIT_TIMEOUT = 10.0
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 STATIC_AUTH_KEYS = ("auth", "identitytoken", "registrytoken", "password")
+# git credential helpers known to keep what git approves (anything else is "may store")
+STORING_HELPERS = frozenset(
+    {"store", "cache", "osxkeychain", "libsecret", "gnome-keyring", "manager", "manager-core"}
+    | {"wincred", "netrc", "pass", "keepassxc"}
+)
 _KEYRING_PROVIDER = re.compile(r"^\s*keyring[-_]provider\s*=", re.MULTILINE)
 
 
@@ -82,6 +87,8 @@ def git_checks(hosts: list[str]) -> list[Check]:
             )
         else:
             answered.append(url)
+        if first is not None:
+            checks.extend(_copy_keepers(url, [h for h in helpers if not _is_aqora(h)]))
     if answered:
         checks.insert(0, Check("ok", "git", f"aqora answers first for {', '.join(answered)}"))
     if missing:
@@ -94,6 +101,37 @@ def git_checks(hosts: list[str]) -> list[Check]:
             )
         )
     return checks
+
+
+def _copy_keepers(url: str, others: list[str]) -> list[Check]:
+    """git hands every credential that worked to all helpers of the list (`store`), so
+    any other helper there, before or after aqora, may keep a copy of aqora's tokens."""
+    storing = [h for h in others if _helper_name(h) in STORING_HELPERS]
+    unknown = [h for h in others if h not in storing]
+    fix = (
+        "Run 'aqora-helper setup git' (only aqora answers for aqora's hosts), then "
+        "'aqora-helper logout' to make the other helpers forget stored tokens."
+    )
+    checks = []
+    if storing:
+        checks.append(
+            Check("fail", "git", f"{', '.join(storing)} stores aqora's tokens for {url}", fix)
+        )
+    if unknown:
+        checks.append(
+            Check("warn", "git", f"{', '.join(unknown)} may store aqora's tokens for {url}", fix)
+        )
+    return checks
+
+
+def _helper_name(helper: str) -> str:
+    """`store` for `store --file x`, `/usr/lib/git-core/git-credential-store` or
+    `git-credential-store.exe`; '' for a shell snippet (`!...`)."""
+    words = helper.split()
+    if not words or helper.startswith("!"):
+        return ""
+    name = os.path.basename(words[0]).lower().removesuffix(".exe")
+    return name.removeprefix("git-credential-")
 
 
 def _git_entries(output: bytes) -> list[tuple[str, str]]:

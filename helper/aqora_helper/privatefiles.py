@@ -15,11 +15,16 @@ from .errors import StorageFailure, UnsafeStorage
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted at the path must not block open()
 MAX_FILE_BYTES = 1 << 20
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
     StrPath = str | os.PathLike[str]
+
+
+class ExposedFile(UnsafeStorage):
+    """A private file that other users can read: what it holds may have leaked."""
 
 
 def _check_owner_and_mode(path: StrPath, st: os.stat_result, kind: str) -> None:
@@ -84,15 +89,20 @@ def ensure_private_dir(path: StrPath, root: StrPath | None = None) -> StrPath:
 
 
 def read_private(
-    path: StrPath, max_bytes: int = MAX_FILE_BYTES, root: StrPath | None = None
+    path: StrPath,
+    max_bytes: int = MAX_FILE_BYTES,
+    root: StrPath | None = None,
+    secret: bool = False,
 ) -> bytes | None:
-    """Contents of a private file, or None when it does not exist.
+    """Contents of a private file, or None when it does not exist. Never blocks (a FIFO
+    or device at the path is refused, not opened for reading).
 
-    Raises UnsafeStorage for a symlink, another owner, a writable-by-others mode or an
-    oversized file, or when a directory from its parent up to `root` is unsafe.
+    Raises UnsafeStorage for a symlink, another owner, a writable-by-others mode, a file
+    that is not regular or an oversized one, or when a directory from its parent up to
+    `root` is unsafe; ExposedFile (a subclass) when `secret` and others can read it.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _BINARY)
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _BINARY | _NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -108,11 +118,50 @@ def read_private(
         if not stat.S_ISREG(st.st_mode):
             raise UnsafeStorage(str(path), "it is not a regular file")
         _check_owner_and_mode(path, st, "file")
-        if st.st_size > max_bytes:
-            raise UnsafeStorage(str(path), f"the file is larger than {max_bytes} bytes")
-        return os.read(fd, max_bytes + 1)[:max_bytes]
+        if secret and os.name == "posix" and st.st_mode & 0o077:
+            mode = stat.S_IMODE(st.st_mode)
+            raise ExposedFile(str(path), f"other users can read it (mode {mode:o})")
+        return _read_bounded(fd, path, st, max_bytes)
     finally:
         os.close(fd)
+
+
+def read_regular_file(path: StrPath, max_bytes: int) -> bytes | None:
+    """Contents of a user-edited file such as the config (symlinks followed, any owner):
+    None when absent. Never blocks on a FIFO or device; refuses one larger than
+    `max_bytes`. Raises UnsafeStorage."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _CLOEXEC | _BINARY | _NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UnsafeStorage(str(path), exc.strerror or str(exc)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafeStorage(str(path), "it is not a regular file")
+        return _read_bounded(fd, path, st, max_bytes)
+    finally:
+        os.close(fd)
+
+
+def _read_bounded(fd: int, path: StrPath, st: os.stat_result, max_bytes: int) -> bytes:
+    """At most `max_bytes` of a regular file (refused when larger, even if it grows)."""
+    if st.st_size > max_bytes:
+        raise UnsafeStorage(str(path), f"the file is larger than {max_bytes} bytes")
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        try:
+            chunk = os.read(fd, max_bytes + 1 - total)
+        except OSError as exc:
+            raise UnsafeStorage(str(path), exc.strerror or str(exc)) from None
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > max_bytes:
+            raise UnsafeStorage(str(path), f"the file is larger than {max_bytes} bytes")
 
 
 def write_private(path: StrPath, data: bytes, root: StrPath | None = None) -> None:

@@ -33,9 +33,10 @@ class Token:
 
 
 def env_token(settings: Settings, env: Environment) -> Token | None:
-    """AQORA_TOKEN, which applies to the default environment only."""
+    """AQORA_TOKEN, which applies to the configured default environment only (AQORA_URL,
+    the config's `url` or the built-in one), never to one chosen by `--url` alone."""
     value = os.environ.get("AQORA_TOKEN", "").strip()
-    if value and env.url == settings.default_url:
+    if value and env.url == settings.token_url:
         register_secret(value)
         return Token(value, None, "env")
     return None

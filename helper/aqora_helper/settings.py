@@ -29,9 +29,11 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ConfigError, InsecureUrl
+from .coredumps import disable_core_dumps
+from .errors import ConfigError, InsecureUrl, UnsafeStorage
 from .fastpath import config_path
 from .hostnames import is_loopback, join_key, served_key, split_hostport
+from .privatefiles import read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -115,11 +117,13 @@ class Settings:
     """Everything resolved from defaults, the config file and the environment."""
 
     config_path: Path
-    default_url: str
+    default_url: str  # the selected default: --url when given, else token_url
     refresh_skew: int
     timeouts: TimeoutsFile
     environments: dict[str, Environment]
     allow_insecure: bool
+    token_url: str | None  # the configured default (AQORA_URL / `url` / built-in), the
+    # only environment AQORA_TOKEN applies to (None: unusable, and --url chose another)
 
     def environment(self, url: str | None = None) -> Environment:
         """The environment for `url` (default: the default URL)."""
@@ -174,13 +178,14 @@ def _default_environment(url: str, username: str) -> Environment:
 
 def _read_config_file(path: Path) -> ConfigFile:
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+        raw = read_regular_file(path, MAX_CONFIG_BYTES)
+    except UnsafeStorage as exc:
+        raise ConfigError(
+            f"Cannot read config file {path}: {exc.message.rpartition(': ')[2]}",
+            f"Make {path} a regular TOML file (at most {MAX_CONFIG_BYTES} bytes).",
+        ) from None
+    if raw is None:
         return ConfigFile()
-    except OSError as exc:
-        raise ConfigError(f"Cannot read config file {path}: {exc.strerror}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"Config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
     try:
         data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -199,7 +204,13 @@ def _read_config_file(path: Path) -> ConfigFile:
 
 
 def load_settings(url_override: str | None = None, allow_insecure_flag: bool = False) -> Settings:
-    """Resolve defaults, the config file and env vars. Raises ConfigError."""
+    """Resolve defaults, the config file and env vars. Raises ConfigError.
+
+    `url_override` (--url) selects the default environment for this run, but AQORA_TOKEN
+    stays bound to the configured one (`token_url`): a URL on the command line never
+    receives it.
+    """
+    disable_core_dumps()  # the engine is loading: this process may hold a refresh token
     path = config_path()
     cfg = _read_config_file(path)
     allow_insecure = insecure_allowed(allow_insecure_flag)
@@ -226,20 +237,37 @@ def load_settings(url_override: str | None = None, allow_insecure_flag: bool = F
         environments[url] = Environment(
             url, hosts, env_cfg.username or cfg.username, env_cfg.git_auth
         )
-    default_raw = url_override or os.environ.get("AQORA_URL") or cfg.url or DEFAULT_URL
-    try:
-        default_url = normalize_url(default_raw, allow_insecure)
-    except ConfigError as exc:
-        if url_override or os.environ.get("AQORA_URL") or not cfg.url:
-            raise
-        raise ConfigError(f"Config file {path}: key 'url': {exc.message}", exc.hint) from None
+    token_url: str | None
+    if url_override:
+        default_url = normalize_url(url_override, allow_insecure)
+        try:
+            token_url = _configured_url(cfg.url, path, allow_insecure)
+        except ConfigError:
+            token_url = None  # --url chose the environment; the broken default is unused
+    else:
+        default_url = token_url = _configured_url(cfg.url, path, allow_insecure)
     for extra in [default_url, *_logged_in_urls()]:
         if extra not in environments:
             candidate = _default_environment(extra, cfg.username)
             if not any(h in owner_of for h in candidate.hosts):
                 environments[extra] = candidate
                 owner_of.update((h, extra) for h in candidate.hosts)
-    return Settings(path, default_url, cfg.refresh_skew, cfg.timeouts, environments, allow_insecure)
+    return Settings(
+        path, default_url, cfg.refresh_skew, cfg.timeouts, environments, allow_insecure, token_url
+    )
+
+
+def _configured_url(from_file: str | None, path: Path, allow_insecure: bool) -> str:
+    """The normalised configured default URL (AQORA_URL, else the file's `url`, else the
+    built-in); a bad `url` key names the config file."""
+    try:
+        return normalize_url(
+            os.environ.get("AQORA_URL") or from_file or DEFAULT_URL, allow_insecure
+        )
+    except ConfigError as exc:
+        if os.environ.get("AQORA_URL") or not from_file:
+            raise
+        raise ConfigError(f"Config file {path}: key 'url': {exc.message}", exc.hint) from None
 
 
 def _logged_in_urls() -> list[str]:

@@ -73,7 +73,7 @@ def keyring_check(settings: Settings, env: Environment) -> Check:
     except AqoraHelperError as exc:
         elsewhere = (
             os.path.lexists(insecure_file(env.url))
-            or bool(os.environ.get("AQORA_TOKEN", "").strip())
+            or (env.url == settings.token_url and bool(os.environ.get("AQORA_TOKEN", "").strip()))
             or official.has_session(settings, env)
         )
         return Check("warn" if elsewhere else "fail", "keyring", exc.message, exc.hint)

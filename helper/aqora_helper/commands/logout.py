@@ -2,7 +2,9 @@
 
 Removes the refresh token (OS keyring, recovery file, or the opt-in insecure file) and
 the cached access token, under the environment's refresh lock so that a concurrent
-refresh cannot bring the session back. Idempotent. The official aqora CLI's session is
+refresh cannot bring the session back. git hands every credential that worked to all its
+helpers, so a storing one (store, cache, a keychain) may hold copies of our access
+tokens: `git credential reject` asks them to drop the ones we remember issuing. Idempotent. The official aqora CLI's session is
 never touched. The API has no revocation call: the tokens are forgotten, not revoked.
 """
 
@@ -17,7 +19,8 @@ from ..broker import refresh_index
 from ..errors import AqoraHelperError, KeyringUnavailable
 from ..locking import RefreshLock
 from ..settings import Environment, Settings
-from ..tokencache import drop_token
+from ..setup.git import reject_copies
+from ..tokencache import drop_token, issued_tokens
 from ..vault import FileVault, KeyringVault
 from .common import URL_HELP, GlobalOptions, resolve, say
 
@@ -42,33 +45,45 @@ def logout(
 
 def logout_one(settings: Settings, env: Environment) -> None:
     """Log out of one environment and say what was removed."""
-    removed: list[str] = []
-    with RefreshLock(env.url, settings.timeouts.lock):
-        if drop_token(env.url):
-            removed.append("the cached access token")
-        if FileVault().delete(env.url):
-            removed.insert(0, "the session in the insecure file")
-        try:
-            if KeyringVault(settings.timeouts.keyring).delete(env.url):
-                removed.insert(0, "the session in the OS keyring")
-        except KeyringUnavailable:
-            pass  # no OS keyring: it cannot hold a session
-        except AqoraHelperError:
-            if removed:
-                say(f"Removed {_join(removed)} for {env.url}; the OS keyring failed:")
-            raise
+    issued: list[str] = []
+    try:
+        with RefreshLock(env.url, settings.timeouts.lock):
+            issued = issued_tokens(env.url)
+            removed = _remove_stored(settings, env)
+    finally:
+        if reject_copies(env.hosts, env.username, issued):
+            say(f"Asked git's other credential helpers to forget the tokens of {env.url}.")
     sessions.remove_url(env.url)
     if removed:
         say(f"Logged out of {env.url}: removed {_join(removed)}.")
     else:
         say(f"Not logged in to {env.url} with aqora-helper: nothing to remove.")
-    if env.url == settings.default_url and os.environ.get("AQORA_TOKEN", "").strip():
+    if env.url == settings.token_url and os.environ.get("AQORA_TOKEN", "").strip():
         say("Note: AQORA_TOKEN is set and still supplies a token for this environment.")
     if official.has_session(settings, env):
         say(
             f"Note: the official aqora CLI's session for {env.url} is untouched and still "
             "used; 'aqora logout' ends it."
         )
+
+
+def _remove_stored(settings: Settings, env: Environment) -> list[str]:
+    """Delete the cached token and the stored session; what was removed."""
+    removed: list[str] = []
+    if drop_token(env.url):
+        removed.append("the cached access token")
+    if FileVault().delete(env.url):
+        removed.insert(0, "the session in the insecure file")
+    try:
+        if KeyringVault(settings.timeouts.keyring).delete(env.url):
+            removed.insert(0, "the session in the OS keyring")
+    except KeyringUnavailable:
+        pass  # no OS keyring: it cannot hold a session
+    except AqoraHelperError:
+        if removed:
+            say(f"Removed {_join(removed)} for {env.url}; the OS keyring failed:")
+        raise
+    return removed
 
 
 def _join(items: list[str]) -> str:

@@ -19,6 +19,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from ..hostnames import is_loopback, split_hostport
 
 HELPER_VALUES = ["", "aqora"]
 GIT_TIMEOUT = 30.0
+REJECT_TIMEOUT = 10.0  # all `git credential reject` calls of one logout together
 
 
 class GitConfigError(AqoraHelperError):
@@ -79,18 +81,52 @@ def drop_if_emptied(path: Path) -> None:
             path.unlink()
 
 
-def helper_sections(hosts: Iterable[str]) -> list[str]:
-    """`credential.<scheme>://<host>` sections for served host keys: https, plus http for
-    loopback hosts."""
-    sections: list[str] = []
+def helper_urls(hosts: Iterable[str]) -> list[str]:
+    """`<scheme>://<host>` git may send tokens to for served host keys: https, plus http
+    for loopback hosts."""
+    urls: list[str] = []
     for key in hosts:
         parsed = split_hostport(key)
         schemes = ["https", "http"] if parsed and is_loopback(parsed[0]) else ["https"]
-        for scheme in schemes:
-            name = f"credential.{scheme}://{key}"
-            if name not in sections:
-                sections.append(name)
-    return sections
+        urls.extend(u for u in (f"{scheme}://{key}" for scheme in schemes) if u not in urls)
+    return urls
+
+
+def helper_sections(hosts: Iterable[str]) -> list[str]:
+    """`credential.<scheme>://<host>` sections for served host keys."""
+    return [f"credential.{url}" for url in helper_urls(hosts)]
+
+
+def reject_copies(hosts: Iterable[str], username: str, tokens: list[str]) -> bool:
+    """Ask git's credential helpers to erase stored copies of `tokens` for the served
+    hosts (`git credential reject`, in both the Basic and the Bearer form). Without git
+    on PATH nothing is done; output is never shown (it could echo a token); every call is
+    bounded and never prompts. True when git was asked."""
+    git = shutil.which("git")
+    if git is None or not tokens:
+        return False
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0")
+    deadline = time.monotonic() + REJECT_TIMEOUT
+    for url in helper_urls(hosts):
+        scheme, _, host = url.partition("://")
+        for token in dict.fromkeys(tokens):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            request = (
+                f"protocol={scheme}\nhost={host}\nusername={username}\npassword={token}\n"
+                f"capability[]=authtype\nauthtype=Bearer\ncredential={token}\n\n"
+            )
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                subprocess.run(
+                    [git, "credential", "reject"],
+                    input=request.encode(),
+                    capture_output=True,
+                    env=env,
+                    timeout=left,
+                    check=False,
+                )
+    return True
 
 
 def add_section(scope: str, section: str) -> tuple[str, bool]:
