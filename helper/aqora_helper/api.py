@@ -7,6 +7,7 @@ per-read timeouts) and a size cap, issued tokens must have RFC 6750's syntax,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import secrets
@@ -342,10 +343,8 @@ _current = threading.local()
 
 
 def _shutdown(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):  # already closed
         socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the raw socket, even under TLS
-    except OSError:
-        pass  # already closed
 
 
 def _watched(sock: socket.socket) -> socket.socket:

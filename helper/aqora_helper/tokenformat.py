@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 import time
 
+TYPE_CHECKING = False  # typing is not imported at run time (fast path)
+if TYPE_CHECKING:
+    from typing import TypeGuard
+
 FORMATS = ("plain", "json", "env", "header")
 
 # RFC 6750's bearer token syntax (b64token): 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
@@ -18,7 +22,7 @@ MAX_TOKEN = 4096  # a JWT with many claims fits; "Authorization: Bearer …" sta
 #                   below every HTTP server's header line limit (8 KiB and up)
 
 
-def is_token(text: object) -> bool:
+def is_token(text: object) -> TypeGuard[str]:
     """True when `text` is a bearer token by RFC 6750's syntax, MIN..MAX_TOKEN long."""
     if not isinstance(text, str) or not MIN_TOKEN <= len(text) <= MAX_TOKEN:
         return False
