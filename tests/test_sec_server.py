@@ -163,7 +163,7 @@ def test_official_cli_token_with_shell_syntax_runs_nothing(aqora, user_env, tmp_
     env = {
         **user_env,
         "PATH": f"{bin_dir}{os.pathsep}{user_env['PATH']}",
-        "FAKE_AQORA_TOKEN": f"$(touch {mark})x",
+        "FAKE_AQORA_TOKEN": f"$(touch${{IFS}}{mark})x",  # no whitespace, still a command
     }
     write_config(env, f'url = "{aqora.url}"\n')
     ran = bash(env, 'eval "$(aqora-helper token --format env)"')
