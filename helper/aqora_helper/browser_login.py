@@ -32,6 +32,7 @@ from .api import Api
 from .errors import LoginFailed, ServerUnreachable, UnexpectedResponse
 from .log import logger, register_secret
 from .login import client_id, storage_for_login, store_new_session
+from .redaction import server_text
 from .settings import Environment, Settings
 
 PROTOCOL = "graphql-transport-ws"
@@ -276,7 +277,7 @@ def _code_from(ws: ClientConnection, message: dict[str, Any], env: Environment) 
 def _refused(env: Environment, errors: Any) -> LoginFailed:
     first = errors[0] if isinstance(errors, list) and errors else {}
     text = first.get("message") if isinstance(first, dict) else None
-    detail = str(text)[:MAX_SERVER_TEXT] if text else "no reason given"
+    detail = server_text(text, MAX_SERVER_TEXT) if text else "no reason given"
     return LoginFailed(
         f"{env.url} refused the browser login: {detail}",
         "Run 'aqora-helper login' again; if it keeps failing, use "

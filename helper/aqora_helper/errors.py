@@ -1,10 +1,14 @@
 """One error type per failure the user must act on differently.
 
 Every error carries a one-line message (what went wrong) and a one-line hint (what
-to do). Messages never contain secrets. Stdlib only: the front doors import it.
+to do). Messages never contain secrets: every registered secret is redacted from them
+when the error is made, whatever text (a server's, a file's) went into them. Stdlib
+only: the front doors import it.
 """
 
 from __future__ import annotations
+
+from .redaction import redact
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -17,10 +21,11 @@ class AqoraHelperError(Exception):
     exit_code = EXIT_FAILURE
 
     def __init__(self, message: str, hint: str | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
         if hint is not None:
-            self.hint = hint
+            self.hint = redact(hint)
 
     def __str__(self) -> str:
         return self.message

@@ -2,40 +2,25 @@
 
 `AQORA_HELPER_LOG=debug` turns it on (to stderr, or to `AQORA_HELPER_LOG_FILE`). Every
 secret the process handles is registered with `register_secret` and replaced by a
-fingerprint in any log record, whatever the code passed to the logger.
+fingerprint in any log record, whatever the code passed to the logger (see redaction.py);
+control characters are stripped, so no record can forge another line.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 
-_SECRETS: set[str] = set()
+from .redaction import fingerprint, redact, register_password, register_secret, strip_controls
+
+__all__ = ["configure", "fingerprint", "logger", "redact", "register_password", "register_secret"]
+
 logger = logging.getLogger("aqora_helper")
-
-
-def fingerprint(secret: str) -> str:
-    """A short, non-reversible label for a secret (safe to show)."""
-    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
-
-
-def register_secret(*secrets: str | None) -> None:
-    """Remember secrets so that log output redacts them."""
-    _SECRETS.update(s for s in secrets if s and len(s) >= 8)
-
-
-def redact(text: str) -> str:
-    """Replace every registered secret in `text` with its fingerprint."""
-    for secret in sorted(_SECRETS, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, f"<redacted {fingerprint(secret)}>")
-    return text
 
 
 class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        record.msg = redact(strip_controls(record.getMessage()))
         record.args = None
         return True
 

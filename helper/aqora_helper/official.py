@@ -39,6 +39,7 @@ from .errors import AqoraHelperError, LockTimeout, OfficialSessionError, Storage
 from .log import logger, redact, register_secret
 from .session import Token
 from .settings import Environment, Settings
+from .tokenformat import is_token
 
 SOURCE = "official CLI"
 PROBE_TIMEOUT = 5.0
@@ -156,9 +157,9 @@ def _from_program(program: str, settings: Settings, env: Environment) -> Token |
             f"'aqora auth token' failed (exit {proc.returncode}): {_excerpt(stderr)}", env.url
         )
     token = proc.stdout.decode("utf-8", "replace").strip()
-    if not token or any(c.isspace() or not c.isprintable() for c in token):
-        raise OfficialSessionError("'aqora auth token' printed no token", env.url)
     register_secret(token)
+    if not is_token(token):
+        raise OfficialSessionError("'aqora auth token' printed no valid token", env.url)
     return Token(token, None, SOURCE)
 
 
@@ -329,12 +330,14 @@ def _entry(data: dict[str, Any], path: Path, env: Environment) -> Credential | N
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         raise _bad_file(path, env, f"the entry for {env.url} is malformed") from None
+    register_secret(credential.access_token, credential.refresh_token, credential.client_secret)
     texts = (credential.client_id, credential.access_token, credential.refresh_token)
-    if not all(isinstance(t, str) and t for t in texts) or not isinstance(
-        credential.client_secret, (str, type(None))
+    if (
+        not all(isinstance(t, str) and t for t in texts)
+        or not isinstance(credential.client_secret, (str, type(None)))
+        or not (is_token(credential.access_token) and is_token(credential.refresh_token))
     ):
         raise _bad_file(path, env, f"the entry for {env.url} is malformed")
-    register_secret(credential.access_token, credential.refresh_token, credential.client_secret)
     return credential
 
 

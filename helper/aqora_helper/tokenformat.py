@@ -1,11 +1,33 @@
-"""How `aqora-helper token` prints a token. Stdlib only (the fast path uses it)."""
+"""How `aqora-helper token` prints a token, and what a token may look like. Stdlib only
+(the fast path uses it)."""
 
 from __future__ import annotations
 
 import json
 import time
 
+TYPE_CHECKING = False  # typing is not imported at run time (fast path)
+if TYPE_CHECKING:
+    from typing import TypeGuard
+
 FORMATS = ("plain", "json", "env", "header")
+
+# RFC 6750's bearer token syntax (b64token): 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
+# "+" / "/" ) *"=". It covers JWTs and opaque base64(url) tokens, and holds nothing a
+# shell, an HTTP header, a JSON string or a line-based protocol treats specially (no
+# space, quote, `$`, backquote, `;`, CR or LF).
+TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/")
+MIN_TOKEN = 8  # shorter cannot be a real token, nor be redacted from text
+MAX_TOKEN = 4096  # a JWT with many claims fits; "Authorization: Bearer …" stays far
+#                   below every HTTP server's header line limit (8 KiB and up)
+
+
+def is_token(text: object) -> TypeGuard[str]:
+    """True when `text` is a bearer token by RFC 6750's syntax, MIN..MAX_TOKEN long."""
+    if not isinstance(text, str) or not MIN_TOKEN <= len(text) <= MAX_TOKEN:
+        return False
+    body = text.rstrip("=")
+    return bool(body) and all(c in TOKEN_CHARS for c in body)
 
 
 def rfc3339(epoch: int | None) -> str | None:
@@ -14,12 +36,15 @@ def rfc3339(epoch: int | None) -> str | None:
 
 
 def render(token: str, expires_at: int | None, url: str, fmt: str) -> str:
-    """The text printed for each format (ends with a newline)."""
+    """The text printed for each format (ends with a newline). `env` is quoted for a
+    POSIX shell whatever the token holds (`~`, for one, would expand unquoted)."""
     if fmt == "json":
         body = {"access_token": token, "expires_at": rfc3339(expires_at), "url": url}
         return json.dumps(body) + "\n"
     if fmt == "env":
-        return f"AQORA_TOKEN={token}\n"
+        import shlex
+
+        return f"AQORA_TOKEN={shlex.quote(token)}\n"
     if fmt == "header":
         return f"Authorization: Bearer {token}\n"
     return token + "\n"

@@ -31,6 +31,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,7 +56,15 @@ FAULT_MODES = (
     "invalid-authorization",
     "unauthorized",
     "clientError",
+    "echo-secrets",
+    "drip",
+    "huge",
+    "huge-declared",
+    "huge-gzip",
 )
+HUGE_FAULTS = ("huge", "huge-declared", "huge-gzip")
+EXPIRES_IN_MARK = "@@expiresIn@@"
+TOKEN_KINDS = {"access": "aqat", "refresh": "aqrt", "web": "aqws", "code": "aqcd"}
 WS_PROTOCOL = "graphql-transport-ws"
 
 # ---------------------------------------------------------------------------------------
@@ -391,6 +400,12 @@ class AqoraServer:
         self.last_user_agent: str | None = None
         self.op_counts: collections.Counter[str] = collections.Counter()
         self.requests: list[dict[str, Any]] = []  # {op, authorization, user_agent, origin}
+        self.drip_interval = 2.0  # "drip": seconds between two bytes of the answer
+        self.huge_bytes = 50 * 1024 * 1024  # "huge*": size of the (uncompressed) answer
+        self.huge_sent = 0  # bytes the last "huge*" answer got onto the wire
+        self.drips_done = 0  # "drip" answers sent to their end
+        self._token_text: dict[str, str] = {}  # prefix -> template (see set_token_text)
+        self._expires_in_literal: str | None = None
 
         self._lock = threading.RLock()
         self._users: dict[str, tuple[str, str, str]] = {}  # name -> (password, id, email)
@@ -510,8 +525,12 @@ class AqoraServer:
     def set_fault(self, mode: str | None, ops: Iterable[str] | None = None) -> None:
         """Make requests fail: "500", "nonjson", "hang", "graphql-error",
         "invalid-authorization" (a GraphQL error with that code), "unauthorized",
-        "clientError"; None clears (and releases hanging requests, which then get their
-        normal answer). `ops` restricts the fault to these operations (root field names);
+        "clientError", "echo-secrets" (a GraphQL error echoing every string variable and
+        the bearer token), "drip" (the normal answer, after the operation ran, sent one
+        byte every `drip_interval` s, status line and headers included), "huge",
+        "huge-declared", "huge-gzip" (a `huge_bytes` answer: chunked, with its
+        Content-Length, or as a gzip bomb); None clears (and releases hanging requests,
+        which then get their normal answer). `ops` restricts the fault to these operations (root field names);
         "unauthorized"/"clientError" apply to oauth2Refresh only unless `ops` says
         otherwise (oauth2Token is the other mutation they make sense for)."""
         if mode is not None and mode not in FAULT_MODES:
@@ -527,6 +546,35 @@ class AqoraServer:
 
     def clear_fault(self) -> None:
         self.set_fault(None)
+
+    def set_token_text(
+        self,
+        access: str | None = None,
+        refresh: str | None = None,
+        web: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        """Issue tokens with this text from now on (a misbehaving server): each template's
+        `{id}` becomes 32 fresh hex digits, so tokens stay unique (rotation still works).
+        None restores the normal `aqat_…`/`aqrt_…`/`aqws_…`/`aqcd_…` tokens."""
+        with self._lock:
+            for kind, template in (
+                ("access", access),
+                ("refresh", refresh),
+                ("web", web),
+                ("code", code),
+            ):
+                if template is None:
+                    self._token_text.pop(TOKEN_KINDS[kind], None)
+                else:
+                    self._token_text[TOKEN_KINDS[kind]] = template
+
+    def set_expires_in_literal(self, literal: str | None) -> None:
+        """Send `expiresIn` as this raw JSON text (e.g. `1e30`, `1e400`, `-5`, `"3600"`,
+        `NaN`) in oauth2Token / oauth2Refresh answers; the token's real lifetime is
+        unchanged. None restores the integer."""
+        with self._lock:
+            self._expires_in_literal = literal
 
     def _release_hangs(self) -> None:
         run = self._run
@@ -629,7 +677,9 @@ class AqoraServer:
     # -- token machinery (call with the lock held) --------------------------------------
 
     def _new(self, prefix: str) -> str:
-        tok = f"{prefix}_{secrets.token_hex(16)}"
+        template = self._token_text.get(prefix)
+        unique = secrets.token_hex(16)
+        tok = f"{prefix}_{unique}" if template is None else template.replace("{id}", unique)
         self._issued.add(tok)
         return tok
 
@@ -638,10 +688,11 @@ class AqoraServer:
         lifetime = float(self.access_lifetime)
         self._access[access] = _Access(session, time.time() + lifetime)
         self._refresh[refresh] = _Refresh(session)
+        expires_in: Any = int(lifetime) if self._expires_in_literal is None else EXPIRES_IN_MARK
         return {
             "accessToken": access,
             "refreshToken": refresh,
-            "expiresIn": int(lifetime),
+            "expiresIn": expires_in,
             "scope": session.scope,
         }
 
@@ -815,7 +866,7 @@ class AqoraServer:
                 request.transport.close()
             raise asyncio.CancelledError() from None
 
-    async def _post(self, request: web.Request) -> web.Response:
+    async def _post(self, request: web.Request) -> web.StreamResponse:
         ua = request.headers.get("User-Agent")
         bearer = _bearer(request.headers.get("Authorization"))
         with self._lock:
@@ -859,6 +910,12 @@ class AqoraServer:
             return faulted
         with self._lock:
             fault = self._fault
+        if fault is not None and fault.applies(op) and fault.mode in HUGE_FAULTS:
+            return await self._huge(request, fault.mode)
+        if fault is not None and fault.applies(op) and fault.mode == "echo-secrets":
+            variables = body.get("variables") if isinstance(body, dict) else None
+            return web.json_response({"data": None, "errors": [_echo(variables, bearer)]})
+        drip = fault is not None and fault.applies(op) and fault.mode == "drip"
         if not request.headers.get("Origin"):
             return web.Response(status=400, text="Missing Origin header")
         if body is None:
@@ -886,7 +943,63 @@ class AqoraServer:
         except GraphQLError as e:
             return web.json_response({"data": None, "errors": [e.as_dict()]})
         data = {root.alias: project(value, root.children, ROOT_FIELDS[root.name][1])}
-        return web.json_response({"data": data}, headers=headers)
+        text = json.dumps({"data": data})
+        with self._lock:
+            literal = self._expires_in_literal
+        if literal is not None:
+            text = text.replace(json.dumps(EXPIRES_IN_MARK), literal)
+        if drip:
+            await self._drip(request, text, headers)
+        return web.Response(text=text, content_type="application/json", headers=headers)
+
+    async def _drip(self, request: web.Request, text: str, headers: dict[str, str]) -> None:
+        """Send the whole HTTP answer, status line and headers included, one byte every
+        `drip_interval` seconds (a per-read timeout never fires); then drop."""
+        body = text.encode()
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        raw = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{head}Connection: close\r\n\r\n"
+        ).encode() + body
+        transport = request.transport
+        for i in range(len(raw)):
+            if transport is None or transport.is_closing():
+                raise _Drop()
+            transport.write(raw[i : i + 1])
+            await self._sleep(self.drip_interval)
+        with self._lock:
+            self.drips_done += 1
+        raise _Drop()
+
+    async def _huge(self, request: web.Request, mode: str) -> web.StreamResponse:
+        """A `huge_bytes` answer, streamed in 64 KiB pieces (never built in memory):
+        chunked ("huge"), with its Content-Length ("huge-declared"), or gzip-compressed
+        ("huge-gzip", a compression bomb). `huge_sent` counts what reached the wire."""
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        if mode == "huge-declared":
+            response.content_length = self.huge_bytes
+        if mode == "huge-gzip":
+            response.headers["Content-Encoding"] = "gzip"
+        with self._lock:
+            self.huge_sent = 0
+        await response.prepare(request)
+        piece = b"A" * 65536
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31) if mode == "huge-gzip" else None
+        left = self.huge_bytes
+        try:
+            while left > 0:
+                chunk = piece[: min(left, len(piece))]
+                left -= len(chunk)
+                if compressor is not None:
+                    chunk = compressor.compress(chunk) + (compressor.flush() if left <= 0 else b"")
+                if chunk:
+                    await response.write(chunk)
+                    with self._lock:
+                        self.huge_sent += len(chunk)
+            await response.write_eof()
+        except (ConnectionError, RuntimeError):  # the client hung up: the cap worked
+            raise _Drop() from None
+        return response
 
     async def _handle_browser(self, request: web.Request) -> web.Response:
         """GET <authorization_url> with `X-Test-User: <name>`: that user approves."""
@@ -1095,6 +1208,30 @@ class AqoraServer:
 
 class _Drop(Exception):
     """Close the connection without answering (a hanging request when the server stops)."""
+
+
+def _echo(variables: Any, bearer: str | None) -> dict[str, Any]:
+    """A GraphQL validation error that echoes every string variable and the bearer token
+    (as real servers do: `Variable "$x" got invalid value "..."`), whole, truncated and
+    with terminal escapes and line breaks around it."""
+    found: list[tuple[str, str]] = []
+
+    def walk(name: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{name}.{key}" if name else key, inner)
+        elif isinstance(value, str):
+            found.append((name, value))
+
+    walk("", variables)
+    if bearer:
+        found.append(("authorization", bearer))
+    parts = [
+        f'Variable "${name}" got invalid value "{value}"; did you mean "{value[:-1]}"?'
+        for name, value in found
+    ]
+    message = "\x1b[31m" + "\r\n".join(parts or ["no variables"]) + "\x1b[0m\x07"
+    return {"message": message, "extensions": {"code": "BAD_USER_INPUT"}}
 
 
 def _bearer(header: str | None) -> str | None:
