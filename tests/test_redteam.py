@@ -272,3 +272,53 @@ def test_official_cli_echo_of_its_refresh_token_is_redacted(
     for proc in (docker, cli):
         assert OFFICIAL_REFRESH not in proc.stdout + proc.stderr, describe(proc)
         assert OFFICIAL_REFRESH[:16] not in proc.stdout + proc.stderr, describe(proc)
+
+
+# --------------------------------------------------------------------------------------
+# Class 8 variant: the total deadline only watches sockets once they are connected
+# (`_watched` runs after `_new_conn` returns), so the connect phase is bounded per
+# address, not in total. Whoever answers DNS for the API host (a spoofer, a hostile
+# resolver) returns many black-holed addresses: each costs a full connect timeout while
+# the helper holds the refresh lock (defaults: 5 s each, against a 20 s total). Here a
+# loopback listener with a full backlog black-holes SYNs; getaddrinfo returns it 5 times.
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(0)
+    port = hole.getsockname()[1]
+    fillers = []
+    for _ in range(3):  # fill the accept queue: later SYNs are dropped, connect() hangs
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.2)
+    yield port
+    for filler in fillers:
+        filler.close()
+    hole.close()
+
+
+def test_api_call_total_deadline_covers_connecting_to_many_addresses(
+    black_hole: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aqora_helper.api import Api
+
+    real = socket.getaddrinfo
+
+    def many(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "api.black-hole.test":
+            return real("127.0.0.1", black_hole, socket.AF_INET, socket.SOCK_STREAM) * 5
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", many)
+    api = Api(f"https://api.black-hole.test:{black_hole}/", TimeoutsFile(connect=1, read=1))
+    started = time.monotonic()
+    with pytest.raises(AqoraHelperError):
+        api.refresh("localhost-test", None, "aqrt_probe_0123456789abcdef")
+    elapsed = time.monotonic() - started
+    assert elapsed < api.total + 1.5, f"took {elapsed:.1f} s against a {api.total:g} s bound"
