@@ -16,11 +16,16 @@
 
 from __future__ import annotations
 
+import base64
+import http.server
 import json
 import os
+import shutil
 import signal
+import socket
 import stat
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,7 +42,14 @@ from support import (
     stored_refresh_token,
     token_cache_file,
 )
-from test_official_cli import OTHER, PAST, credentials_path, entry, official_login, write_credentials
+from test_official_cli import (
+    OTHER,
+    PAST,
+    credentials_path,
+    entry,
+    official_login,
+    write_credentials,
+)
 
 Proc = subprocess.CompletedProcess[str]
 
@@ -335,3 +347,139 @@ def test_ctrl_c_during_a_refresh_says_the_session_is_safe(aqora, user_env, login
     later = helper(user_env, "token")
     assert later.returncode == 0 and aqora.reuse_detected == 0, describe(later)
 
+
+
+# --- 6. no token for a registry reached without TLS verification -------------------------
+
+
+def outside_address() -> str | None:
+    """This machine's non-loopback IPv4 address (a route's source; nothing is sent)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))
+        address = str(probe.getsockname()[0])
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return None if address.startswith("127.") else address
+
+
+OUTSIDE = outside_address()
+needs_outside = pytest.mark.skipif(
+    OUTSIDE is None or shutil.which("skopeo") is None,
+    reason="needs a non-loopback IPv4 address and skopeo (tests/run installs it)",
+)
+
+
+class _Registry(http.server.BaseHTTPRequestHandler):
+    """A plain-http registry that asks for Basic auth and records what it is sent."""
+
+    seen: list[str | None]
+
+    def do_GET(self) -> None:
+        self.seen.append(self.headers.get("Authorization"))
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="registry"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_HEAD = do_GET
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def plain_registry() -> Iterator[tuple[str, list[str | None]]]:
+    """(host:port, Authorization headers received) of a plain-http registry on this
+    machine's non-loopback address."""
+    seen: list[str | None] = []
+    handler = type("Handler", (_Registry,), {"seen": seen})
+    server = http.server.ThreadingHTTPServer((str(OUTSIDE), 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"{OUTSIDE}:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def served_outside(aqora, user_env, login, plain_registry) -> tuple[dict[str, str], str]:
+    """The registry is a served host of the logged-in environment; credHelpers set."""
+    hostport, _ = plain_registry
+    write_config(
+        user_env,
+        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = ["{hostport}"]\n',
+    )
+    login()
+    proc = helper(user_env, "setup", "docker", "--url", aqora.url)
+    assert proc.returncode == 0, describe(proc)
+    runtime = Path(user_env["HOME"]) / "runtime"
+    runtime.mkdir(mode=0o700)
+    return dict(user_env, XDG_RUNTIME_DIR=str(runtime)), hostport
+
+
+def tokens_sent(seen: list[str | None], aqora: AqoraServer) -> list[str]:
+    sent = [base64.b64decode(h.split(" ", 1)[1]).decode() for h in seen if h]
+    return [s for s in sent if any(t in s for t in aqora.issued_tokens())]
+
+
+@needs_outside
+@pytest.mark.parametrize("insecure_by", ["--tls-verify=false", "registries.conf", "flag file"])
+def test_skopeo_without_tls_verification_gets_no_token(
+    aqora, served_outside, plain_registry, tmp_path, insecure_by
+):
+    env, hostport = served_outside
+    _, seen = plain_registry
+    conf = f'[[registry]]\nlocation = "{hostport}"\ninsecure = true\n'
+    global_options: list[str] = []
+    inspect_options: list[str] = []
+    if insecure_by == "--tls-verify=false":
+        inspect_options = ["--tls-verify=false"]
+    elif insecure_by == "registries.conf":
+        user_conf = Path(env["XDG_CONFIG_HOME"]) / "containers" / "registries.conf"
+        user_conf.parent.mkdir(parents=True)
+        user_conf.write_text(conf)
+    else:
+        (tmp_path / "registries.conf").write_text(conf)
+        global_options = ["--registries-conf", str(tmp_path / "registries.conf")]
+    ref = f"docker://{hostport}/demo/app:1"
+    argv = ["skopeo", *global_options, "inspect", "--raw", *inspect_options, ref]
+    proc = run_cmd(argv, env, timeout=120)
+    assert proc.returncode != 0, describe(proc)
+    assert tokens_sent(seen, aqora) == [], describe(proc)
+    assert "without TLS verification" in proc.stderr, describe(proc)
+
+
+@needs_outside
+def test_skopeo_with_tls_verification_still_gets_the_token(aqora, served_outside, plain_registry):
+    env, hostport = served_outside
+    _, seen = plain_registry
+    proc = run_cmd(["skopeo", "inspect", "--raw", f"docker://{hostport}/demo/app:1"], env)
+    assert proc.returncode != 0 and "tls" in proc.stderr.lower(), describe(proc)
+    assert "without TLS verification" not in proc.stderr, describe(proc)
+    assert tokens_sent(seen, aqora) == []  # https only: the plain-http server got nothing
+    get = run_cmd(["docker-credential-aqora", "get"], env, input=hostport)
+    assert get.returncode == 0, describe(get)
+    assert aqora.is_valid_access_token(json.loads(get.stdout)["Secret"])
+
+
+@needs_outside
+@pytest.mark.parametrize("entry_text", ["{hostport}", "{host}", "{net}"])
+def test_docker_insecure_registries_get_no_token(aqora, served_outside, entry_text):
+    env, hostport = served_outside
+    host = hostport.rsplit(":", 1)[0]
+    listed = entry_text.format(hostport=hostport, host=host, net=host + "/24")
+    daemon = Path(env["XDG_CONFIG_HOME"]) / "docker" / "daemon.json"  # rootless Docker's
+    daemon.parent.mkdir(parents=True, exist_ok=True)
+    daemon.write_text(json.dumps({"insecure-registries": [listed]}))
+    get = run_cmd(["docker-credential-aqora", "get"], env, input=hostport)
+    assert get.returncode == 1 and "without TLS verification" in get.stdout, describe(get)
+    assert str(daemon) in get.stdout
+    assert not any(t in get.stdout + get.stderr for t in aqora.issued_tokens())
+    daemon.write_text(json.dumps({"insecure-registries": ["other.example:5000", "10.0.0.0/8"]}))
+    again = run_cmd(["docker-credential-aqora", "get"], env, input=hostport)
+    assert again.returncode == 0, describe(again)
