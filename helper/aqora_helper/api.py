@@ -69,6 +69,16 @@ class IssuedTokens:
     expires_at: int
 
 
+class RotatedWithoutAccess(UnexpectedResponse):
+    """A refresh answer whose refresh token is valid but whose access token is not. The
+    server has rotated: the caller must store `refresh_token` (else the session is lost),
+    then raise this error. The token is never part of the error's text."""
+
+    def __init__(self, url: str, detail: str, refresh_token: str) -> None:
+        super().__init__(url, detail)
+        self.refresh_token = refresh_token
+
+
 class Api:
     """One aqora environment's GraphQL endpoint."""
 
@@ -193,9 +203,13 @@ class Api:
             raise UnexpectedResponse(self.base_url, f"{field} answer lacks token fields")
         access, refresh = issued.get("accessToken"), issued.get("refreshToken")
         register_secret(access, refresh)
-        if not is_token(access) or not is_token(refresh):
-            # Nothing is stored: the stored session stays as it was (see README).
+        if not is_token(refresh):
+            # Nothing can be kept: the stored session stays as it was (see README).
             raise UnexpectedResponse(self.base_url, f"{field} issued {_not_a_token()}")
+        if not is_token(access):
+            raise RotatedWithoutAccess(
+                self.base_url, f"{field} issued an access token {_not_a_token(False)}", refresh
+            )
         lifetime = expires_in_seconds(issued.get("expiresIn"))
         return IssuedTokens(access, refresh, int(time.time()) + lifetime)
 
@@ -294,10 +308,10 @@ def _parse_int(text: str) -> int | float:
     return int(text) if len(text) <= MAX_INT_DIGITS else float(text)
 
 
-def _not_a_token() -> str:
+def _not_a_token(article: bool = True) -> str:
     return (
-        f"a token outside the bearer token syntax (RFC 6750: letters, digits, "
-        f"'-._~+/', trailing '='; {MIN_TOKEN} to {MAX_TOKEN} characters)"
+        f"{'a token ' if article else ''}outside the bearer token syntax (RFC 6750: letters, "
+        f"digits, '-._~+/', trailing '='; {MIN_TOKEN} to {MAX_TOKEN} characters)"
     )
 
 

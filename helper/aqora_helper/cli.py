@@ -13,6 +13,12 @@ from .errors import EXIT_FAILURE, EXIT_USAGE, AqoraHelperError
 from .setup import register as register_setup
 
 EXIT_INTERRUPTED = 130
+# True whether or not a refresh or login was under way: Ctrl-C is held until a session
+# the server rotated or issued is stored (see deferral.py), so it is never lost.
+INTERRUPTED_HINT = (
+    "your session is safe (whatever the server already issued was stored before "
+    "stopping); run the command again."
+)
 
 app = typer.Typer(
     name="aqora-helper",
@@ -56,6 +62,10 @@ def print_error(error: AqoraHelperError) -> None:
     sys.stderr.write(f"error: {clean(error.message)}\nhint: {clean(error.hint)}\n")
 
 
+def _interrupted() -> None:
+    sys.stderr.write(f"error: interrupted\nhint: {INTERRUPTED_HINT}\n")
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (documented in the README)."""
     log.configure()
@@ -63,12 +73,15 @@ def run(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="aqora-helper")
     except SystemExit as done:
         code = done.code
-        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+        status = code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+        if status == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this status, silently
+            _interrupted()
+        return status
     except AqoraHelperError as error:
         print_error(error)
         return error.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\nhint: nothing was changed; run the command again.\n")
+        _interrupted()
         return EXIT_INTERRUPTED
     except Exception as unexpected:  # never a traceback for users
         sys.stderr.write(

@@ -13,7 +13,9 @@ A string without a scheme is looked up as https (Docker registry keys carry no s
 the served-host list is normalised with https' default port, so `host` and `host:443`
 are the same key, and a loopback registry on an explicit port such as `127.0.0.1:5000`
 has the same key under either scheme). An explicit `http://` is passed on as http, so
-only loopback hosts can match it.
+only loopback hosts can match it. A non-loopback registry that the client is told to
+reach without TLS verification gets no token (`insecure_registries`): such a client
+falls back to plain http and would send it there.
 
 Stdlib only at module level: a cached valid token is answered without importing the
 session engine; `broker` is imported only on a miss and for store/erase/list.
@@ -28,7 +30,7 @@ import sys
 from . import __version__
 from .errors import AqoraHelperError, NotLoggedIn
 from .fastpath import lookup_cached
-from .hostnames import host_key
+from .hostnames import host_key, is_loopback, split_hostport
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
@@ -161,8 +163,27 @@ def action_get(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
             raise ProtocolError(NOT_FOUND)
     if not cred.token:
         raise ProtocolError(NOT_FOUND)
+    _refuse_without_tls(hostport)
     body = {"ServerURL": server, "Username": safe_username(cred.username), "Secret": cred.token}
     return json.dumps(body) + "\n"
+
+
+def _refuse_without_tls(hostport: str) -> None:
+    """Hand no token for a non-loopback registry that the client reaches without TLS
+    verification: it would send it over plain http (see insecure_registries)."""
+    parsed = split_hostport(hostport)
+    if parsed is None or is_loopback(parsed[0]):
+        return
+    from .insecure_registries import tls_off_reason
+
+    reason = tls_off_reason(hostport.lower())
+    if reason is not None:
+        raise ProtocolError(
+            f"aqora-helper sends no token to {shown(hostport)} without TLS verification "
+            f"({shown(reason, 200)})",
+            "Reach this registry over verified https (drop --tls-verify=false, "
+            "'insecure = true' or 'insecure-registries' for it), then retry.",
+        )
 
 
 def _is_served(target: tuple[str, str] | None) -> bool:

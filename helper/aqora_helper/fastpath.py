@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
+    from .locking import RefreshLock
+
 INDEX_VERSION = 1
 FINGERPRINT_ENV = ("AQORA_URL", "AQORA_ALLOW_INSECURE_HOST", "AQORA_HELPER_CONFIG")
 
@@ -176,30 +178,7 @@ def env_url_of(url: str) -> str | None:
     return None if key is None else f"{scheme.lower()}://{key}/"
 
 
-class GuardedLock:
-    """A refresh lock whose failure to open (a directory, a dangling symlink or a
-    FIFO at its path, an unsafe lock directory) is an UnsafeStorage error, not an
-    OSError traceback."""
-
-    __slots__ = ("lock",)
-
-    def __init__(self, lock: Any) -> None:
-        self.lock = lock
-
-    def __enter__(self) -> GuardedLock:
-        try:
-            self.lock.__enter__()
-        except OSError as exc:
-            from .errors import UnsafeStorage
-
-            raise UnsafeStorage(str(self.lock.path), exc.strerror or str(exc)) from None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.lock.__exit__(*exc)
-
-
-def held_refresh_lock(env_url: str | None) -> GuardedLock | None:
+def held_refresh_lock(env_url: str | None) -> RefreshLock | None:
     """The refresh lock of `env_url` (default: the default environment) per a current
     index, for a caller that missed the cache: holding it while it retries the cache
     (and, if still stale, while the engine refreshes) makes concurrent callers wait
@@ -215,7 +194,7 @@ def held_refresh_lock(env_url: str | None) -> GuardedLock | None:
             return None
         from .locking import RefreshLock
 
-        return GuardedLock(RefreshLock(url, float(index["lock_timeout"])))
+        return RefreshLock(url, float(index["lock_timeout"]))
     except Exception:
         return None
 

@@ -18,12 +18,11 @@ import time
 from pathlib import Path
 
 from .cachedir import cache_dir
-from .errors import LockTimeout
+from .errors import LockTimeout, StorageFailure, UnsafeStorage
 from .privatefiles import ensure_private_dir
 from .tokencache import env_file_stem
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 _this_thread = threading.local()  # .held: lock path -> [fd, depth], this thread's locks
 _process_locks: dict[str, threading.Lock] = {}  # lock path -> the process-level lock
 _process_locks_guard = threading.Lock()
@@ -78,7 +77,9 @@ def _process_lock(key: str) -> threading.Lock:
 class RefreshLock:
     """`with RefreshLock(url, timeout):` holds the environment's refresh lock.
 
-    Raises LockTimeout when another thread or process holds it for longer than `timeout`.
+    Raises LockTimeout when another thread or process holds it for longer than `timeout`,
+    UnsafeStorage / StorageFailure (naming the path) when the lock file or its directory
+    cannot be used: never a bare OSError, whichever entry point takes the lock.
     """
 
     def __init__(self, url: str, timeout: float) -> None:
@@ -106,15 +107,36 @@ class RefreshLock:
     def _lock_file(self, deadline: float) -> int:
         """An open descriptor of the lock file, flock'ed; waits until `deadline`."""
         ensure_private_dir(self.path.parent, cache_dir())
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600)
-        pause = 0.005
-        while not _try_lock(fd):
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise LockTimeout(self.url, self.timeout)
-            time.sleep(pause)
-            pause = min(pause * 2, 0.05)
+        fd = self._open()
+        try:
+            pause = 0.005
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(self.url, self.timeout)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+        except OSError as exc:
+            os.close(fd)
+            raise StorageFailure(str(self.path), exc.strerror or type(exc).__name__) from None
+        except BaseException:
+            os.close(fd)
+            raise
         return fd
+
+    def _open(self) -> int:
+        """The lock file, created 0600 if missing; never through a symlink and never
+        blocking (a FIFO there is harmless: it is only locked, never read). Raises
+        UnsafeStorage for what sits at the path (a directory, a symlink), StorageFailure
+        when it cannot be created."""
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | _FLAGS, 0o600)
+        except OSError as exc:
+            problem = exc.strerror or type(exc).__name__
+            if os.path.islink(self.path):
+                raise UnsafeStorage(str(self.path), "the lock file is a symbolic link") from None
+            if os.path.lexists(self.path):
+                raise UnsafeStorage(str(self.path), problem) from None
+            raise StorageFailure(str(self.path), problem) from None
 
     def __exit__(self, *exc: object) -> None:
         key = str(self.path)

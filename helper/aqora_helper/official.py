@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -33,7 +34,7 @@ from typing import Any
 
 import platformdirs
 
-from .api import Api
+from .api import Api, IssuedTokens, RotatedWithoutAccess
 from .deferral import deferred_signals
 from .errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
 from .log import logger, redact, register_secret
@@ -48,6 +49,7 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_EXCERPT = 300
 MIN_ROOM = 4096  # bytes reserved before a refresh (or half the file, if more) for the rewrite
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX only, where fcntl exists too
 _BUSY = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
@@ -227,20 +229,38 @@ def _refresh_file(path: Path, settings: Settings, env: Environment) -> Token | N
             size = _reserve_room(fd, path)
             with deferred_signals():  # the rotated token is written back before any signal
                 logger.debug("refreshing the official CLI's session for %s", env.url)
-                try:
-                    issued = Api(env.url, settings.timeouts).refresh(
-                        credential.client_id, credential.client_secret, credential.refresh_token
-                    )
-                except BaseException:
-                    _give_back_room(fd, size)
-                    raise
-                data["credentials"][env.url].update(
-                    access_token=issued.access_token,
-                    refresh_token=issued.refresh_token,
-                    expires_at=format_expires_at(issued.expires_at),
-                )
-                _rewrite(fd, data, path, env)
+                api = Api(env.url, settings.timeouts)
+                issued = _rotate(fd, data, credential, path, api, size)
             return _token(issued.access_token, issued.expires_at)
+
+
+def _rotate(
+    fd: int, data: dict[str, Any], credential: Credential, path: Path, api: Api, size: int
+) -> IssuedTokens:
+    """Refresh and write the rotated session back into the open file (`size`: its
+    length before room was reserved). When only the access token was refused, the
+    server rotated all the same: the new refresh token is written (the stale access
+    token kept), then the refusal raised."""
+    url = api.base_url
+    entry = data["credentials"][url]
+    try:
+        issued = api.refresh(
+            credential.client_id, credential.client_secret, credential.refresh_token
+        )
+    except RotatedWithoutAccess as refused:
+        entry.update(refresh_token=refused.refresh_token)
+        _rewrite(fd, data, path, url)
+        raise
+    except BaseException:
+        _give_back_room(fd, size)
+        raise
+    entry.update(
+        access_token=issued.access_token,
+        refresh_token=issued.refresh_token,
+        expires_at=format_expires_at(issued.expires_at),
+    )
+    _rewrite(fd, data, path, url)
+    return issued
 
 
 def _fresh(credential: Credential, settings: Settings) -> bool:
@@ -253,21 +273,40 @@ def _token(access_token: str, expires_at: float) -> Token:
 
 @contextlib.contextmanager
 def _open(path: Path, env: Environment, writable: bool) -> Iterator[int | None]:
-    """The file's descriptor (None when it does not exist); closing releases its lock."""
+    """The file's descriptor (None when it does not exist); closing releases its lock.
+    Opened non-blocking, so a FIFO or device planted there cannot hang the open; only a
+    regular file is used (then in blocking mode again)."""
     try:
-        fd = os.open(path, (os.O_RDWR if writable else os.O_RDONLY) | _CLOEXEC)
+        fd = os.open(path, (os.O_RDWR if writable else os.O_RDONLY) | _CLOEXEC | _NONBLOCK)
     except FileNotFoundError:
         yield None
         return
     except OSError as exc:
-        raise OfficialSessionError(
-            f"Cannot open the official aqora CLI's credentials file {path}: {exc.strerror}",
-            env.url,
-        ) from None
+        raise _unopenable(path, env, exc.strerror or type(exc).__name__) from None
     try:
+        _require_regular(fd, path, env)
         yield fd
     finally:
         os.close(fd)
+
+
+def _require_regular(fd: int, path: Path, env: Environment) -> None:
+    """Refuse anything but a regular file; clear O_NONBLOCK on one."""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _unopenable(path, env, "it is not a regular file")
+        if _NONBLOCK:
+            import fcntl
+
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
+    except OSError as exc:
+        raise _unopenable(path, env, exc.strerror or type(exc).__name__) from None
+
+
+def _unopenable(path: Path, env: Environment, problem: str) -> OfficialSessionError:
+    return OfficialSessionError(
+        f"Cannot open the official aqora CLI's credentials file {path}: {problem}", env.url
+    )
 
 
 @contextlib.contextmanager
@@ -294,14 +333,18 @@ def _locked(fd: int, exclusive: bool, timeout: float, env: Environment) -> Itera
 
 
 def _read_json(fd: int, path: Path, env: Environment) -> dict[str, Any]:
-    os.lseek(fd, 0, os.SEEK_SET)
+    """The file's JSON object, read from the start, at most MAX_FILE_BYTES."""
     chunks = []
     size = 0
-    while chunk := os.read(fd, 65536):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_FILE_BYTES:
-            raise _bad_file(path, env, f"larger than {MAX_FILE_BYTES} bytes")
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        while chunk := os.read(fd, min(65536, MAX_FILE_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise _bad_file(path, env, f"larger than {MAX_FILE_BYTES} bytes")
+    except OSError as exc:
+        raise _bad_file(path, env, exc.strerror or type(exc).__name__) from None
     try:
         data = json.loads(b"".join(chunks))
     except ValueError:
@@ -360,7 +403,7 @@ def _give_back_room(fd: int, size: int) -> None:
         os.ftruncate(fd, size)
 
 
-def _rewrite(fd: int, data: dict[str, Any], path: Path, env: Environment) -> None:
+def _rewrite(fd: int, data: dict[str, Any], path: Path, url: str) -> None:
     """Replace the file's contents in place (its lock lives on this inode), never leaving
     it shorter than its JSON or invalid: the new JSON, padded with whitespace to the
     file's reserved length, overwrites it; it is cut to length only once on disk."""
@@ -376,7 +419,7 @@ def _rewrite(fd: int, data: dict[str, Any], path: Path, env: Environment) -> Non
         os.fsync(fd)
     except OSError as exc:
         raise OfficialSessionError(
-            f"Cannot write the rotated session to {path}: {exc.strerror}", env.url
+            f"Cannot write the rotated session to {path}: {exc.strerror}", url
         ) from None
 
 

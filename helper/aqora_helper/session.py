@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from .api import Api, IssuedTokens
+from .api import Api, IssuedTokens, RotatedWithoutAccess
 from .deferral import deferred_signals
 from .errors import AqoraHelperError, KeyringUnavailable, NotLoggedIn
 from .locking import RefreshLock
@@ -79,16 +79,39 @@ def _refresh(settings: Settings, env: Environment) -> Token:
     api = Api(env.url, settings.timeouts)
     # Room for the rotated session first (a full disk fails here, before the server
     # rotates); then no signal may interrupt until the rotated session is stored.
-    with PendingSave(vault, env.url, stored) as pending, deferred_signals():
-        logger.debug("refreshing %s", env.url)
-        issued = api.refresh(stored.client_id, stored.client_secret, stored.refresh_token)
-        warning = pending.save(
-            StoredSession(issued.refresh_token, stored.client_id, stored.client_secret)
-        )
-        cache_issued(env, issued)
-    if warning is not None:
-        _warn(warning)
+    warnings: list[str] = []  # shown once signals are delivered again
+    try:
+        with PendingSave(vault, env.url, stored) as pending, deferred_signals():
+            logger.debug("refreshing %s", env.url)
+            issued = _rotate(api, pending, stored, warnings)
+            cache_issued(env, issued)
+    finally:
+        for warning in warnings:
+            _warn(warning)
     return Token(issued.access_token, issued.expires_at, vault.description)
+
+
+def _rotate(
+    api: Api, pending: PendingSave, stored: StoredSession, warnings: list[str]
+) -> IssuedTokens:
+    """Refresh and persist the rotated refresh token. When only the access token was
+    refused, the server rotated all the same: the new refresh token is stored, then the
+    refusal raised. A warning is added when the token went to the recovery file."""
+    try:
+        issued = api.refresh(stored.client_id, stored.client_secret, stored.refresh_token)
+    except RotatedWithoutAccess as refused:
+        _store_rotated(pending, stored, refused.refresh_token, warnings)
+        raise
+    _store_rotated(pending, stored, issued.refresh_token, warnings)
+    return issued
+
+
+def _store_rotated(
+    pending: PendingSave, stored: StoredSession, refresh_token: str, warnings: list[str]
+) -> None:
+    warning = pending.save(StoredSession(refresh_token, stored.client_id, stored.client_secret))
+    if warning is not None:
+        warnings.append(warning)
 
 
 def cache_issued(env: Environment, issued: IssuedTokens) -> None:

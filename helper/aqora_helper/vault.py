@@ -13,12 +13,17 @@ insecure file itself, or with the keyring the recovery file, so a full disk fail
 refresh before the server rotates anything. If storing a rotated refresh token fails, it
 is kept in a private recovery file (`<data dir>/recovery/<env>.json`, 0600) and moved
 into its vault on the next run.
+
+Insecure and recovery files hold the environment URL beside the session (`file_body`)
+and are used only for that URL (`load_file`); they are read as private files (regular,
+ours, bounded, never blocking), and one that others can read is made 0600 and reported.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -40,9 +45,19 @@ from .keyring_names import LEGACY_SERVICE, SESSION_SERVICE
 from .locking import RefreshLock
 from .log import logger, register_secret
 from .paths import data_dir
-from .privatefiles import ensure_private_dir, read_private, remove_private, write_private
+from .privatefiles import (
+    ExposedFile,
+    ensure_private_dir,
+    read_private,
+    remove_private,
+    write_private,
+)
 from .tokencache import env_file_stem
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+MAX_SESSION_FILE = 64 * 1024  # bytes; a session file holds a few hundred
 RESERVE_SLACK = 2048  # bytes reserved beyond the current session: a longer rotated token
 OUR_BACKEND_MODULE = "aqora_helper.keyring_backend"
 NOT_OS_BACKENDS = ("keyring.backends.chainer", "keyring.backends.fail")
@@ -52,6 +67,7 @@ NATIVE_BACKENDS = {
     "win32": ("keyring.backends.Windows", "WinVaultKeyring"),
 }
 _chosen: list[Any] = []  # the OS backend picked by this process
+_exposed_reported: set[str] = set()  # session files others could read, reported already
 
 
 @dataclass(frozen=True)
@@ -69,13 +85,103 @@ class StoredSession:
     def from_json(cls, text: str | bytes) -> StoredSession | None:
         try:
             data: Any = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> StoredSession | None:
+        """The session in a parsed JSON object, or None when it holds none."""
+        try:
             session = cls(data["refresh_token"], data["client_id"], data.get("client_secret"))
-        except (ValueError, KeyError, TypeError):
+        except (KeyError, TypeError, AttributeError):
             return None
         if not isinstance(session.refresh_token, str) or not isinstance(session.client_id, str):
             return None
         register_secret(session.refresh_token, session.client_secret)
         return session
+
+
+def file_body(env_url: str, session: StoredSession) -> bytes:
+    """What an insecure or recovery file holds: the session and the URL it is for."""
+    return json.dumps({"url": env_url, **asdict(session)}).encode()
+
+
+def load_file(path: Path, env_url: str) -> StoredSession | None:
+    """The session an insecure or recovery file holds for `env_url`; None when absent,
+    unreadable as a session, or written for another environment (then left alone)."""
+    raw = _read_session_file(path)
+    try:
+        data: Any = None if raw is None else json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    if "url" not in data and not legacy_name_is_unambiguous(path, env_url):
+        logger.debug("%s holds no URL and its name fits other URLs too; ignored", path)
+        return None
+    if data.get("url", env_url) != env_url:
+        logger.debug("%s was written for another environment than %s; ignored", path, env_url)
+        return None
+    return StoredSession.from_dict(data)
+
+
+def legacy_name_is_unambiguous(path: Path, env_url: str) -> bool:
+    """True when `path`, a session file without a URL inside (written before files held
+    their URL), can only be `env_url`'s: it bears that URL's name, and the name maps
+    back to one URL under the earlier naming too. That naming was `<scheme>_<host[:port]
+    with every character but [A-Za-z0-9.-] as _>`, so `https_h_8443` was both
+    `https://h:8443/` and `https://h_8443/`: only a name with no `_` after the scheme's
+    (a plain host, no port) is unambiguous. Hashed (`x-`) names were never written
+    without a URL."""
+    stem = env_file_stem(env_url)
+    scheme, _, rest = stem.partition("_")
+    return (
+        path.name == f"{stem}.json"
+        and scheme in ("http", "https")
+        and bool(rest)
+        and "_" not in rest
+    )
+
+
+def _read_session_file(path: Path) -> bytes | None:
+    """A session file's bytes (regular, ours, bounded, never blocking). One others can
+    read is made 0600 (when ours) and reported once, never dropped."""
+    try:
+        return read_private(path, MAX_SESSION_FILE, data_dir(), secret=True)
+    except ExposedFile as exposed:
+        _report_exposed(path, exposed.message, _tighten(path))
+        return read_private(path, MAX_SESSION_FILE, data_dir())
+
+
+def _tighten(path: Path) -> bool:
+    """chmod 0600 a regular file we own, never through a symlink; True when done."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            return False
+        os.fchmod(fd, 0o600)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _report_exposed(path: Path, problem: str, tightened: bool) -> None:
+    if str(path) in _exposed_reported:
+        return
+    _exposed_reported.add(str(path))
+    done = "its mode is now 0600" if tightened else "its mode could not be changed: run chmod 600"
+    sys.stderr.write(
+        f"aqora-helper: warning: {problem}; {done}\n"
+        "aqora-helper: hint: if someone else may have read it, log in again to replace "
+        "the session it holds\n"
+    )
 
 
 def insecure_file(env_url: str) -> Path:
@@ -269,11 +375,10 @@ class FileVault:
         pending = _adopt_recovery(env_url, self.save)
         if pending is not None:
             return pending
-        raw = read_private(insecure_file(env_url), root=data_dir())
-        return StoredSession.from_json(raw) if raw else None
+        return load_file(insecure_file(env_url), env_url)
 
     def save(self, env_url: str, session: StoredSession) -> None:
-        write_private(insecure_file(env_url), session.to_json().encode(), data_dir())
+        write_private(insecure_file(env_url), file_body(env_url, session), data_dir())
 
     def delete(self, env_url: str) -> bool:
         return remove_private(insecure_file(env_url))
@@ -302,7 +407,7 @@ class PendingSave:
         self.env_url = env_url
         in_file = isinstance(vault, FileVault)
         self.path = insecure_file(env_url) if in_file else recovery_file(env_url)
-        self.room = _reserve(self.path, len(current.to_json()) + RESERVE_SLACK)
+        self.room = _reserve(self.path, len(file_body(env_url, current)) + RESERVE_SLACK)
 
     def __enter__(self) -> PendingSave:
         return self
@@ -332,7 +437,7 @@ class PendingSave:
 
     def _commit(self, session: StoredSession) -> None:
         try:
-            self.room.commit(session.to_json().encode())
+            self.room.commit(file_body(self.env_url, session))
         except OSError as exc:
             raise StorageFailure(str(self.path), exc.strerror or str(exc)) from None
 
@@ -354,13 +459,8 @@ def _reserve(path: Path, size: int) -> Reservation:
 def keep_for_recovery(env_url: str, session: StoredSession) -> Path:
     """Save a rotated session its vault refused, privately, for the next run."""
     path = recovery_file(env_url)
-    write_private(path, session.to_json().encode(), data_dir())
+    write_private(path, file_body(env_url, session), data_dir())
     return path
-
-
-def _read_recovery(env_url: str) -> StoredSession | None:
-    raw = read_private(recovery_file(env_url), root=data_dir())
-    return StoredSession.from_json(raw) if raw else None
 
 
 def _adopt_recovery(
@@ -368,7 +468,7 @@ def _adopt_recovery(
 ) -> StoredSession | None:
     """A pending recovered session, moved into its vault by `save` when it can be
     (else it stays in the recovery file and is used from there); None when none."""
-    pending = _read_recovery(env_url)
+    pending = load_file(recovery_file(env_url), env_url)
     if pending is None:
         return None
     try:

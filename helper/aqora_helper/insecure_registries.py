@@ -1,0 +1,238 @@
+"""Is TLS verification off for a registry in the Docker-protocol client that runs us?
+
+A client that does not verify TLS for a registry falls back to plain http when https
+fails, and sends the credential it got from its helper there (skopeo 1.9 with
+`--tls-verify=false` was seen doing exactly that): over plain http to a non-loopback
+host anyone on the path reads it, and over https whoever answers with any certificate
+gets it. So docker-credential-aqora hands no token for a non-loopback host that the
+client is told to reach without verification:
+
+- the command line of the client (our parent, or a wrapper's parent; Linux `/proc`):
+  `--tls-verify=false` and its `--src-`/`--dest-` forms (skopeo, podman, buildah),
+  `--insecure`, `--plain-http` (crane, oras), `--insecure-registry` (nerdctl);
+- containers' `registries.conf` (system, user, drop-ins, `CONTAINERS_REGISTRIES_CONF`,
+  `--registries-conf`): `[[registry]] insecure = true`, or the v1 `[registries.insecure]`;
+- Docker's `daemon.json` (`/etc/docker`, rootless `~/.config/docker`):
+  `insecure-registries`, by host[:port] or by network (CIDR) of its addresses.
+
+A remote Docker daemon's configuration cannot be seen (see the README). Stdlib only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+MAX_CONFIG_BYTES = 1 << 20
+ANCESTORS = 3  # the client, or a wrapper script and the client behind it
+FALSE = ("false", "0", "f")
+_TLS_FLAGS = ("--tls-verify", "--src-tls-verify", "--dest-tls-verify")
+_INSECURE_FLAGS = ("--insecure", "--plain-http", "--insecure-registry")
+
+
+def tls_off_reason(hostport: str) -> str | None:
+    """Why the client reaching `hostport` (lower-case `host[:port]`, as the client asked)
+    may not verify TLS for it, or None when nothing says so."""
+    commands = _ancestor_commands()
+    for argv in commands:
+        flag = _tls_off_flag(argv)
+        if flag is not None:
+            return f"the client runs with {flag}"
+    for path in _registries_confs(commands):
+        if _registries_conf_insecure(_read(path), hostport):
+            return f"{path} marks it insecure"
+    for path in _daemon_jsons():
+        if _daemon_json_insecure(_read(path), hostport):
+            return f"{path} lists it in insecure-registries"
+    return None
+
+
+def _read(path: str) -> str:
+    """A config file's text ('' when absent, unreadable, not a regular file or huge);
+    never blocks on a FIFO."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC)
+    except OSError:
+        return ""
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CONFIG_BYTES:
+            return ""
+        return os.read(fd, MAX_CONFIG_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+
+
+# --- the client's command line -------------------------------------------------------
+
+
+def _ancestor_commands() -> list[list[str]]:
+    """argv of our parent and its parents (up to ANCESTORS); [] where /proc is absent."""
+    commands: list[list[str]] = []
+    pid = os.getppid()
+    for _ in range(ANCESTORS):
+        if pid <= 1:
+            break
+        raw = _read_proc(f"/proc/{pid}/cmdline")
+        commands.append([arg for arg in raw.split("\0") if arg])
+        pid = _parent_of(pid)
+    return commands
+
+
+def _read_proc(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(MAX_CONFIG_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _parent_of(pid: int) -> int:
+    """The parent pid from /proc/PID/stat (its name, in parentheses, may hold spaces)."""
+    fields = _read_proc(f"/proc/{pid}/stat").rpartition(")")[2].split()
+    return int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
+
+
+def _tls_off_flag(argv: list[str]) -> str | None:
+    """The argument of `argv` that turns TLS verification off, or None."""
+    for arg in argv:
+        name, eq, value = arg.partition("=")
+        if name in _TLS_FLAGS and eq and value.lower() in FALSE:
+            return arg
+        if name in _INSECURE_FLAGS and (not eq or value.lower() not in FALSE):
+            return name
+    return None
+
+
+# --- registries.conf ---------------------------------------------------------------------
+
+
+def _registries_confs(commands: list[list[str]]) -> list[str]:
+    """Every registries.conf the client may read (a superset: all are checked)."""
+    home = os.path.expanduser("~")
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    files = [
+        os.environ.get("CONTAINERS_REGISTRIES_CONF", ""),
+        *_flag_values(commands, "--registries-conf"),
+        "/etc/containers/registries.conf",
+        os.path.join(config, "containers", "registries.conf"),
+    ]
+    for folder in ("/etc/containers", os.path.join(config, "containers")):
+        files.extend(_drop_ins(os.path.join(folder, "registries.conf.d")))
+    return [path for path in dict.fromkeys(files) if path]
+
+
+def _flag_values(commands: list[list[str]], flag: str) -> list[str]:
+    values = []
+    for argv in commands:
+        for arg, after in zip(argv, [*argv[1:], ""], strict=True):
+            if arg == flag:
+                values.append(after)
+            elif arg.startswith(flag + "="):
+                values.append(arg[len(flag) + 1 :])
+    return values
+
+
+def _drop_ins(folder: str) -> list[str]:
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [os.path.join(folder, name) for name in names if name.endswith(".conf")]
+
+
+def _registries_conf_insecure(text: str, hostport: str) -> bool:
+    """True when this registries.conf marks `hostport` (or its host) insecure."""
+    if not any("insecure" in line.split("#", 1)[0] for line in text.splitlines()):
+        return False  # the common case: no TOML parsing needed
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(text)
+    except ValueError:
+        return False  # the client refuses a broken file too
+    entries = data.get("registry")
+    locations = [
+        str(entry.get("prefix") or entry.get("location") or "")
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict) and entry.get("insecure") is True
+    ]
+    v1 = data.get("registries")
+    v1_insecure = v1.get("insecure") if isinstance(v1, dict) else None
+    if isinstance(v1_insecure, dict) and isinstance(v1_insecure.get("registries"), list):
+        locations.extend(str(item) for item in v1_insecure["registries"])
+    return any(_location_matches(location, hostport) for location in locations)
+
+
+def _location_matches(location: str, hostport: str) -> bool:
+    """A registries.conf prefix/location (`host[:port][/path]`, `*.domain`) or a Docker
+    insecure registry that covers `hostport`: the same host[:port], or the host without
+    a port (containers/image lets `host` match `host:5000`)."""
+    pattern = location.strip().lower().split("/", 1)[0]
+    host = _host_of(hostport)
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    return pattern in (hostport, host)
+
+
+def _host_of(hostport: str) -> str:
+    if hostport.startswith("["):
+        return hostport.split("]", 1)[0] + "]"
+    return hostport.rsplit(":", 1)[0] if hostport.count(":") == 1 else hostport
+
+
+# --- Docker's daemon.json -------------------------------------------------------------
+
+
+def _daemon_jsons() -> list[str]:
+    home = os.path.expanduser("~")
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    return ["/etc/docker/daemon.json", os.path.join(config, "docker", "daemon.json")]
+
+
+def _daemon_json_insecure(text: str, hostport: str) -> bool:
+    """True when this daemon.json's `insecure-registries` covers `hostport`."""
+    if "insecure-registries" not in text:
+        return False
+    try:
+        entries = json.loads(text).get("insecure-registries")
+    except (ValueError, AttributeError):
+        return False
+    if not isinstance(entries, list):
+        return False
+    names = [e.strip().lower() for e in entries if isinstance(e, str) and "/" not in e]
+    networks = [e.strip() for e in entries if isinstance(e, str) and "/" in e]
+    if any(_location_matches(name, hostport) for name in names):
+        return True
+    return bool(networks) and _in_networks(_host_of(hostport).strip("[]"), networks)
+
+
+def _in_networks(host: str, networks: list[str]) -> bool:
+    """True when an address of `host` lies in one of the CIDR `networks` (as Docker
+    decides; a name is resolved, as Docker resolves it)."""
+    import ipaddress
+    import socket
+
+    try:
+        addresses = {ipaddress.ip_address(host)}
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except (OSError, UnicodeError):
+            return False
+        addresses = {ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos}
+    for network in networks:
+        try:
+            net = ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            continue
+        if any(address in net for address in addresses):
+            return True
+    return False
