@@ -13,7 +13,8 @@ import typer
 
 from ..errors import AqoraHelperError
 from ..hostnames import key_from_url
-from .textblocks import SetupError, status
+from .files import SetupError
+from .textblocks import status
 
 IndexEnvUrl = Annotated[
     str | None,

@@ -41,13 +41,12 @@ from .common import (
     warn_without_keyring_program,
     with_username,
 )
+from .files import SetupError, real_path
 from .textblocks import (
     Markers,
-    SetupError,
     disable,
     insert_block,
     read_text,
-    real_path,
     split_lines,
     status,
     strip_ours,

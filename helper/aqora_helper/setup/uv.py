@@ -40,13 +40,12 @@ from .common import (
     resolve_target,
     warn_without_keyring_program,
 )
+from .files import SetupError, real_path
 from .textblocks import (
     Markers,
-    SetupError,
     disable,
     insert_block,
     read_text,
-    real_path,
     split_lines,
     status,
     strip_ours,
