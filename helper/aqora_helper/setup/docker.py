@@ -95,11 +95,7 @@ def selected_hosts(url: str | None) -> list[str]:
                 f"No environment {url} serves any host",
                 "Check --url against 'aqora-helper status' and the config file.",
             )
-    keys: list[str] = []
-    for host in served:
-        if host.key not in keys:
-            keys.append(host.key)
-    return keys
+    return list(dict.fromkeys(host.key for host in served))
 
 
 def _same_url(a: str, b: str) -> bool:
