@@ -129,28 +129,26 @@ def _read(path: Path) -> tuple[str, os.stat_result] | None:
     try:
         text = data.decode("utf-8")
         doc = json.loads(text)
-        top = scan_top(text) if isinstance(doc, dict) else None
-    except ValueError:  # also UnicodeDecodeError, JsonTextError
+    except ValueError:  # also UnicodeDecodeError
         raise ConfigError(
             f"{path} is not valid JSON",
             "Fix the file (Docker cannot read it either), then run this again.",
         ) from None
-    if not isinstance(doc, dict) or top is None:
+    if not isinstance(doc, dict):
         raise ConfigError(f"{path} is not a JSON object", "Fix the file, then run this again.")
-    _check(path, text, top, doc)
+    _check(path, text, doc)
     return text, status
 
 
-def _check(path: Path, text: str, top: JsonObject, doc: dict[str, Any]) -> None:
-    found = top.find(KEY)
-    if len(found) > 1:
+def _check(path: Path, text: str, doc: dict[str, Any]) -> None:
+    if len(_top(path, text).find(KEY)) > 1:
         raise ConfigError(f"{path}: the key {KEY!r} appears more than once")
     helpers = doc.get(KEY)
     if helpers is None:
         return
     if not isinstance(helpers, dict) or not all(isinstance(v, str) for v in helpers.values()):
         raise ConfigError(f"{path}: {KEY!r} must be an object of registry -> helper name")
-    keys = [m.key for m in member_object(text, top, found[0]).members]
+    keys = [m.key for m in _helpers(path, text).obj.members]
     if len(keys) != len(set(keys)):
         raise ConfigError(f"{path}: a registry appears more than once in {KEY!r}")
 
@@ -190,21 +188,28 @@ class _Helpers:
         return found[0], self.obj.members[found[0]]
 
 
-def _scan(path: Path, text: str) -> tuple[JsonObject, _Helpers | None]:
-    """The top object of the text being edited, and its `credHelpers` when present."""
+def _top(path: Path, text: str) -> JsonObject:
+    """The top object of a text known to be a JSON object."""
     try:
-        top = scan_top(text)
-        found = top.find(KEY)
-        if not found:
-            return top, None
-        return top, _Helpers(top, found[0], member_object(text, top, found[0]))
-    except (JsonTextError, IndexError):
+        return scan_top(text)
+    except JsonTextError:
+        raise _internal_error(path) from None
+
+
+def _find_helpers(path: Path, text: str, top: JsonObject) -> _Helpers | None:
+    """`credHelpers` in `top`, when present (its value known to be an object)."""
+    found = top.find(KEY)
+    if not found:
+        return None
+    try:
+        return _Helpers(top, found[0], member_object(text, top, found[0]))
+    except JsonTextError:
         raise _internal_error(path) from None
 
 
 def _helpers(path: Path, text: str) -> _Helpers:
-    """`credHelpers` of the text being edited, which must have it."""
-    found = _scan(path, text)[1]
+    """`credHelpers` of the text, which must have it."""
+    found = _find_helpers(path, text, _top(path, text))
     if found is None:
         raise _internal_error(path)
     return found
@@ -219,7 +224,8 @@ def _replace_helper(path: Path, text: str, host: str, record: ConfigRecord) -> s
 
 def _append_helpers(path: Path, text: str, hosts: list[str], record: ConfigRecord) -> str:
     """Add `host: aqora` entries, creating `credHelpers` when it is missing."""
-    top, helpers = _scan(path, text)
+    top = _top(path, text)
+    helpers = _find_helpers(path, text, top)
     style = Style.of(text, top)
     if helpers is None:
         record.created_key = True
@@ -319,7 +325,7 @@ def add_entries(config: Path, hosts: list[str]) -> tuple[list[str], list[str]]:
     warnings = _creds_store_warning(path, doc)
     lines: list[str] = []
 
-    top = _scan(path, text)[0]
+    top = _top(path, text)
     if not top.members and record.top_inner is None and not record.created_file:
         record.top_inner = top.inner(text)
     helpers: dict[str, str] = dict(doc.get(KEY) or {})
