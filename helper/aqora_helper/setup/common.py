@@ -6,14 +6,15 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import typer
 
 from ..errors import AqoraHelperError
 from ..hostnames import key_from_url
-from .textblocks import SetupError, status
+from .files import SetupError, real_path
+from .textblocks import Markers, status, undo
 
 IndexEnvUrl = Annotated[
     str | None,
@@ -33,6 +34,20 @@ IndexUrl = Annotated[
 ]
 
 
+def remove_option(tool: str) -> Any:
+    """The `--remove` option of `setup <tool>`."""
+    return typer.Option(
+        False, "--remove", help=f"Undo what 'setup {tool}' wrote, restoring the file."
+    )
+
+
+def file_option(tool: str, default: str) -> Any:
+    """The `--file` option of `setup <tool>`."""
+    return typer.Option(
+        None, "--file", help=f"The {tool} config file to edit (default: {default})."
+    )
+
+
 @dataclass(frozen=True)
 class IndexTarget:
     """The index URL to configure and what aqora-helper knows about its host."""
@@ -41,6 +56,11 @@ class IndexTarget:
     host_key: str
     username: str
     served: bool
+
+
+def appdata_dir() -> Path:
+    """Windows' roaming application data folder (`%APPDATA%`)."""
+    return Path(os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming"))
 
 
 def config_home() -> Path:
@@ -121,3 +141,23 @@ def warn_without_keyring_program(tool: str) -> None:
             f"aqora-helper: warning: no 'keyring' program on PATH; {tool} needs one that "
             "sees aqora-helper's backend (install.sh links it; see the README)"
         )
+
+
+def undo_or_resolve(
+    markers: Markers, path: Path, remove: bool, index_url: str | None, env_url: str | None
+) -> tuple[Path, IndexTarget | None]:
+    """The start of `setup pip|uv`: the file to edit (a symlink's target) and, unless
+    `--remove` (which undoes our edits right away), the index to configure."""
+    path = real_path(path)
+    if remove:
+        status(f"{markers.tool}: {undo(path, markers)}")
+        return path, None
+    if not index_url:
+        raise typer.BadParameter("required unless --remove", param_hint="--index-url")
+    return path, resolve_target(index_url, env_url)
+
+
+def closing_notes(tool: str) -> None:
+    """The last lines of a successful `setup pip|uv`."""
+    warn_without_keyring_program(tool)
+    status(f"undo with: aqora-helper setup {tool} --remove")

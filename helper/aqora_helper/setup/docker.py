@@ -5,16 +5,16 @@ config (`$DOCKER_CONFIG/config.json`, default `~/.docker/config.json`). `credHel
 per registry, so every other registry keeps the user's `credsStore` or `auths`;
 `credsStore` is never set (aqora-helper serves only aqora hosts).
 
-The file is edited as text, not re-serialised: new entries are appended in the style
-of the file (indentation, newline, spacing around `:`), everything else keeps its bytes,
-and the result is checked to parse to exactly the intended document before it replaces
-the file atomically (temp file in the same directory, fsync, rename), with the original
-mode (and owner, when run as root). A symlinked config is edited at its target.
+The file is edited as text (`jsontext`), not re-serialised: new entries are appended in
+the style of the file, everything else keeps its bytes, and the result is checked to
+parse to exactly the intended document before it replaces the file atomically (`files`),
+with the original mode (and owner, when run as root). A symlinked config is edited at
+its target.
 
 What setup changed is recorded, without any of the file's content, in a small private
-state file (`<data dir>/docker-setup.json`): which entries it added or replaced (with
-the replaced helper name), whether it created the file, its directory or the
-`credHelpers` key. `--remove` undoes exactly that, so setup followed by `--remove`
+record (`dockerrecord`, `<data dir>/docker-setup.json`): which entries it added or
+replaced (with the replaced helper name), whether it created the file, its directory or
+the `credHelpers` key. `--remove` undoes exactly that, so setup followed by `--remove`
 restores the original bytes. Without a record (state lost), `--remove` removes every
 entry whose value is `aqora` (in the selected environment when --url is given).
 """
@@ -24,24 +24,34 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import stat
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from ..atomicfile import replace_file
 from ..errors import AqoraHelperError, ConfigError, StorageFailure
+from .dockerrecord import ConfigRecord
+from .dockerrecord import load as load_record
+from .dockerrecord import save as save_record
+from .files import read_file, real_path, remove_file, write_file
+from .jsontext import (
+    JsonObject,
+    JsonTextError,
+    Member,
+    Style,
+    append_members,
+    member_object,
+    remove_member,
+    render_member,
+    replace_value,
+    scan_top,
+)
 
 HELPER = "aqora"
+HELPER_JSON = json.dumps(HELPER)
 KEY = "credHelpers"
-STATE_VERSION = 1
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
-_WS = " \t\n\r"
-# (text, index after the opening quote) -> (string, index after the closing quote)
-scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 def command(
@@ -85,11 +95,7 @@ def selected_hosts(url: str | None) -> list[str]:
                 f"No environment {url} serves any host",
                 "Check --url against 'aqora-helper status' and the config file.",
             )
-    keys: list[str] = []
-    for host in served:
-        if host.key not in keys:
-            keys.append(host.key)
-    return keys
+    return list(dict.fromkeys(host.key for host in served))
 
 
 def _same_url(a: str, b: str) -> bool:
@@ -110,200 +116,20 @@ def state_path() -> Path:
     return data_dir() / "docker-setup.json"
 
 
-# ------------------------------------------------------------------ JSON text scanning
-
-
-@dataclass
-class Member:
-    """One `"key": value` of an object, as offsets into the text."""
-
-    key: str
-    key_start: int
-    key_end: int
-    value_start: int
-    value_end: int
-
-
-@dataclass
-class Obj:
-    """An object: offsets of its braces and its members."""
-
-    open: int
-    close: int
-    members: list[Member] = field(default_factory=list)
-
-    def find(self, key: str) -> list[int]:
-        return [i for i, m in enumerate(self.members) if m.key == key]
-
-
-def _skip_ws(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos] in _WS:
-        pos += 1
-    return pos
-
-
-def scan_object(text: str, pos: int) -> Obj:
-    """Scan the object starting at `text[pos] == "{"` (text already known to be JSON)."""
-    decoder = json.JSONDecoder()
-    obj = Obj(pos, -1)
-    i = _skip_ws(text, pos + 1)
-    if text[i] == "}":
-        obj.close = i
-        return obj
-    while True:
-        key, key_end = scanstring(text, i + 1)
-        j = _skip_ws(text, key_end)
-        value_start = _skip_ws(text, j + 1)  # past ':'
-        _, value_end = decoder.raw_decode(text, value_start)
-        obj.members.append(Member(key, i, key_end, value_start, value_end))
-        k = _skip_ws(text, value_end)
-        if text[k] == "}":
-            obj.close = k
-            return obj
-        i = _skip_ws(text, k + 1)  # past ','
-
-
-def scan_top(text: str) -> Obj:
-    """The top-level object."""
-    return scan_object(text, _skip_ws(text, 0))
-
-
-def helpers_obj(text: str, top: Obj) -> tuple[int, Obj] | None:
-    """(member index, object) of `credHelpers`, or None when absent."""
-    found = top.find(KEY)
-    if not found:
-        return None
-    member = top.members[found[0]]
-    return found[0], scan_object(text, member.value_start)
-
-
-@dataclass
-class Style:
-    """How the file lays out objects, learned from its top-level object."""
-
-    multiline: bool = True
-    newline: str = "\n"
-    indent: str = "\t"
-    colon: str = ": "
-    lead: str = ""
-    trail: str = ""
-    joiner: str = ", "
-
-    @classmethod
-    def of(cls, text: str, top: Obj) -> Style:
-        if not top.members:
-            return cls()
-        first, last = top.members[0], top.members[-1]
-        lead = text[top.open + 1 : first.key_start]
-        colon = text[first.key_end : first.value_start]
-        if "\n" in lead:
-            newline = "\r\n" if "\r\n" in lead else "\n"
-            return cls(True, newline, lead.rsplit("\n", 1)[1], colon)
-        if len(top.members) > 1:
-            joiner = text[first.value_end : top.members[1].key_start]
-        else:
-            joiner = ", " if (lead or " " in colon) else ","
-        return cls(False, "\n", "", colon, lead, text[last.value_end : top.close], joiner)
-
-    def empty_inner(self, members: list[str], depth: int) -> str:
-        """The inside of a new object at `depth` (0 = top level) holding `members`."""
-        if not self.multiline:
-            return self.lead + self.joiner.join(members) + self.trail
-        inner = self.newline + self.indent * (depth + 1)
-        return inner + ("," + inner).join(members) + self.newline + self.indent * depth
-
-
-def append_members(text: str, obj: Obj, members: list[str], style: Style, depth: int) -> str:
-    """Text with `members` (already rendered) appended to `obj`."""
-    if not members:
-        return text
-    if not obj.members:
-        return text[: obj.open + 1] + style.empty_inner(members, depth) + text[obj.close :]
-    if len(obj.members) > 1:
-        joiner = text[obj.members[-2].value_end : obj.members[-1].key_start]
-    else:
-        joiner = "," + text[obj.open + 1 : obj.members[0].key_start]
-    end = obj.members[-1].value_end
-    return text[:end] + "".join(joiner + m for m in members) + text[end:]
-
-
-def remove_member(text: str, obj: Obj, index: int, empty_inner: str = "") -> str:
-    """Text without member `index` of `obj` (and its separator)."""
-    members = obj.members
-    if len(members) == 1:
-        return text[: obj.open + 1] + empty_inner + text[obj.close :]
-    if index > 0:
-        return text[: members[index - 1].value_end] + text[members[index].value_end :]
-    return text[: members[0].key_start] + text[members[1].key_start :]
-
-
-def render_member(key: str, value_text: str, colon: str) -> str:
-    return json.dumps(key) + colon + value_text
-
-
-# ------------------------------------------------------------------ state record
-
-
-def _load_state() -> dict[str, Any]:
-    from ..privatefiles import read_private
-
-    try:
-        raw = read_private(state_path())
-        data = json.loads(raw) if raw else None
-    except (ValueError, AqoraHelperError):
-        data = None
-    if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
-        return {"version": STATE_VERSION, "configs": {}}
-    if not isinstance(data.get("configs"), dict):
-        data["configs"] = {}
-    return data
-
-
-def _save_state(state: dict[str, Any]) -> None:
-    from ..privatefiles import remove_private, write_private
-
-    if state["configs"]:
-        write_private(state_path(), json.dumps(state, indent=1, sort_keys=True).encode())
-    else:
-        with contextlib.suppress(AqoraHelperError):
-            remove_private(state_path())
-
-
-def _new_record() -> dict[str, Any]:
-    return {
-        "created_file": False,
-        "created_dirs": [],
-        "created_key": False,
-        "top_inner": None,
-        "helpers_inner": None,
-        "added": [],
-        "replaced": {},
-    }
-
-
-# ------------------------------------------------------------------ file I/O
-
-
-def _target(path: Path) -> Path:
-    """The file to edit: a symlinked config is edited at its target."""
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
+# ------------------------------------------------------------------ reading and checking
 
 
 def _read(path: Path) -> tuple[str, os.stat_result] | None:
-    try:
-        with open(path, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            data = fh.read(MAX_CONFIG_BYTES + 1)
-    except FileNotFoundError:
+    """The config's text and status (None when absent), refused unless it is a JSON
+    object with at most one `credHelpers`, an object of strings without repeated keys."""
+    found = read_file(path, MAX_CONFIG_BYTES)
+    if found is None:
         return None
-    except OSError as exc:
-        raise StorageFailure(str(path), exc.strerror or str(exc)) from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES} bytes")
+    data, status = found
     try:
         text = data.decode("utf-8")
         doc = json.loads(text)
-    except ValueError:
+    except ValueError:  # also UnicodeDecodeError
         raise ConfigError(
             f"{path} is not valid JSON",
             "Fix the file (Docker cannot read it either), then run this again.",
@@ -311,33 +137,146 @@ def _read(path: Path) -> tuple[str, os.stat_result] | None:
     if not isinstance(doc, dict):
         raise ConfigError(f"{path} is not a JSON object", "Fix the file, then run this again.")
     _check(path, text, doc)
-    return text, st
+    return text, status
 
 
 def _check(path: Path, text: str, doc: dict[str, Any]) -> None:
-    top = scan_top(text)
-    if len(top.find(KEY)) > 1:
+    if len(_top(path, text).find(KEY)) > 1:
         raise ConfigError(f"{path}: the key {KEY!r} appears more than once")
     helpers = doc.get(KEY)
     if helpers is None:
         return
     if not isinstance(helpers, dict) or not all(isinstance(v, str) for v in helpers.values()):
         raise ConfigError(f"{path}: {KEY!r} must be an object of registry -> helper name")
-    found = helpers_obj(text, top)
-    if found is not None:
-        keys = [m.key for m in found[1].members]
-        if len(keys) != len(set(keys)):
-            raise ConfigError(f"{path}: a registry appears more than once in {KEY!r}")
+    keys = [m.key for m in _helpers(path, text).obj.members]
+    if len(keys) != len(set(keys)):
+        raise ConfigError(f"{path}: a registry appears more than once in {KEY!r}")
 
 
-def _write_atomic(path: Path, text: str, old: os.stat_result | None) -> None:
+def _creds_store_warning(path: Path, doc: dict[str, Any]) -> list[str]:
+    if doc.get("credsStore") == HELPER:
+        return [
+            f"{path}: 'credsStore' is {HELPER!r}, so Docker asks aqora-helper for every "
+            "registry, but it serves only aqora hosts: set 'credsStore' back to your usual "
+            "store (or remove it); 'credHelpers' already routes the aqora hosts."
+        ]
+    return []
+
+
+# ------------------------------------------------------------------ editing the text
+
+
+def _internal_error(path: Path) -> AqoraHelperError:
+    return AqoraHelperError(
+        f"Internal error while editing {path}: the result did not match; nothing was written",
+        f"Please report this; edit {KEY!r} by hand meanwhile.",
+    )
+
+
+@dataclass(frozen=True)
+class _Helpers:
+    """Where `credHelpers` is in the text being edited."""
+
+    top: JsonObject
+    index: int  # of the member `credHelpers` in `top`
+    obj: JsonObject
+
+    def member(self, path: Path, host: str) -> tuple[int, Member]:
+        found = self.obj.find(host)
+        if len(found) != 1:
+            raise _internal_error(path)
+        return found[0], self.obj.members[found[0]]
+
+
+def _top(path: Path, text: str) -> JsonObject:
+    """The top object of a text known to be a JSON object."""
+    try:
+        return scan_top(text)
+    except JsonTextError:
+        raise _internal_error(path) from None
+
+
+def _find_helpers(path: Path, text: str, top: JsonObject) -> _Helpers | None:
+    """`credHelpers` in `top`, when present (its value known to be an object)."""
+    found = top.find(KEY)
+    if not found:
+        return None
+    try:
+        return _Helpers(top, found[0], member_object(text, top, found[0]))
+    except JsonTextError:
+        raise _internal_error(path) from None
+
+
+def _helpers(path: Path, text: str) -> _Helpers:
+    """`credHelpers` of the text, which must have it."""
+    found = _find_helpers(path, text, _top(path, text))
+    if found is None:
+        raise _internal_error(path)
+    return found
+
+
+def _replace_helper(path: Path, text: str, host: str, record: ConfigRecord) -> str:
+    """Point `host` to aqora, recording the value it had."""
+    _, member = _helpers(path, text).member(path, host)
+    record.replaced.setdefault(host, text[member.value_start : member.value_end])
+    return replace_value(text, member, HELPER_JSON)
+
+
+def _append_helpers(path: Path, text: str, hosts: list[str], record: ConfigRecord) -> str:
+    """Add `host: aqora` entries, creating `credHelpers` when it is missing."""
+    top = _top(path, text)
+    helpers = _find_helpers(path, text, top)
+    style = Style.of(text, top)
+    if helpers is None:
+        record.created_key = True
+        nested = [render_member(h, HELPER_JSON, style.colon) for h in hosts]
+        member = render_member(KEY, style.render_object(nested, 1), style.colon)
+        return append_members(text, top, [member], style, 0)
+    if not helpers.obj.members and record.helpers_inner is None:
+        record.helpers_inner = helpers.obj.inner(text)
+    colon = helpers.obj.colon(text, style.colon)
+    rendered = [render_member(h, HELPER_JSON, colon) for h in hosts]
+    return append_members(text, helpers.obj, rendered, style, 1)
+
+
+def _undo_helper(
+    path: Path, text: str, host: str, record: ConfigRecord | None
+) -> tuple[str, str | None]:
+    """Put back the value setup replaced, or remove the entry; (text, old value)."""
+    helpers = _helpers(path, text)
+    index, member = helpers.member(path, host)
+    raw = None if record is None else record.replaced.get(host)
+    if record is not None:
+        record.forget(host)
+    if raw is not None:
+        return replace_value(text, member, raw), str(json.loads(raw))
+    inner = (record.helpers_inner if record is not None else None) or ""
+    return remove_member(text, helpers.obj, index, inner), None
+
+
+def _drop_helpers_key(path: Path, text: str, record: ConfigRecord) -> str:
+    """Remove the (now empty) `credHelpers` that setup created."""
+    helpers = _helpers(path, text)
+    return remove_member(text, helpers.top, helpers.index, record.top_inner or "")
+
+
+def _verify(path: Path, text: str, expected: dict[str, Any]) -> None:
+    """The edited text must parse to exactly the intended document."""
+    try:
+        got = json.loads(text)
+    except ValueError:
+        got = None
+    if not isinstance(got, dict) or got != expected or list(got) != list(expected):
+        raise _internal_error(path)
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _write(path: Path, text: str, old: os.stat_result | None) -> None:
     """Replace `path` by `text` atomically, keeping the old file's mode and owner (0600
     for a new file)."""
-    mode = stat.S_IMODE(old.st_mode) if old is not None else 0o600
-    try:
-        replace_file(path, text.encode("utf-8"), mode, old)
-    except OSError as exc:
-        raise StorageFailure(str(path), exc.strerror or str(exc)) from None
+    write_file(path, text.encode("utf-8"), old, 0o600)
 
 
 def _make_dirs(directory: Path) -> list[str]:
@@ -361,27 +300,12 @@ def _make_dirs(directory: Path) -> list[str]:
     return created
 
 
-def _verify(path: Path, text: str, expected: dict[str, Any]) -> None:
-    """The edited text must parse to exactly the intended document."""
-    try:
-        got = json.loads(text)
-    except ValueError:
-        got = None
-    if got != expected or list(got) != list(expected):
-        raise AqoraHelperError(
-            f"Internal error while editing {path}: the result did not match; nothing was written",
-            "Please report this; edit 'credHelpers' by hand meanwhile.",
-        )
-
-
-def _creds_store_warning(path: Path, doc: dict[str, Any]) -> list[str]:
-    if doc.get("credsStore") == HELPER:
-        return [
-            f"{path}: 'credsStore' is {HELPER!r}, so Docker asks aqora-helper for every "
-            "registry, but it serves only aqora hosts: set 'credsStore' back to your usual "
-            "store (or remove it); 'credHelpers' already routes the aqora hosts."
-        ]
-    return []
+def _remove_created(path: Path, record: ConfigRecord) -> None:
+    """Delete the config file and then the directories that setup created for it."""
+    remove_file(path)
+    for directory in reversed(record.created_dirs):
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
 
 
 # ------------------------------------------------------------------ setup
@@ -389,29 +313,24 @@ def _creds_store_warning(path: Path, doc: dict[str, Any]) -> list[str]:
 
 def add_entries(config: Path, hosts: list[str]) -> tuple[list[str], list[str]]:
     """Add `credHelpers[host] = "aqora"` for each host; (report lines, warnings)."""
-    path = _target(config)
-    state = _load_state()
+    path = real_path(config)
+    state = load_record(state_path())
     found = _read(path)
-    lines: list[str] = []
-    warnings: list[str] = []
-    created_dirs: list[str] = []
     if found is None:
-        text, old_stat = "{}", None
-        record = _new_record()
-        record["created_file"] = True
+        text, old_stat, record = "{}", None, ConfigRecord(created_file=True)
     else:
         text, old_stat = found
-        record = state["configs"].get(str(path)) or _new_record()
+        record = state.configs.get(str(path)) or ConfigRecord()
     doc: dict[str, Any] = json.loads(text)
-    warnings += _creds_store_warning(path, doc)
+    warnings = _creds_store_warning(path, doc)
+    lines: list[str] = []
 
-    top = scan_top(text)
-    style = Style.of(text, top)
-    if not top.members and record["top_inner"] is None and not record["created_file"]:
-        record["top_inner"] = text[top.open + 1 : top.close]
+    top = _top(path, text)
+    if not top.members and record.top_inner is None and not record.created_file:
+        record.top_inner = top.inner(text)
     helpers: dict[str, str] = dict(doc.get(KEY) or {})
     to_add: list[str] = []
-    for host in hosts:
+    for host in dict.fromkeys(hosts):
         current = helpers.get(host)
         if current == HELPER:
             lines.append(f"unchanged: {KEY}[{host!r}] is already {HELPER!r} in {path}")
@@ -422,50 +341,27 @@ def add_entries(config: Path, hosts: list[str]) -> tuple[list[str], list[str]]:
                 f"{KEY}[{host!r}] was {current!r} in {path}; now {HELPER!r} "
                 "('--remove' puts it back)"
             )
-            found_h = helpers_obj(text, top)
-            assert found_h is not None
-            member = found_h[1].members[found_h[1].find(host)[0]]
-            record["replaced"].setdefault(host, text[member.value_start : member.value_end])
-            text = text[: member.value_start] + json.dumps(HELPER) + text[member.value_end :]
-            top = scan_top(text)
+            text = _replace_helper(path, text, host, record)
             helpers[host] = HELPER
             lines.append(f"replaced: {KEY}[{host!r}] = {HELPER!r} in {path}")
-
     if to_add:
-        found_h = helpers_obj(text, top)
-        if found_h is None:
-            nested = [render_member(h, json.dumps(HELPER), style.colon) for h in to_add]
-            obj_text = "{" + style.empty_inner(nested, 1) + "}"
-            text = append_members(text, top, [render_member(KEY, obj_text, style.colon)], style, 0)
-            record["created_key"] = True
-        else:
-            _, hobj = found_h
-            colon = (
-                text[hobj.members[0].key_end : hobj.members[0].value_start]
-                if hobj.members
-                else style.colon
-            )
-            if not hobj.members and record["helpers_inner"] is None:
-                record["helpers_inner"] = text[hobj.open + 1 : hobj.close]
-            rendered = [render_member(h, json.dumps(HELPER), colon) for h in to_add]
-            text = append_members(text, hobj, rendered, style, 1)
+        text = _append_helpers(path, text, to_add, record)
         for host in to_add:
             helpers[host] = HELPER
-            if host not in record["added"]:
-                record["added"].append(host)
+            record.add(host)
             lines.append(f"added: {KEY}[{host!r}] = {HELPER!r} in {path}")
 
     expected = dict(doc)
     if helpers or KEY in doc:
         expected[KEY] = helpers
     _verify(path, text, expected)
-    if found is None or text != found[0]:
-        if found is None:
-            created_dirs = _make_dirs(path.parent)
-            record["created_dirs"] = created_dirs
-        _write_atomic(path, text, old_stat)
-    state["configs"][str(path)] = record
-    _save_state(state)
+    if found is None:
+        record.created_dirs = _make_dirs(path.parent)
+        _write(path, text, None)
+    elif text != found[0]:
+        _write(path, text, old_stat)
+    state.configs[str(path)] = record
+    save_record(state_path(), state)
     return lines, warnings
 
 
@@ -474,95 +370,77 @@ def add_entries(config: Path, hosts: list[str]) -> tuple[list[str], list[str]]:
 
 def remove_entries(config: Path, hosts: list[str] | None) -> tuple[list[str], list[str]]:
     """Undo `add_entries` (for `hosts` only when given); (report lines, warnings)."""
-    path = _target(config)
-    state = _load_state()
-    record: dict[str, Any] | None = state["configs"].get(str(path))
+    path = real_path(config)
+    state = load_record(state_path())
+    record = state.configs.get(str(path))
     found = _read(path)
     if found is None:
         if record is not None:
-            del state["configs"][str(path)]
-            _save_state(state)
+            del state.configs[str(path)]
+            save_record(state_path(), state)
         return [f"unchanged: {path} does not exist"], []
     text, old_stat = found
     doc: dict[str, Any] = json.loads(text)
     warnings = _creds_store_warning(path, doc)
-    lines: list[str] = []
     helpers: dict[str, str] = dict(doc.get(KEY) or {})
+    ours, lines = _entries_to_undo(path, helpers, record, hosts)
+
+    for host in ours:
+        text, old = _undo_helper(path, text, host, record)
+        if old is not None:
+            helpers[host] = old
+            lines.append(f"restored: {KEY}[{host!r}] = {old!r} in {path}")
+        else:
+            del helpers[host]
+            lines.append(f"removed: {KEY}[{host!r}] from {path}")
+
+    expected = dict(doc)
+    if KEY in expected:
+        expected[KEY] = helpers
+    if record is not None and record.created_key and not helpers and KEY in doc:
+        text = _drop_helpers_key(path, text, record)
+        del expected[KEY]
+    _verify(path, text, expected)
+
+    delete_file = record is not None and record.created_file and not expected
+    if record is not None and delete_file:
+        _remove_created(path, record)
+        lines.append(f"removed: {path} (created by setup)")
+    elif text != found[0]:
+        _write(path, text, old_stat)
+    if not lines:
+        lines.append(f"unchanged: no {KEY} entries of aqora-helper in {path}")
+
+    if record is not None:
+        if delete_file or not record.hosts:
+            del state.configs[str(path)]
+        save_record(state_path(), state)
+    return lines, warnings
+
+
+def _entries_to_undo(
+    path: Path, helpers: dict[str, str], record: ConfigRecord | None, hosts: list[str] | None
+) -> tuple[list[str], list[str]]:
+    """(hosts whose entry to undo, report lines). With a record, only entries setup
+    wrote and still `aqora`; the record forgets entries changed since."""
 
     def in_scope(host: str) -> bool:
         return hosts is None or host in hosts
 
     ours = [h for h, v in helpers.items() if v == HELPER and in_scope(h)]
-    if record is not None:
-        recorded = set(record["added"]) | set(record["replaced"])
-        for host in ours:
-            if host not in recorded:
-                lines.append(
-                    f"left alone: {KEY}[{host!r}] in {path} (not added by "
-                    "'aqora-helper setup docker'; remove it by hand if you wish)"
-                )
-        ours = [h for h in ours if h in recorded]
-        for host in sorted(recorded):
-            if in_scope(host) and helpers.get(host) not in (HELPER, None):
-                lines.append(f"left alone: {KEY}[{host!r}] in {path} was changed since setup")
-            if in_scope(host) and helpers.get(host) != HELPER:
-                _forget(record, host)
-
+    if record is None:
+        return ours, []
+    lines: list[str] = []
+    recorded = record.hosts
     for host in ours:
-        top = scan_top(text)
-        found_h = helpers_obj(text, top)
-        assert found_h is not None
-        _, hobj = found_h
-        index = hobj.find(host)[0]
-        if record is not None and host in record["replaced"]:
-            raw = record["replaced"][host]
-            member = hobj.members[index]
-            text = text[: member.value_start] + raw + text[member.value_end :]
-            helpers[host] = json.loads(raw)
-            lines.append(f"restored: {KEY}[{host!r}] = {helpers[host]!r} in {path}")
-        else:
-            inner = (record or {}).get("helpers_inner") or ""
-            text = remove_member(text, hobj, index, inner)
-            del helpers[host]
-            lines.append(f"removed: {KEY}[{host!r}] from {path}")
-        if record is not None:
-            _forget(record, host)
-
-    expected = dict(doc)
-    if KEY in expected:
-        expected[KEY] = helpers
-    drop_key = record is not None and record["created_key"] and not helpers and KEY in doc
-    if drop_key:
-        top = scan_top(text)
-        found_h = helpers_obj(text, top)
-        assert found_h is not None
-        text = remove_member(text, top, found_h[0], (record or {}).get("top_inner") or "")
-        del expected[KEY]
-    _verify(path, text, expected)
-
-    delete_file = record is not None and record["created_file"] and not expected
-    if delete_file:
-        try:
-            os.unlink(path)
-        except OSError as exc:
-            raise StorageFailure(str(path), exc.strerror or str(exc)) from None
-        lines.append(f"removed: {path} (created by setup)")
-        for directory in reversed((record or {}).get("created_dirs") or []):
-            with contextlib.suppress(OSError):
-                os.rmdir(directory)
-    elif text != found[0]:
-        _write_atomic(path, text, old_stat)
-    if not lines:
-        lines.append(f"unchanged: no {KEY} entries of aqora-helper in {path}")
-
-    if record is not None:
-        if delete_file or not (record["added"] or record["replaced"]):
-            del state["configs"][str(path)]
-        _save_state(state)
-    return lines, warnings
-
-
-def _forget(record: dict[str, Any], host: str) -> None:
-    if host in record["added"]:
-        record["added"].remove(host)
-    record["replaced"].pop(host, None)
+        if host not in recorded:
+            lines.append(
+                f"left alone: {KEY}[{host!r}] in {path} (not added by "
+                "'aqora-helper setup docker'; remove it by hand if you wish)"
+            )
+    for host in sorted(recorded):
+        if in_scope(host) and helpers.get(host) not in (HELPER, None):
+            lines.append(f"left alone: {KEY}[{host!r}] in {path} was changed since setup")
+        if in_scope(host) and helpers.get(host) != HELPER:
+            record.forget(host)
+    return [h for h in ours if h in recorded], lines

@@ -37,21 +37,23 @@ import typer
 from .common import (
     IndexEnvUrl,
     IndexUrl,
-    resolve_target,
-    warn_without_keyring_program,
+    appdata_dir,
+    closing_notes,
+    config_home,
+    file_option,
+    remove_option,
+    undo_or_resolve,
     with_username,
 )
+from .files import SetupError
 from .textblocks import (
     Markers,
-    SetupError,
     disable,
     insert_block,
     read_text,
-    real_path,
     split_lines,
     status,
     strip_ours,
-    undo,
     write_text,
 )
 
@@ -65,15 +67,12 @@ _OPTION = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$")
 def pip_config_file() -> Path:
     """pip's user configuration file on this platform."""
     if sys.platform == "win32":
-        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
-        return Path(base) / "pip" / "pip.ini"
+        return appdata_dir() / "pip" / "pip.ini"
     if sys.platform == "darwin":
         legacy = Path.home() / "Library" / "Application Support" / "pip"
         if legacy.is_dir():
             return legacy / "pip.conf"
         return Path.home() / ".config" / "pip" / "pip.conf"
-    from .common import config_home
-
     return config_home() / "pip" / "pip.conf"
 
 
@@ -218,21 +217,14 @@ def command(
     extra: bool = typer.Option(
         False, "--extra", help="Write extra-index-url (in addition to PyPI) instead of index-url."
     ),
-    remove: bool = typer.Option(
-        False, "--remove", help="Undo what 'setup pip' wrote, restoring the file."
-    ),
-    file: Path | None = typer.Option(
-        None, "--file", help="The pip config file to edit (default: pip's user config file)."
-    ),
+    remove: bool = remove_option("pip"),
+    file: Path | None = file_option("pip", "pip's user config file"),
 ) -> None:
     """Make pip use aqora-helper (through keyring) for an aqora package index."""
-    path = real_path(file if file is not None else pip_config_file())
-    if remove:
-        status(f"pip: {undo(path, MARKERS)}")
+    chosen = file if file is not None else pip_config_file()
+    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url)
+    if target is None:
         return
-    if not index_url:
-        raise typer.BadParameter("required unless --remove", param_hint="--index-url")
-    target = resolve_target(index_url, url)
     configured = with_username(target.url, target.username)
     text = read_text(path)
     new = plan(text, path, configured, extra)
@@ -241,5 +233,4 @@ def command(
     status(f"pip: wrote {path}: {PROVIDER_KEY} = {PROVIDER}, {url_key} = {configured}")
     _warn_about_environment(path, url_key)
     _warn_about_sections(new)
-    warn_without_keyring_program("pip")
-    status("undo with: aqora-helper setup pip --remove")
+    closing_notes("pip")

@@ -21,23 +21,18 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomicfile import replace_file
-from ..errors import AqoraHelperError
+from ..errors import StorageFailure
+from .files import SetupError, read_file, real_path, remove_file, write_file
 
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"
 MAX_CONFIG_BYTES = 1 << 20
 _FLAGS = re.compile(r" \[([a-z,]+)\]$")
-
-
-class SetupError(AqoraHelperError):
-    """A config file cannot be edited safely."""
 
 
 @dataclass(frozen=True)
@@ -154,22 +149,10 @@ def disable(lines: list[str], indexes: Sequence[int], markers: Markers) -> None:
 
 
 # files -------------------------------------------------------------------------------
-def real_path(path: Path) -> Path:
-    """The file to edit: a symlinked config file is edited at its target."""
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
-
-
 def read_text(path: Path) -> str | None:
     """The file's text, or None when it does not exist."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise SetupError(f"Cannot read {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise SetupError(f"{path} is larger than {MAX_CONFIG_BYTES} bytes; not editing it")
-    return raw.decode(ENCODING, ERRORS)
+    found = read_file(path, MAX_CONFIG_BYTES)
+    return None if found is None else found[0].decode(ENCODING, ERRORS)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -180,19 +163,9 @@ def write_text(path: Path, text: str) -> None:
             old: os.stat_result | None = os.stat(path)
         except FileNotFoundError:
             old = None
-        mode = None if old is None else stat.S_IMODE(old.st_mode)
-        replace_file(path, text.encode(ENCODING, ERRORS), mode, old)
     except OSError as exc:
-        raise SetupError(f"Cannot write {path}: {exc.strerror or exc}") from None
-
-
-def remove_file(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise SetupError(f"Cannot remove {path}: {exc.strerror or exc}") from None
+        raise StorageFailure(str(path), exc.strerror or str(exc)) from None
+    write_file(path, text.encode(ENCODING, ERRORS), old, None)
 
 
 def undo(path: Path, markers: Markers) -> str:

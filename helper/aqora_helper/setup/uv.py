@@ -36,21 +36,22 @@ import typer
 from .common import (
     IndexEnvUrl,
     IndexUrl,
+    appdata_dir,
+    closing_notes,
     config_home,
-    resolve_target,
-    warn_without_keyring_program,
+    file_option,
+    remove_option,
+    undo_or_resolve,
 )
+from .files import SetupError
 from .textblocks import (
     Markers,
-    SetupError,
     disable,
     insert_block,
     read_text,
-    real_path,
     split_lines,
     status,
     strip_ours,
-    undo,
     write_text,
 )
 
@@ -69,8 +70,7 @@ _PROVIDER = re.compile(r"""^\s*(keyring-provider|"keyring-provider"|'keyring-pro
 def uv_config_file() -> Path:
     """uv's user configuration file on this platform."""
     if sys.platform == "win32":
-        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
-        return Path(base) / "uv" / "uv.toml"
+        return appdata_dir() / "uv" / "uv.toml"
     return config_home() / "uv" / "uv.toml"
 
 
@@ -175,21 +175,14 @@ def command(
     extra: bool = typer.Option(
         False, "--extra", help="Add the index without making it uv's default (PyPI stays)."
     ),
-    remove: bool = typer.Option(
-        False, "--remove", help="Undo what 'setup uv' wrote, restoring the file."
-    ),
-    file: Path | None = typer.Option(
-        None, "--file", help="The uv config file to edit (default: uv's user uv.toml)."
-    ),
+    remove: bool = remove_option("uv"),
+    file: Path | None = file_option("uv", "uv's user uv.toml"),
 ) -> None:
     """Make uv use aqora-helper (through keyring) for an aqora package index."""
-    path = real_path(file if file is not None else uv_config_file())
-    if remove:
-        status(f"uv: {undo(path, MARKERS)}")
+    chosen = file if file is not None else uv_config_file()
+    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url)
+    if target is None:
         return
-    if not index_url:
-        raise typer.BadParameter("required unless --remove", param_hint="--index-url")
-    target = resolve_target(index_url, url)
     text = read_text(path)
     new = plan(text, path, target.url, extra)
     write_text(path, new)
@@ -200,5 +193,4 @@ def command(
     )
     _warn_about_pip_table(new, path)
     _warn_about_environment(path)
-    warn_without_keyring_program("uv")
-    status("undo with: aqora-helper setup uv --remove")
+    closing_notes("uv")

@@ -1,0 +1,60 @@
+"""Config-file I/O shared by the setup editors (docker, pip, uv).
+
+A symlinked config file is edited at its target; reads are bounded; a file is replaced
+atomically (temp file in the same directory, fsync, rename), keeping the old file's mode
+(and owner, when run as root).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from ..atomicfile import replace_file
+from ..errors import AqoraHelperError, StorageFailure
+
+
+class SetupError(AqoraHelperError):
+    """A config file cannot be edited safely."""
+
+
+def real_path(path: Path) -> Path:
+    """The file to edit: a symlinked config file is edited at its target."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def read_file(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result] | None:
+    """The file's bytes and status, or None when it does not exist. Raises SetupError
+    when it cannot be read or is larger than `max_bytes`."""
+    try:
+        with open(path, "rb") as fh:
+            status = os.fstat(fh.fileno())
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SetupError(f"Cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise SetupError(f"{path} is larger than {max_bytes} bytes; not editing it")
+    return data, status
+
+
+def write_file(path: Path, data: bytes, old: os.stat_result | None, new_mode: int | None) -> None:
+    """Atomically replace `path` by `data` with the mode (and owner) of `old`, the file
+    it replaces; `new_mode` when there was none (None: 0666 less the umask)."""
+    mode = stat.S_IMODE(old.st_mode) if old is not None else new_mode
+    try:
+        replace_file(path, data, mode, old)
+    except OSError as exc:
+        raise StorageFailure(str(path), exc.strerror or str(exc)) from None
+
+
+def remove_file(path: Path) -> None:
+    """Delete `path` (nothing to do when it is already gone)."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SetupError(f"Cannot remove {path}: {exc.strerror or exc}") from None
