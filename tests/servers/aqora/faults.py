@@ -1,5 +1,5 @@
-"""How the stand-in misbehaves on request: fault modes, odd `expiresIn` text, and the
-answers they produce. Token text (`set_token_text`) lives with the tokens (state.py).
+"""How the stand-in misbehaves on request: fault modes, odd token text, odd `expiresIn`
+text, and the answers they produce.
 
 Modes (`set_fault`): "500", "nonjson", "hang", "graphql-error", "invalid-authorization",
 "unauthorized", "clientError" (answered by the resolvers), "echo-secrets", "drip",
@@ -35,6 +35,7 @@ FAULT_MODES = (
     "huge-gzip",
 )
 HUGE_FAULTS = ("huge", "huge-declared", "huge-gzip")
+TOKEN_KINDS = {"access": "aqat", "refresh": "aqrt", "web": "aqws", "code": "aqcd"}
 
 
 class Drop(Exception):
@@ -68,6 +69,7 @@ class FaultSwitches:
         self._faults_lock = threading.Lock()
         self._fault: Fault | None = None
         self._expires_in_literal: str | None = None
+        self._token_templates: dict[str, str] = {}  # prefix -> template (set_token_text)
         self._expires_in_mark = 1_000_000_000 + secrets.randbelow(1_000_000_000)
 
     def set_fault(self, mode: str | None, ops: Iterable[str] | None = None) -> None:
@@ -97,6 +99,30 @@ class FaultSwitches:
     def current_fault(self) -> Fault | None:
         with self._faults_lock:
             return self._fault
+
+    def set_token_text(
+        self,
+        access: str | None = None,
+        refresh: str | None = None,
+        web: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        """Issue tokens with this text from now on (a misbehaving server): each template's
+        `{id}` becomes 32 fresh hex digits, so tokens stay unique (rotation still works).
+        None restores the normal `aqat_…`/`aqrt_…`/`aqws_…`/`aqcd_…` tokens."""
+        templates = {"access": access, "refresh": refresh, "web": web, "code": code}
+        with self._faults_lock:
+            for kind, template in templates.items():
+                if template is None:
+                    self._token_templates.pop(TOKEN_KINDS[kind], None)
+                else:
+                    self._token_templates[TOKEN_KINDS[kind]] = template
+
+    def token_text(self, prefix: str, unique: str) -> str:
+        """A new token's text: `prefix_unique`, or its template with `{id}` = `unique`."""
+        with self._faults_lock:
+            template = self._token_templates.get(prefix)
+        return f"{prefix}_{unique}" if template is None else template.replace("{id}", unique)
 
     def set_expires_in_literal(self, literal: str | None) -> None:
         """Send `expiresIn` as this raw JSON text (e.g. `1e30`, `1e400`, `-5`, `"3600"`,

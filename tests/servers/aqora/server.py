@@ -38,8 +38,8 @@ class AqoraServer(Accounts, FaultSwitches):
     served over HTTP and a websocket."""
 
     def __init__(self, port: int = 0, access_lifetime: float = 3600.0):
-        Accounts.__init__(self, access_lifetime)
         FaultSwitches.__init__(self)
+        Accounts.__init__(self, access_lifetime, self.token_text)
         self.port = port
         self.refresh_delay = 0.0  # seconds a rotating oauth2Refresh waits before answering
         self.refresh_hook: Callable[[], Any] | None = None  # run (in a thread) right then

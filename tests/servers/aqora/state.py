@@ -9,10 +9,10 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-TOKEN_KINDS = {"access": "aqat", "refresh": "aqrt", "web": "aqws", "code": "aqcd"}
 Refusal = Literal["unauthorized", "clientError"]
 
 
@@ -49,7 +49,8 @@ class _Code:
 class Accounts:
     """The API's state, with the controls tests use on it (see AqoraServer)."""
 
-    def __init__(self, access_lifetime: float = 3600.0) -> None:
+    def __init__(self, access_lifetime: float, token_text: Callable[[str, str], str]) -> None:
+        """`token_text(prefix, unique)` is a new token's text (normally `prefix_unique`)."""
         self.access_lifetime = access_lifetime
         self.reuse_detected = 0  # rotated refresh tokens that came back
         self._accounts_lock = threading.RLock()
@@ -60,7 +61,7 @@ class Accounts:
         self._access: dict[str, _Access] = {}
         self._refresh: dict[str, _Refresh] = {}
         self._issued: set[str] = set()
-        self._token_text: dict[str, str] = {}  # prefix -> template (see set_token_text)
+        self._token_text = token_text
 
     # -- controls -------------------------------------------------------------------------
 
@@ -71,24 +72,6 @@ class Accounts:
                 str(uuid.uuid4()),
                 email or f"{username}@example.com",
             )
-
-    def set_token_text(
-        self,
-        access: str | None = None,
-        refresh: str | None = None,
-        web: str | None = None,
-        code: str | None = None,
-    ) -> None:
-        """Issue tokens with this text from now on (a misbehaving server): each template's
-        `{id}` becomes 32 fresh hex digits, so tokens stay unique (rotation still works).
-        None restores the normal `aqat_…`/`aqrt_…`/`aqws_…`/`aqcd_…` tokens."""
-        templates = {"access": access, "refresh": refresh, "web": web, "code": code}
-        with self._accounts_lock:
-            for kind, template in templates.items():
-                if template is None:
-                    self._token_text.pop(TOKEN_KINDS[kind], None)
-                else:
-                    self._token_text[TOKEN_KINDS[kind]] = template
 
     def expire_access_tokens(self) -> None:
         """Every access token issued so far is invalid from now on."""
@@ -197,9 +180,7 @@ class Accounts:
     # -- token machinery (lock held) ------------------------------------------------------
 
     def _new(self, prefix: str) -> str:
-        template = self._token_text.get(prefix)
-        unique = secrets.token_hex(16)
-        tok = f"{prefix}_{unique}" if template is None else template.replace("{id}", unique)
+        tok = self._token_text(prefix, secrets.token_hex(16))
         self._issued.add(tok)
         return tok
 
