@@ -1,6 +1,6 @@
 """Shared fixtures.
 
-- `aqora`: a started aqora API stand-in (tests/servers/aqora_server.py), user alice / pw.
+- `aqora`: a started aqora API stand-in (tests/servers/aqora/), user alice / pw.
 - `user_env`: an isolated environment for subprocesses (fresh HOME, XDG dirs, no AQORA_*).
 - `run` / `run_cmd(args, env, input=None, timeout=60)`: run a command, capture text output.
 - `login`: `aqora-helper login --interactive` as alice against `aqora`.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 from support import clear_keyring_session
 
 BIN_DIR = os.path.dirname(sys.executable)  # the test venv's bin: console scripts live here

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN_DIR, describe, run_cmd, write_config
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 from servers.registry_proxy import RegistryProxy, registry_available
 from support import heavy_modules_loaded, make_cached_token_stale, run_entry_point
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import describe, run_cmd, write_config
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 from servers.git_server import GitServer
 from support import heavy_modules_loaded, run_entry_point
 

@@ -23,7 +23,7 @@ import pytest
 from aqora_helper import errors, keyring_backend
 from aqora_helper.keyring_backend import AqoraKeyring, service_target
 from conftest import describe, run_cmd, write_config
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 from support import make_cached_token_stale
 
 TOKEN = "test-access-token-0123456789"

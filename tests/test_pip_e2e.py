@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN_DIR, describe, run_cmd, write_config
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 from servers.index_server import IndexServer, build_wheel
 from support import make_cached_token_stale
 

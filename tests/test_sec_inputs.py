@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import describe, run_cmd, write_config
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 from servers.git_server import GitServer
 from support import (
     TRACEBACK_MARKERS,

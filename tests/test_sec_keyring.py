@@ -26,7 +26,7 @@ from aqora_helper.errors import KeyringFailure
 from aqora_helper.keyring_names import LEGACY_SERVICE, SESSION_SERVICE, names_own_storage
 from aqora_helper.vault import KeyringVault, StoredSession
 from conftest import describe, run_cmd, write_config
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 from support import (
     base_url,
     keyring_secret,

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import pytest
 
 from conftest import describe, run_cmd
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 from servers.hostile_index import HostileIndex
 from support import LEGACY_SERVICE, base_url, keyring_secret
 from test_pip_e2e import fresh_venv

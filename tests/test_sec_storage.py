@@ -33,7 +33,7 @@ from aqora_helper.errors import LockTimeout
 from aqora_helper.locking import RefreshLock
 from aqora_helper.settings import TimeoutsFile
 from conftest import describe, make_user_env, run_cmd, write_config
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 from support import (
     assert_clean_failure,
     clear_keyring_session,

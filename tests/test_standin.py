@@ -22,7 +22,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from conftest import BIN_DIR
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 
 LOGIN = """mutation LoginPageUserMutation($input: LoginUserInput!) {
   loginUser(input: $input) { node { id } }
@@ -429,9 +429,11 @@ def test_user_env(user_env: dict[str, str]) -> None:
 
 
 def test_standalone_script() -> None:
-    script = Path(__file__).parent / "servers" / "aqora_server.py"
     proc = subprocess.Popen(
-        [sys.executable, str(script), "--lifetime", "5"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "servers.aqora", "--lifetime", "5"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent,
     )
     try:
         assert proc.stdout is not None
