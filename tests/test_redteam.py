@@ -26,7 +26,7 @@ from aqora_helper import browser_login
 from aqora_helper.errors import AqoraHelperError
 from aqora_helper.settings import Environment, TimeoutsFile
 from conftest import describe, run_cmd, write_config
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 from support import make_cached_token_stale, stored_refresh_token
 
 

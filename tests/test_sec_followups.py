@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from conftest import describe, run_cmd, write_config
-from servers.aqora_server import AqoraServer
+from servers.aqora import AqoraServer
 from support import (
     TRACEBACK_MARKERS,
     assert_clean_failure,
