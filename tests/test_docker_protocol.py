@@ -18,10 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aqora_helper import broker, errors
-from aqora_helper import docker as front
-from aqora_helper.fastpath import HostCredential
-from aqora_helper.hostnames import host_key
+from aqora_helper.doors import docker as front
+from aqora_helper.engine import served as broker
+from aqora_helper.fast import errors
+from aqora_helper.fast.hostindex import HostCredential
+from aqora_helper.fast.hostnames import host_key
 
 TOKEN = "tok-123.abc_DEF"
 EXPIRES = 2_000_000_000
@@ -636,9 +637,9 @@ def test_console_script_list_and_erase_for_a_fresh_user(user_env: dict[str, str]
 
 def test_module_top_is_stdlib_only() -> None:
     code = (
-        "import sys, aqora_helper.docker\n"
+        "import sys, aqora_helper.doors.docker\n"
         "heavy = {'typer', 'click', 'rich', 'pydantic', 'requests', 'keyring', 'platformdirs',"
-        " 'aqora_helper.broker', 'aqora_helper.session', 'aqora_helper.settings'}\n"
+        " 'aqora_helper.engine.served', 'aqora_helper.engine.session', 'aqora_helper.engine.settings'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     proc = subprocess.run(

@@ -18,9 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aqora_helper import broker, errors, git, gitproto
-from aqora_helper.fastpath import HostCredential
-from aqora_helper.hostnames import host_key
+from aqora_helper.doors import git
+from aqora_helper.doors import gitwire as gitproto
+from aqora_helper.engine import served as broker
+from aqora_helper.fast import errors
+from aqora_helper.fast.hostindex import HostCredential
+from aqora_helper.fast.hostnames import host_key
 from support import HEAVY_MODULES, heavy_modules_loaded, run_entry_point
 
 TOKEN = "tok-123.abc_DEF"
@@ -526,7 +529,7 @@ def _fast_path_env(tmp_path: Path) -> dict[str, str]:
     script = f"""
 import os, sys, time
 os.environ.clear(); os.environ.update({env!r})
-from aqora_helper import fastpath, tokencache
+from aqora_helper.fast import hostindex as fastpath, tokencache
 fastpath.save_index(fastpath.fingerprint(), {{"aqora.io": {{
     "url": {ENV_URL!r}, "skew": 60, "username": "aqora", "git_auth": "auto"}}}}, {ENV_URL!r}, 60, 30.0)
 tokencache.write_token({ENV_URL!r}, {TOKEN!r}, int(time.time()) + 3600)
@@ -558,7 +561,10 @@ def test_console_script_answers_from_the_cache(tmp_path: Path) -> None:
 def test_fast_path_imports_nothing_heavy(tmp_path: Path) -> None:
     env = _fast_path_env(tmp_path)
     proc = run_entry_point(
-        "aqora_helper.git", ["git-credential-aqora", "get"], env, "protocol=https\nhost=aqora.io\n"
+        "aqora_helper.doors.git",
+        ["git-credential-aqora", "get"],
+        env,
+        "protocol=https\nhost=aqora.io\n",
     )
     assert proc.returncode == 0, proc.stderr
     assert "password=" in proc.stdout
@@ -573,7 +579,7 @@ def test_fast_path_importtime_of_the_real_entry_point(tmp_path: Path) -> None:
             "-X",
             "importtime",
             "-c",
-            "import sys; from aqora_helper.git import main; sys.argv[1:] = ['get']; sys.exit(main())",
+            "import sys; from aqora_helper.doors.git import main; sys.argv[1:] = ['get']; sys.exit(main())",
         ],
         input=b"protocol=https\nhost=aqora.io\n",
         capture_output=True,

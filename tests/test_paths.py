@@ -5,7 +5,8 @@ from __future__ import annotations
 import platformdirs
 import pytest
 
-from aqora_helper import cachedir, fastpath
+from aqora_helper.fast import hostindex as fastpath
+from aqora_helper.fast import paths as cachedir
 
 
 @pytest.mark.parametrize("xdg", [True, False])

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from aqora_helper.api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
-from aqora_helper.deferral import deferred_signals
-from aqora_helper.errors import LockTimeout
-from aqora_helper.locking import RefreshLock
-from aqora_helper.settings import TimeoutsFile
+from aqora_helper.engine.api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
+from aqora_helper.engine.settings import TimeoutsFile
+from aqora_helper.fast.errors import LockTimeout
+from aqora_helper.fast.refreshlock import RefreshLock
+from aqora_helper.fast.signals import deferred_signals
 from conftest import describe, make_user_env, run_cmd, write_config
 from servers.aqora_server import AqoraServer
 from support import (

@@ -32,8 +32,8 @@ from typing import Any
 
 import typer
 
-from ..atomicfile import replace_file
-from ..errors import AqoraHelperError, ConfigError, StorageFailure
+from ..fast.atomicfile import replace_file
+from ..fast.errors import AqoraHelperError, ConfigError, StorageFailure
 
 HELPER = "aqora"
 KEY = "credHelpers"
@@ -75,7 +75,7 @@ def command(
 
 def selected_hosts(url: str | None) -> list[str]:
     """Served host keys of the environment `url` (or of every environment), in order."""
-    from .. import broker
+    from ..engine import served as broker
 
     served = broker.served_hosts()
     if url is not None:
@@ -105,7 +105,7 @@ def docker_config_path() -> Path:
 
 def state_path() -> Path:
     """The private record of what setup changed."""
-    from ..paths import data_dir
+    from ..engine.datadir import data_dir
 
     return data_dir() / "docker-setup.json"
 
@@ -245,7 +245,7 @@ def render_member(key: str, value_text: str, colon: str) -> str:
 
 
 def _load_state() -> dict[str, Any]:
-    from ..privatefiles import read_private
+    from ..fast.privatefiles import read_private
 
     try:
         raw = read_private(state_path())
@@ -260,7 +260,7 @@ def _load_state() -> dict[str, Any]:
 
 
 def _save_state(state: dict[str, Any]) -> None:
-    from ..privatefiles import remove_private, write_private
+    from ..fast.privatefiles import remove_private, write_private
 
     if state["configs"]:
         write_private(state_path(), json.dumps(state, indent=1, sort_keys=True).encode())

@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomicfile import replace_file
-from ..errors import AqoraHelperError
+from ..fast.atomicfile import replace_file
+from ..fast.errors import AqoraHelperError
 
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"

@@ -23,12 +23,12 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from . import __version__
-from .errors import InvalidCredentials, ServerUnreachable, SessionRejected, UnexpectedResponse
+from .. import __version__
+from ..fast.errors import InvalidCredentials, ServerUnreachable, SessionRejected, UnexpectedResponse
+from ..fast.redaction import server_text
+from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
 from .log import logger, register_password, register_secret
-from .redaction import server_text
 from .settings import TimeoutsFile
-from .tokenformat import MAX_TOKEN, MIN_TOKEN, is_token
 
 MAX_ANSWER = 1024 * 1024  # bytes; real answers are a few hundred
 CHUNK = 64 * 1024

@@ -6,11 +6,12 @@ import sys
 
 import typer
 
-from . import __version__, log
-from .commands import doctor, login, logout, status, token
-from .commands.common import URL_HELP, GlobalOptions, clean
-from .errors import EXIT_FAILURE, EXIT_USAGE, AqoraHelperError
-from .setup import register as register_setup
+from .. import __version__
+from ..engine import log
+from ..fast.errors import EXIT_FAILURE, EXIT_USAGE, AqoraHelperError
+from ..setup import register as register_setup
+from . import doctor, login, logout, status, token
+from .common import URL_HELP, GlobalOptions, clean
 
 EXIT_INTERRUPTED = 130
 

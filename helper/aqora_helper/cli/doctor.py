@@ -13,12 +13,12 @@ from email.utils import parsedate_to_datetime
 import requests
 import typer
 
-from .. import official
-from ..api import VIEWER, Api
-from ..errors import AqoraHelperError, ConfigError
-from ..integrations import Check, docker_checks, git_checks, pip_checks, uv_checks
-from ..settings import Environment, Settings
-from ..vault import KeyringVault, insecure_file
+from ..engine import official
+from ..engine.api import VIEWER, Api
+from ..engine.settings import Environment, Settings
+from ..engine.vault import KeyringVault, insecure_file
+from ..fast.errors import AqoraHelperError, ConfigError
+from .checks import Check, docker_checks, git_checks, pip_checks, uv_checks
 from .common import URL_HELP, clean, resolve
 from .status import environment_status
 

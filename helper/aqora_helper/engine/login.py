@@ -5,15 +5,15 @@ from __future__ import annotations
 import contextlib
 import socket
 
-from . import sessions
+from ..fast.errors import AqoraHelperError
+from ..fast.privatefiles import remove_private
+from ..fast.refreshlock import RefreshLock
+from ..fast.signals import deferred_signals
+from ..fast.tokencache import drop_token
+from . import known as sessions
 from .api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
-from .deferral import deferred_signals
-from .errors import AqoraHelperError
-from .locking import RefreshLock
-from .privatefiles import remove_private
 from .session import cache_issued
 from .settings import Environment, Settings
-from .tokencache import drop_token
 from .vault import FileVault, KeyringVault, StoredSession, insecure_file, recovery_file
 
 

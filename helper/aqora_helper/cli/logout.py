@@ -14,14 +14,15 @@ import os
 
 import typer
 
-from .. import official, sessions
-from ..broker import refresh_index
-from ..errors import AqoraHelperError, KeyringUnavailable
-from ..locking import RefreshLock
-from ..settings import Environment, Settings
+from ..engine import known as sessions
+from ..engine import official
+from ..engine.served import refresh_index
+from ..engine.settings import Environment, Settings
+from ..engine.vault import FileVault, KeyringVault
+from ..fast.errors import AqoraHelperError, KeyringUnavailable
+from ..fast.refreshlock import RefreshLock
+from ..fast.tokencache import drop_token, issued_tokens
 from ..setup.git import reject_copies
-from ..tokencache import drop_token, issued_tokens
-from ..vault import FileVault, KeyringVault
 from .common import URL_HELP, GlobalOptions, resolve, say
 
 

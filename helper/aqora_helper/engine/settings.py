@@ -29,11 +29,11 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..fast.errors import ConfigError, InsecureUrl, UnsafeStorage
+from ..fast.hostindex import config_path
+from ..fast.hostnames import is_loopback, join_key, served_key, split_hostport
+from ..fast.privatefiles import read_regular_file
 from .coredumps import disable_core_dumps
-from .errors import ConfigError, InsecureUrl, UnsafeStorage
-from .fastpath import config_path
-from .hostnames import is_loopback, join_key, served_key, split_hostport
-from .privatefiles import read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -271,6 +271,6 @@ def _configured_url(from_file: str | None, path: Path, allow_insecure: bool) -> 
 
 
 def _logged_in_urls() -> list[str]:
-    from .sessions import logged_in_urls
+    from .known import logged_in_urls
 
     return logged_in_urls()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from .errors import UnsafeStorage
-from .paths import data_dir, sessions_file
-from .privatefiles import read_private, write_private
+from ..fast.errors import UnsafeStorage
+from ..fast.privatefiles import read_private, write_private
+from .datadir import data_dir, sessions_file
 
 
 def logged_in_urls() -> list[str]:

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .hostnames import DEFAULT_PORTS, is_loopback, served_key, split_hostport
-from .setup.docker import docker_config_path
-from .setup.pip import pip_config_file
-from .setup.uv import uv_config_file
+from ..fast.hostnames import DEFAULT_PORTS, is_loopback, served_key, split_hostport
+from ..setup.docker import docker_config_path
+from ..setup.pip import pip_config_file
+from ..setup.uv import uv_config_file
 
 GIT_TIMEOUT = 10.0
 MAX_CONFIG_BYTES = 16 * 1024 * 1024

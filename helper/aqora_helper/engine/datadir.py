@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .cachedir import APP_NAME
+from ..fast.paths import APP_NAME
 
 
 def data_dir() -> Path:

@@ -17,8 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-from .cachedir import cache_dir
 from .errors import LockTimeout
+from .paths import cache_dir
 from .privatefiles import ensure_private_dir
 from .tokencache import env_file_stem
 

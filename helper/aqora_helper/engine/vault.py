@@ -25,9 +25,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .atomicfile import Reservation
-from .bounded import CallTimedOut, call_with_timeout
-from .errors import (
+from ..fast.atomicfile import Reservation
+from ..fast.errors import (
     AqoraHelperError,
     KeyringFailure,
     KeyringLocked,
@@ -36,15 +35,16 @@ from .errors import (
     LockTimeout,
     StorageFailure,
 )
-from .keyring_names import LEGACY_SERVICE, SESSION_SERVICE
-from .locking import RefreshLock
+from ..fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE
+from ..fast.privatefiles import ensure_private_dir, read_private, remove_private, write_private
+from ..fast.refreshlock import RefreshLock
+from ..fast.tokencache import env_file_stem
+from .bounded import CallTimedOut, call_with_timeout
+from .datadir import data_dir
 from .log import logger, register_secret
-from .paths import data_dir
-from .privatefiles import ensure_private_dir, read_private, remove_private, write_private
-from .tokencache import env_file_stem
 
 RESERVE_SLACK = 2048  # bytes reserved beyond the current session: a longer rotated token
-OUR_BACKEND_MODULE = "aqora_helper.keyring_backend"
+OUR_BACKEND_MODULE = "aqora_helper.doors.keyring_backend"
 NOT_OS_BACKENDS = ("keyring.backends.chainer", "keyring.backends.fail")
 NATIVE_BACKENDS = {
     "linux": ("keyring.backends.SecretService", "Keyring"),

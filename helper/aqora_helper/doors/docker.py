@@ -25,10 +25,10 @@ import json
 import os
 import sys
 
-from . import __version__
-from .errors import AqoraHelperError, NotLoggedIn
-from .fastpath import lookup_cached
-from .hostnames import host_key
+from .. import __version__
+from ..fast.errors import AqoraHelperError, NotLoggedIn
+from ..fast.hostindex import lookup_cached
+from ..fast.hostnames import host_key
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def action_get(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
     scheme, hostport = target
     cred = lookup_cached(scheme, hostport)
     if cred is None:
-        from . import broker  # slow path: imported only on a miss
+        from ..engine import served as broker  # slow path: imported only on a miss
 
         try:
             cred = broker.credential_for_host(scheme, hostport)
@@ -169,7 +169,7 @@ def _is_served(target: tuple[str, str] | None) -> bool:
     """True when the engine serves this (scheme, host[:port]) (reads the configuration)."""
     if target is None:
         return False
-    from . import broker
+    from ..engine import served as broker
 
     return broker.environment_for_host(*target) is not None
 
@@ -190,14 +190,14 @@ def action_store(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
 def action_erase(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
     target = parse_server(read_server_string(stdin))
     if target is not None:
-        from . import broker
+        from ..engine import served as broker
 
         broker.forget_token(*target)  # served hosts only; the cached token, never the session
     return ""  # nothing (more) of ours for this server: idempotent success
 
 
 def action_list(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
-    from . import broker
+    from ..engine import served as broker
 
     usable: dict[str, bool] = {}
     result: dict[str, str] = {}

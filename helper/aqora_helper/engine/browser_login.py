@@ -27,12 +27,12 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin, Subprotocol
 
-from . import __version__
+from .. import __version__
+from ..fast.errors import LoginFailed, ServerUnreachable, UnexpectedResponse
+from ..fast.redaction import server_text
 from .api import Api
-from .errors import LoginFailed, ServerUnreachable, UnexpectedResponse
 from .log import logger, register_secret
 from .login import client_id, storage_for_login, store_new_session
-from .redaction import server_text
 from .settings import Environment, Settings
 
 PROTOCOL = "graphql-transport-ws"

@@ -14,8 +14,8 @@ import os
 import sys
 import time
 
-from .cachedir import cache_root
 from .hostnames import host_key
+from .paths import cache_root
 from .privatefiles import read_private, write_private
 from .tokencache import read_token
 
@@ -213,7 +213,7 @@ def held_refresh_lock(env_url: str | None) -> GuardedLock | None:
         url = str(index["default_url"]) if env_url is None else env_url_of(env_url)
         if url is None:
             return None
-        from .locking import RefreshLock
+        from .refreshlock import RefreshLock
 
         return GuardedLock(RefreshLock(url, float(index["lock_timeout"])))
     except Exception:

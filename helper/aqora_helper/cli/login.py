@@ -7,9 +7,9 @@ import sys
 
 import typer
 
-from ..broker import refresh_index
-from ..errors import LoginFailed
-from ..login import interactive_login
+from ..engine.login import interactive_login
+from ..engine.served import refresh_index
+from ..fast.errors import LoginFailed
 from .common import URL_HELP, resolve, say
 
 
@@ -49,7 +49,7 @@ def login(
     """Log in to aqora and store the session (refresh token) in the OS keyring."""
     settings, env = resolve(ctx, url)
     if not interactive:
-        from ..browser_login import browser_login_command
+        from ..engine.browser_login import browser_login_command
 
         where = browser_login_command(settings, env, insecure_storage, not no_browser)
     else:

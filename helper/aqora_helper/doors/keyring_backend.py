@@ -70,7 +70,7 @@ def service_target(service: object) -> tuple[str, str] | None:
         return None
     if not service.isascii() or any(c <= " " or c in "\x7f\\" for c in service):
         return None
-    from .hostnames import host_key, is_loopback, key_from_url, split_hostport
+    from ..fast.hostnames import host_key, is_loopback, key_from_url, split_hostport
 
     if "://" in service:
         return key_from_url(service)
@@ -123,12 +123,12 @@ def _lookup(service: object) -> Any:
     if target is None:
         return None
     scheme, key = target
-    from .fastpath import lookup_cached
+    from ..fast.hostindex import lookup_cached
 
     cred = lookup_cached(scheme, key)
     if cred is None:
-        from . import broker  # the slow path: heavy imports only on a miss
-        from .errors import AqoraHelperError
+        from ..engine import served as broker  # the slow path: heavy imports only on a miss
+        from ..fast.errors import AqoraHelperError
 
         try:
             cred = broker.credential_for_host(scheme, key)
@@ -154,7 +154,7 @@ def _one_value(value: object, ascii: bool = False) -> bool:
 def names_own_storage(service: object) -> bool:
     """True (with one line on stderr) when `service` names our own session store: the
     caller then answers an empty secret, so the chainer never asks the OS keyring."""
-    from .keyring_names import names_own_storage as reserved
+    from ..fast.keyring_names import names_own_storage as reserved
 
     if not reserved(service):
         return False

@@ -12,8 +12,8 @@ import os
 import sys
 import time
 
-from .cachedir import cache_root
 from .errors import AqoraHelperError, UnsafeStorage
+from .paths import cache_root
 from .privatefiles import ExposedFile, read_private, remove_private, write_private
 
 MAX_TOKEN_FILE = 64 * 1024

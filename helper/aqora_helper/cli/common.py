@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import typer
 
-from ..settings import Environment, Settings, load_settings
+from ..engine.settings import Environment, Settings, load_settings
 
 URL_HELP = (
     "aqora API URL (default: AQORA_URL, then 'url' in the config file, then "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from .fastpath import HostCredential, env_url_for, held_refresh_lock, lookup_cached
+from ..fast.hostindex import HostCredential, env_url_for, held_refresh_lock, lookup_cached
 
 if TYPE_CHECKING:
     from .settings import Environment, Settings
@@ -57,9 +57,9 @@ def _engine_credential(scheme: str, hostport: str) -> HostCredential | None:
 
 def _settings_and_index() -> tuple[Settings, dict[str, Environment]]:
     """Load settings and refresh the fast path's host index."""
+    from ..fast.errors import AqoraHelperError
+    from ..fast.hostindex import fingerprint, save_index
     from . import log
-    from .errors import AqoraHelperError
-    from .fastpath import fingerprint, save_index
     from .settings import load_settings
 
     log.configure()
@@ -94,7 +94,7 @@ def refresh_index() -> None:
 
 def environment_for_host(scheme: str, hostport: str) -> tuple[Settings, Environment] | None:
     """The environment serving `scheme://hostport`, or None."""
-    from .hostnames import host_key
+    from ..fast.hostnames import host_key
 
     key = host_key(scheme, hostport)
     if key is None:
@@ -107,7 +107,7 @@ def environment_for_host(scheme: str, hostport: str) -> tuple[Settings, Environm
 def forget_token(scheme: str, hostport: str, token: str | None = None) -> bool:
     """Drop the cached access token of the environment serving this host, only if it
     equals `token` when given. Never touches the session (refresh token). True if dropped."""
-    from .tokencache import drop_token
+    from ..fast.tokencache import drop_token
 
     env_url = env_url_for(scheme, hostport)
     if env_url is False:

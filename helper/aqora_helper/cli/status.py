@@ -20,15 +20,15 @@ from typing import Any
 
 import typer
 
-from .. import official
-from ..api import Api
-from ..errors import AqoraHelperError, SessionRejected
-from ..log import fingerprint
-from ..session import Token, access_token
-from ..settings import Environment, Settings
-from ..tokencache import drop_token
-from ..tokenformat import rfc3339
-from ..vault import FileVault, insecure_file, vault_for
+from ..engine import official
+from ..engine.api import Api
+from ..engine.log import fingerprint
+from ..engine.session import Token, access_token
+from ..engine.settings import Environment, Settings
+from ..engine.vault import FileVault, insecure_file, vault_for
+from ..fast.errors import AqoraHelperError, SessionRejected
+from ..fast.text import rfc3339
+from ..fast.tokencache import drop_token
 from .common import URL_HELP, GlobalOptions, clean, resolve
 
 JSON_VERSION = 1

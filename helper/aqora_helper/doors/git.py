@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import sys
 
-from . import gitproto
-from .errors import AqoraHelperError
-from .fastpath import HostCredential, lookup_cached
-from .hostnames import host_key
+from ..fast.errors import AqoraHelperError
+from ..fast.hostindex import HostCredential, lookup_cached
+from ..fast.hostnames import host_key
+from . import gitwire as gitproto
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def _get(
     wanted_user = request.get("username")
     cred = lookup_cached(scheme, host)
     if cred is None:
-        from . import broker  # the slow path: heavy imports only on a miss
+        from ..engine import served as broker  # the slow path: heavy imports only on a miss
 
         try:
             cred = broker.credential_for_host(scheme, host)
@@ -116,7 +116,7 @@ def answer_pairs(cred: HostCredential, authtype_capable: bool) -> list[tuple[str
 
 def _served_username(scheme: str, host: str) -> str | None:
     """The username configured for the environment serving this host (None if unknown)."""
-    from . import broker
+    from ..engine import served as broker
 
     try:
         found = broker.environment_for_host(scheme, host)
@@ -135,7 +135,7 @@ def _erase(request: gitproto.CredentialRequest, scheme: str, host: str) -> int:
         return 0  # a valid cached token that is not the rejected one: nothing to drop
     import contextlib
 
-    from . import broker
+    from ..engine import served as broker
 
     for token in rejected:
         with contextlib.suppress(AqoraHelperError):

@@ -13,13 +13,13 @@ import sys
 import time
 from dataclasses import dataclass
 
+from ..fast.errors import AqoraHelperError, KeyringUnavailable, NotLoggedIn
+from ..fast.refreshlock import RefreshLock
+from ..fast.signals import deferred_signals
+from ..fast.tokencache import read_token, write_token
 from .api import Api, IssuedTokens
-from .deferral import deferred_signals
-from .errors import AqoraHelperError, KeyringUnavailable, NotLoggedIn
-from .locking import RefreshLock
 from .log import logger, register_secret
 from .settings import Environment, Settings
-from .tokencache import read_token, write_token
 from .vault import PendingSave, StoredSession, vault_for
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 
-from .redaction import fingerprint, redact, register_password, register_secret, strip_controls
+from ..fast.redaction import fingerprint, redact, register_password, register_secret, strip_controls
 
 __all__ = ["configure", "fingerprint", "logger", "redact", "register_password", "register_secret"]
 

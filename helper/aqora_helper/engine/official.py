@@ -33,13 +33,13 @@ from typing import Any
 
 import platformdirs
 
+from ..fast.errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
+from ..fast.signals import deferred_signals
+from ..fast.text import is_token
 from .api import Api
-from .deferral import deferred_signals
-from .errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
 from .log import logger, redact, register_secret
 from .session import Token
 from .settings import Environment, Settings
-from .tokenformat import is_token
 
 SOURCE = "official CLI"
 PROBE_TIMEOUT = 5.0
