@@ -27,7 +27,7 @@ def warm(aqora, user_env, login):
 
 def test_token_fast_path_imports_nothing_heavy(aqora, user_env, warm):
     for argv in (["aqora-helper", "token"], ["aqora-helper", "token", "--format", "json"]):
-        proc = run_entry_point("aqora_helper.doors.token", argv, user_env)
+        proc = run_entry_point("aqora_helper.__main__", argv, user_env)
         assert proc.returncode == 0, describe(proc)
         assert heavy_modules_loaded(proc) == []
         assert aqora.refresh_calls == 0
@@ -56,7 +56,7 @@ def test_docker_fast_path_imports_nothing_heavy(aqora, user_env, warm):
 
 def test_stale_cache_takes_the_slow_path_and_refreshes(aqora, user_env, warm):
     make_cached_token_stale(user_env, aqora.url)
-    proc = run_entry_point("aqora_helper.doors.token", ["aqora-helper", "token"], user_env)
+    proc = run_entry_point("aqora_helper.__main__", ["aqora-helper", "token"], user_env)
     assert proc.returncode == 0, describe(proc)
     assert "aqora_helper.engine.session" in heavy_modules_loaded(proc)
     assert aqora.refresh_calls == 1

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from aqora_helper.doors import git
 from aqora_helper.doors import gitwire as gitproto
 from aqora_helper.engine import served as broker
-from aqora_helper.fast import errors
-from aqora_helper.fast.hostindex import HostCredential
+from aqora_helper.fast import credential, errors
+from aqora_helper.fast.credential import HostCredential
 from aqora_helper.fast.hostnames import host_key
 from support import HEAVY_MODULES, heavy_modules_loaded, run_entry_point
 
@@ -33,7 +33,7 @@ ENV_URL = "https://aqora.io/"
 
 
 class Engine:
-    """Fake fast path + broker: records what the front door asked."""
+    """Fake fast.credential (cache + engine): records what the front door asked."""
 
     def __init__(self) -> None:
         self.token = TOKEN
@@ -51,6 +51,15 @@ class Engine:
 
     def lookup_cached(self, scheme: str, hostport: str) -> HostCredential | None:
         return self._cred(scheme, hostport) if self.cached else None
+
+    def get_for_host(self, scheme: str, hostport: str) -> HostCredential | None:
+        """As fast.credential: the cache, else the engine."""
+        hit = self.lookup_cached(scheme, hostport)
+        return hit if hit is not None else self.credential_for_host(scheme, hostport)
+
+    def served_username(self, scheme: str, hostport: str) -> str | None:
+        found = self.environment_for_host(scheme, hostport)
+        return None if found is None else found[1].username
 
     def credential_for_host(self, scheme: str, hostport: str) -> HostCredential | None:
         self.slow_calls.append((scheme, hostport))
@@ -80,11 +89,9 @@ class Engine:
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
     eng = Engine()
-    monkeypatch.setattr(git, "lookup_cached", eng.lookup_cached)
-    monkeypatch.setattr(broker, "credential_for_host", eng.credential_for_host)
-    monkeypatch.setattr(broker, "forget_token", eng.forget_token)
-    monkeypatch.setattr(broker, "served_hosts", eng.served_hosts)
-    monkeypatch.setattr(broker, "environment_for_host", eng.environment_for_host)
+    monkeypatch.setattr(credential, "get_for_host", eng.get_for_host)
+    monkeypatch.setattr(credential, "forget", eng.forget_token)
+    monkeypatch.setattr(credential, "served_username", eng.served_username)
     return eng
 
 
@@ -169,7 +176,7 @@ def test_cleared_capability_list_means_basic(engine: Engine) -> None:
 
 def test_no_expiry_when_unknown(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     cred = HostCredential(TOKEN, None, "aqora", "auto", ENV_URL)
-    monkeypatch.setattr(git, "lookup_cached", lambda s, h: cred)
+    monkeypatch.setattr(engine, "lookup_cached", lambda s, h: cred)
     assert answer(b"protocol=https\nhost=aqora.io\n") == {"username": "aqora", "password": TOKEN}
 
 
@@ -233,8 +240,8 @@ def test_unexpected_exception_is_one_line_without_traceback(
     def boom(scheme: str, hostport: str) -> HostCredential | None:
         raise RuntimeError(f"secret {TOKEN}")
 
-    monkeypatch.setattr(git, "lookup_cached", lambda s, h: None)
-    monkeypatch.setattr(broker, "credential_for_host", boom)
+    monkeypatch.setattr(engine, "lookup_cached", lambda s, h: None)
+    monkeypatch.setattr(engine, "credential_for_host", boom)
     monkeypatch.setattr(sys, "argv", ["git-credential-aqora", "get"])
     monkeypatch.setattr(
         sys, "stdin", io.TextIOWrapper(io.BytesIO(b"protocol=https\nhost=aqora.io\n"))

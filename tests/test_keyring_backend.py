@@ -190,17 +190,15 @@ FAILURES: list[BaseException] = [
 @pytest.fixture
 def miss(served, monkeypatch) -> Callable[[BaseException], None]:
     """Make every lookup a fast-path miss and the engine raise `exc`."""
-    from aqora_helper.engine import served as broker
-    from aqora_helper.fast import hostindex as fastpath
+    from aqora_helper.fast import credential
 
-    monkeypatch.setattr(fastpath, "lookup_cached", lambda scheme, key: None)
     monkeypatch.setattr(keyring_backend, "_warned", set())
 
     def arm(exc: BaseException) -> None:
         def fail(scheme: str, key: str) -> Any:
             raise exc
 
-        monkeypatch.setattr(broker, "credential_for_host", fail)
+        monkeypatch.setattr(credential, "get_for_host", fail)
 
     return arm
 
@@ -236,23 +234,23 @@ def test_a_broken_stderr_does_not_raise(miss, monkeypatch):
 
 @pytest.mark.parametrize("token", ["tok\nen", "tok\ren", "tok\x00", "tök", ""])
 def test_a_token_with_control_characters_is_not_handed_out(served, monkeypatch, token, capsys):
-    from aqora_helper.fast import hostindex as fastpath
-    from aqora_helper.fast.hostindex import HostCredential
+    from aqora_helper.fast import credential
+    from aqora_helper.fast.credential import HostCredential
 
     monkeypatch.setattr(
-        fastpath, "lookup_cached", lambda s, k: HostCredential(token, None, "bob", "auto", ENV_URL)
+        credential, "get_for_host", lambda s, k: HostCredential(token, None, "bob", "auto", ENV_URL)
     )
     assert AqoraKeyring().get_password("https://pypi.aqora.example/simple/", "x") is None
     assert len(capsys.readouterr().err.splitlines()) == 1
 
 
 def test_a_failing_fast_path_falls_back_without_raising(served, monkeypatch):
-    from aqora_helper.fast import hostindex as fastpath
+    from aqora_helper.fast import credential
 
     def boom(scheme: str, key: str) -> None:
         raise ValueError("corrupt")
 
-    monkeypatch.setattr(fastpath, "lookup_cached", boom)
+    monkeypatch.setattr(credential, "get_for_host", boom)
     monkeypatch.setattr(keyring_backend, "_warned", set())
     assert AqoraKeyring().get_password("https://pypi.aqora.example/simple/", "bob") is None
 
@@ -261,12 +259,10 @@ def test_a_failing_fast_path_falls_back_without_raising(served, monkeypatch):
 def test_reentrant_gets_answer_none_at_once(served, monkeypatch):
     """Defence in depth: if the engine ever reached keyring again (same thread, or one
     of its bounded-call threads), the inner get answers None instead of recursing."""
-    from aqora_helper.engine import served as broker
     from aqora_helper.engine.bounded import call_with_timeout
-    from aqora_helper.fast import hostindex as fastpath
-    from aqora_helper.fast.hostindex import HostCredential
+    from aqora_helper.fast import credential
+    from aqora_helper.fast.credential import HostCredential
 
-    monkeypatch.setattr(fastpath, "lookup_cached", lambda scheme, key: None)
     inner: list[object] = []
     backend = AqoraKeyring()
 
@@ -279,7 +275,7 @@ def test_reentrant_gets_answer_none_at_once(served, monkeypatch):
         )
         return HostCredential(TOKEN, None, "bob", "auto", ENV_URL)
 
-    monkeypatch.setattr(broker, "credential_for_host", engine)
+    monkeypatch.setattr(credential, "get_for_host", engine)
     assert backend.get_password("https://pypi.aqora.example/simple/", "bob") == TOKEN
     assert inner == [None, None]
     # other threads are independent: a concurrent get is served normally

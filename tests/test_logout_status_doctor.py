@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from aqora_helper.cli.checks import effective_helpers
 
+from aqora_helper.cli.checks import effective_helpers
 from conftest import describe, run_cmd, write_config
 from servers.aqora_server import AqoraServer
 from support import base_url, clear_keyring_session, keyring_secret, login_args, token_cache_file

@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from aqora_helper.cli.app import run
 
 CONFIG = """\

@@ -9,9 +9,10 @@ import typer
 from .. import __version__
 from ..engine import log
 from ..fast.errors import EXIT_FAILURE, EXIT_USAGE, AqoraHelperError
+from ..fast.text import clean
 from ..setup import register as register_setup
 from . import doctor, login, logout, status, token
-from .common import URL_HELP, GlobalOptions, clean
+from .common import URL_HELP, GlobalOptions
 
 EXIT_INTERRUPTED = 130
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import typer
 
 from ..engine.settings import Environment, Settings, load_settings
+from ..fast.text import clean
 
 URL_HELP = (
     "aqora API URL (default: AQORA_URL, then 'url' in the config file, then "
@@ -29,11 +30,6 @@ def resolve(ctx: typer.Context, url: str | None) -> tuple[Settings, Environment]
     chosen = url or options.url
     settings = load_settings(url_override=chosen, allow_insecure_flag=options.allow_insecure_host)
     return settings, settings.environment(chosen)
-
-
-def clean(text: str) -> str:
-    """Text safe to print: control characters replaced."""
-    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def say(text: str) -> None:

@@ -18,8 +18,9 @@ from ..engine.api import VIEWER, Api
 from ..engine.settings import Environment, Settings
 from ..engine.vault import KeyringVault, insecure_file
 from ..fast.errors import AqoraHelperError, ConfigError
+from ..fast.text import clean
 from .checks import Check, docker_checks, git_checks, pip_checks, uv_checks
-from .common import URL_HELP, clean, resolve
+from .common import URL_HELP, resolve
 from .status import environment_status
 
 MAX_CLOCK_SKEW = 60.0
@@ -68,7 +69,7 @@ def keyring_check(settings: Settings, env: Environment) -> Check:
     """The OS keyring is viable and unlocked (one bounded read)."""
     vault = KeyringVault(settings.timeouts.keyring)
     try:
-        vault.load(env.url)
+        vault.load_unlocked(env.url)
         return Check("ok", "keyring", f"{vault.backend_name()} answers and is unlocked")
     except AqoraHelperError as exc:
         elsewhere = (

@@ -23,13 +23,14 @@ import typer
 from ..engine import official
 from ..engine.api import Api
 from ..engine.log import fingerprint
-from ..engine.session import Token, access_token
+from ..engine.session import access_token
 from ..engine.settings import Environment, Settings
+from ..engine.sources import Source, Token
 from ..engine.vault import FileVault, insecure_file, vault_for
 from ..fast.errors import AqoraHelperError, SessionRejected
-from ..fast.text import rfc3339
+from ..fast.text import clean, rfc3339
 from ..fast.tokencache import drop_token
-from .common import URL_HELP, GlobalOptions, clean, resolve
+from .common import URL_HELP, GlobalOptions, resolve
 
 JSON_VERSION = 1
 
@@ -111,7 +112,7 @@ def _account(settings: Settings, env: Environment, token: Token) -> tuple[Token,
     try:
         viewer = api.viewer(token.access_token)
     except SessionRejected:
-        if token.source != "cache" or not drop_token(env.url, only_if=token.access_token):
+        if token.source is not Source.CACHE or not drop_token(env.url, only_if=token.access_token):
             raise
         token = access_token(settings, env)
         viewer = api.viewer(token.access_token)
@@ -121,9 +122,9 @@ def _account(settings: Settings, env: Environment, token: Token) -> tuple[Token,
 
 def source_of(settings: Settings, env: Environment, token: Token) -> tuple[str, str]:
     """(source, storage) of a token: env, keyring, insecure file or official CLI."""
-    if token.source == "env":
+    if token.source is Source.ENV:
         return "env", "AQORA_TOKEN"
-    if token.source == official.SOURCE:
+    if token.source is Source.OFFICIAL:
         return "official CLI", official.location(settings)
     vault = vault_for(env.url, settings.timeouts.keyring)
     if isinstance(vault, FileVault):

@@ -7,8 +7,8 @@ from enum import Enum
 
 import typer
 
+from ..doors.token import render
 from ..engine.session import access_token
-from ..fast.text import render
 from .common import URL_HELP, resolve
 
 

@@ -15,8 +15,9 @@ are the same key, and a loopback registry on an explicit port such as `127.0.0.1
 has the same key under either scheme). An explicit `http://` is passed on as http, so
 only loopback hosts can match it.
 
-Stdlib only at module level: a cached valid token is answered without importing the
-session engine; `broker` is imported only on a miss and for store/erase/list.
+Stdlib only: every question goes through `fast.credential`, which answers a cached
+valid token without the session engine and loads it only on a miss and for
+store/erase/list.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import os
 import sys
 
 from .. import __version__
+from ..fast import credential
 from ..fast.errors import AqoraHelperError, NotLoggedIn
-from ..fast.hostindex import lookup_cached
 from ..fast.hostnames import host_key
+from ..fast.text import one_line, shown
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
@@ -149,17 +151,11 @@ def action_get(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
     if target is None:
         raise ProtocolError(NOT_FOUND)
     scheme, hostport = target
-    cred = lookup_cached(scheme, hostport)
-    if cred is None:
-        from ..engine import served as broker  # slow path: imported only on a miss
-
-        try:
-            cred = broker.credential_for_host(scheme, hostport)
-        except NotLoggedIn as exc:
-            raise ProtocolError(NOT_FOUND, f"{exc.message}. {exc.hint}") from None
-        if cred is None:
-            raise ProtocolError(NOT_FOUND)
-    if not cred.token:
+    try:
+        cred = credential.get_for_host(scheme, hostport)
+    except NotLoggedIn as exc:
+        raise ProtocolError(NOT_FOUND, f"{exc.message}. {exc.hint}") from None
+    if cred is None or not cred.token:
         raise ProtocolError(NOT_FOUND)
     body = {"ServerURL": server, "Username": safe_username(cred.username), "Secret": cred.token}
     return json.dumps(body) + "\n"
@@ -169,9 +165,7 @@ def _is_served(target: tuple[str, str] | None) -> bool:
     """True when the engine serves this (scheme, host[:port]) (reads the configuration)."""
     if target is None:
         return False
-    from ..engine import served as broker
-
-    return broker.environment_for_host(*target) is not None
+    return credential.served_username(*target) is not None
 
 
 def action_store(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
@@ -190,23 +184,13 @@ def action_store(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
 def action_erase(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
     target = parse_server(read_server_string(stdin))
     if target is not None:
-        from ..engine import served as broker
-
-        broker.forget_token(*target)  # served hosts only; the cached token, never the session
+        credential.forget(*target)  # served hosts only; the cached token, never the session
     return ""  # nothing (more) of ours for this server: idempotent success
 
 
 def action_list(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
-    from ..engine import served as broker
-
-    usable: dict[str, bool] = {}
-    result: dict[str, str] = {}
-    for served in broker.served_hosts():
-        if served.env_url not in usable:
-            usable[served.env_url] = broker.has_usable_session(served.env_url)
-        if usable[served.env_url]:
-            result[served.key] = safe_username(served.username)
-    return json.dumps(result) + "\n"
+    hosts = credential.usable_hosts()
+    return json.dumps({key: safe_username(name) for key, name in hosts.items()}) + "\n"
 
 
 def action_version(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
@@ -223,16 +207,6 @@ ACTIONS = {
 
 
 # ---------------------------------------------------------------------------- main
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def shown(text: str, limit: int = 80) -> str:
-    """Untrusted input made safe to show: printable ASCII only, bounded length."""
-    clean = "".join(c if c.isascii() and c.isprintable() else "?" for c in text[: limit + 1])
-    return clean if len(clean) <= limit else clean[:limit] + "..."
 
 
 def _put(stream: BinaryIO | None, text: str) -> bool:
@@ -253,7 +227,7 @@ def _warn(stream: TextIO | None, text: str) -> None:
     if stream is None:
         return
     try:
-        stream.write(f"{NAME}: {shown(_one_line(text), 400)}\n")
+        stream.write(f"{NAME}: {shown(one_line(text), 400)}\n")
         stream.flush()
     except (OSError, ValueError):
         pass
@@ -272,12 +246,12 @@ def run(
     try:
         out = ACTIONS[args[0]](stdin, stderr)
     except ProtocolError as exc:
-        _put(stdout, _one_line(exc.message) + "\n")
+        _put(stdout, one_line(exc.message) + "\n")
         if exc.hint:
             _warn(stderr, exc.hint)
         return 1
     except AqoraHelperError as exc:
-        _put(stdout, _one_line(exc.message) + "\n")
+        _put(stdout, one_line(exc.message) + "\n")
         _warn(stderr, exc.hint)
         return 1
     if not _put(stdout, out):

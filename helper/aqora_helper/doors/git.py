@@ -1,8 +1,8 @@
 """`git-credential-aqora get|store|erase`: the git front door.
 
 Answers only for `protocol`/`host` pairs served by a configured environment (exact host
-key match; https, or http to loopback). A valid cached token is answered from the fast
-path with the standard library only; a miss imports the session engine lazily.
+key match; https, or http to loopback), through `fast.credential`: a valid cached token
+is answered with the standard library only; a miss loads the session engine there.
 Never prompts, never opens a browser; failures are one line on stderr.
 """
 
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import sys
 
+from ..fast import credential
+from ..fast.credential import HostCredential
 from ..fast.errors import AqoraHelperError
-from ..fast.hostindex import HostCredential, lookup_cached
 from ..fast.hostnames import host_key
-from . import gitwire as gitproto
+from ..fast.text import one_line
+from . import gitwire
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
@@ -58,8 +60,8 @@ def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
     action = args[-1]
     if action not in ("get", "erase"):
         return 0  # store is ignored (tokens come from the session); unknown: ignored
-    data = gitproto.read_input(stdin)
-    request = gitproto.parse(data) if data is not None else None
+    data = gitwire.read_input(stdin)
+    request = gitwire.parse(data) if data is not None else None
     if request is None:
         return 0
     scheme, host = request.get("protocol"), request.get("host")
@@ -71,23 +73,19 @@ def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
 
 
 def _get(
-    request: gitproto.CredentialRequest, scheme: str, host: str, stdout: BinaryIO, stderr: TextIO
+    request: gitwire.CredentialRequest, scheme: str, host: str, stdout: BinaryIO, stderr: TextIO
 ) -> int:
     wanted_user = request.get("username")
-    cred = lookup_cached(scheme, host)
-    if cred is None:
-        from ..engine import served as broker  # the slow path: heavy imports only on a miss
-
-        try:
-            cred = broker.credential_for_host(scheme, host)
-        except AqoraHelperError as exc:
-            if wanted_user and _served_username(scheme, host) not in (None, wanted_user):
-                return 0
-            _warn(stderr, f"{exc.message.rstrip('.')}. {exc.hint}")
-            return 1
+    try:
+        cred = credential.get_for_host(scheme, host)
+    except AqoraHelperError as exc:
+        if wanted_user and _served_username(scheme, host) not in (None, wanted_user):
+            return 0
+        _warn(stderr, f"{exc.message.rstrip('.')}. {exc.hint}")
+        return 1
     if cred is None or (wanted_user and wanted_user != cred.username):
         return 0
-    answer = gitproto.format_answer(answer_pairs(cred, request.has("capability", "authtype")))
+    answer = gitwire.format_answer(answer_pairs(cred, request.has("capability", "authtype")))
     if answer is None:
         return 0
     try:
@@ -116,33 +114,25 @@ def answer_pairs(cred: HostCredential, authtype_capable: bool) -> list[tuple[str
 
 def _served_username(scheme: str, host: str) -> str | None:
     """The username configured for the environment serving this host (None if unknown)."""
-    from ..engine import served as broker
-
     try:
-        found = broker.environment_for_host(scheme, host)
+        return credential.served_username(scheme, host)
     except Exception:
         return None
-    return None if found is None else found[1].username
 
 
-def _erase(request: gitproto.CredentialRequest, scheme: str, host: str) -> int:
+def _erase(request: gitwire.CredentialRequest, scheme: str, host: str) -> int:
     """Drop the cached access token when git reports it rejected; ignore anything else."""
     rejected = {t for t in (request.get("password"), request.get("credential")) if t}
     if not rejected:
         return 0
-    cached = lookup_cached(scheme, host)
-    if cached is not None and cached.token not in rejected:
-        return 0  # a valid cached token that is not the rejected one: nothing to drop
     import contextlib
 
-    from ..engine import served as broker
-
-    for token in rejected:
+    for token in rejected:  # only a cached token equal to a rejected one is dropped
         with contextlib.suppress(AqoraHelperError):
-            broker.forget_token(scheme, host, token)
+            credential.forget(scheme, host, token)
     return 0
 
 
 def _warn(stderr: TextIO, text: str) -> None:
-    stderr.write(f"{PREFIX}: {gitproto.one_line(text)}\n")
+    stderr.write(f"{PREFIX}: {one_line(text)}\n")
     stderr.flush()

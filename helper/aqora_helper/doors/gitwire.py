@@ -101,10 +101,3 @@ def format_answer(pairs: Iterable[tuple[str, str]]) -> bytes | None:
             return None
         out.append(f"{key}={value}\n")
     return "".join(out).encode("utf-8")
-
-
-def one_line(text: str) -> str:
-    """`text` with every control character replaced by a space (for stderr)."""
-    return "".join(
-        " " if (ch < " " or "\x7f" <= ch <= "\x9f" or ch in "\u2028\u2029") else ch for ch in text
-    ).strip()

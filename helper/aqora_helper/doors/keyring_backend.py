@@ -51,7 +51,6 @@ DISABLE_ENV = "AQORA_HELPER_KEYRING"
 DISABLE_VALUES = frozenset({"0", "off", "false", "no", "disable", "disabled"})
 MAX_SERVICE_LENGTH = 2048
 PREFIX = "aqora-helper"
-ENGINE_THREAD = "aqora-"  # threads the engine starts (bounded keyring calls) are named so
 
 _state = threading.local()
 _warned: set[str] = set()
@@ -83,13 +82,11 @@ def service_target(service: object) -> tuple[str, str] | None:
     return None if key is None else ("https", key)
 
 
-def _one_line(text: str) -> str:
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
-
-
 def warn(text: str) -> None:
     """One line on stderr (each distinct line once per process); never raises."""
-    line = f"{PREFIX}: {_one_line(text)}"
+    from ..fast.text import one_line
+
+    line = f"{PREFIX}: {one_line(text)}"
     try:
         with _warn_lock:
             if line in _warned:
@@ -103,7 +100,9 @@ def warn(text: str) -> None:
 
 def lookup(service: object) -> Any:
     """The `HostCredential` for a served service, or None. Never raises."""
-    if getattr(_state, "depth", 0) or threading.current_thread().name.startswith(ENGINE_THREAD):
+    from ..fast.keyring_names import KeyringCallThread
+
+    if getattr(_state, "depth", 0) or isinstance(threading.current_thread(), KeyringCallThread):
         return None  # re-entered from our own lookup: never recurse through keyring
     _state.depth = 1
     try:
@@ -123,18 +122,14 @@ def _lookup(service: object) -> Any:
     if target is None:
         return None
     scheme, key = target
-    from ..fast.hostindex import lookup_cached
+    from ..fast.credential import get_for_host
+    from ..fast.errors import AqoraHelperError
 
-    cred = lookup_cached(scheme, key)
-    if cred is None:
-        from ..engine import served as broker  # the slow path: heavy imports only on a miss
-        from ..fast.errors import AqoraHelperError
-
-        try:
-            cred = broker.credential_for_host(scheme, key)
-        except AqoraHelperError as exc:
-            warn(f"{exc.message}. {exc.hint}")
-            return None
+    try:
+        cred = get_for_host(scheme, key)
+    except AqoraHelperError as exc:
+        warn(f"{exc.message}. {exc.hint}")
+        return None
     if cred is not None and not (_one_value(cred.token, ascii=True) and _one_value(cred.username)):
         warn("the token or username holds control characters; not handed out")
         return None

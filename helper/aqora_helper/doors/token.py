@@ -1,14 +1,15 @@
-"""Entry point of `aqora-helper` and `python -m aqora_helper`.
-
-`aqora-helper token` with a valid cached token is answered here, before the CLI
-framework is imported (the fast path). On a miss it takes the environment's refresh lock
-first, so that of many concurrent callers one refreshes and the others answer from the
-cache once it is done; everything else goes to `cli.run`.
+"""The `aqora-helper token` front door: `aqora-helper [--url U] token [--format F]`,
+answered through `fast.credential.get_for_env` like every other door (a valid cached
+token without importing the CLI framework or the engine), and its output formats.
+`aqora_helper.__main__` hands every other command line to the CLI.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+
+from ..fast.text import rfc3339
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
 def parse_token_args(argv: list[str]) -> tuple[str | None, str] | None:
     """(url, format) of `aqora-helper [--url U] token [--url U] [--format F]`, or None
     for any other command line (the subcommand's --url wins, as in the CLI)."""
-    from ..fast.text import FORMATS
-
     url: str | None = None
     fmt = "plain"
     seen_token = False
@@ -41,58 +40,35 @@ def parse_token_args(argv: list[str]) -> tuple[str | None, str] | None:
     return (url, fmt) if seen_token else None
 
 
-def cached_answer(url: str | None, fmt: str) -> str | None:
-    """The `token` output from the cache, or None (a miss, whatever went wrong)."""
-    try:
-        from ..fast.hostindex import cached_env_token
-        from ..fast.text import render
-
-        hit = cached_env_token(url)
-        return None if hit is None else render(hit[0], hit[1], hit[2], fmt)
-    except Exception:  # an unreadable cache is a miss: the engine decides
-        return None
+FORMATS = ("plain", "json", "env", "header")
+_OUTPUT_HINT = "Check where the output goes (a full disk, a closed pipe), then retry."
+_CACHE_HINT = "Remove the aqora-helper cache directory (it only holds cached data) and retry."
+EXIT_INTERRUPTED = 130
 
 
-def main() -> None:
-    """Run the command line and exit with its status."""
-    argv = sys.argv[1:]
-    parsed = parse_token_args(argv)
-    if parsed is None:
-        sys.exit(_run_cli(argv))
+def answer(url: str | None, fmt: str) -> NoReturn:
+    """Print the token of the environment at `url` in `fmt` and exit; failures are the
+    CLI's two-line errors with its exit codes."""
+    from ..fast.credential import get_for_env
     from ..fast.errors import AqoraHelperError
 
     try:
-        answer = _answer_under_lock(argv, *parsed)
+        cred = get_for_env(url)
     except AqoraHelperError as failed:
-        _fail(failed.message, failed.hint)
+        fail(failed.message, failed.hint, failed.exit_code)
     except OSError as exc:
-        _fail(f"cannot use the cache: {exc.strerror or type(exc).__name__}", _CACHE_HINT)
-    _print_answer(answer)
+        fail(f"cannot use the cache: {exc.strerror or type(exc).__name__}", _CACHE_HINT)
+    except KeyboardInterrupt:
+        fail("interrupted", "nothing was changed; run the command again.", EXIT_INTERRUPTED)
+    except Exception as unexpected:  # never a traceback for users
+        fail(
+            f"internal error ({type(unexpected).__name__})",
+            "rerun with AQORA_HELPER_LOG=debug and report the output.",
+        )
+    _print_answer(render(cred.token, cred.expires_at, cred.env_url, fmt))
 
 
-_OUTPUT_HINT = "Check where the output goes (a full disk, a closed pipe), then retry."
-_CACHE_HINT = "Remove the aqora-helper cache directory (it only holds cached data) and retry."
-
-
-def _answer_under_lock(argv: list[str], url: str | None, fmt: str) -> str:
-    """The cached answer; on a miss, the environment's refresh lock is taken first and
-    the cache retried under it, and the CLI runs (and exits) if it is still a miss."""
-    answer = cached_answer(url, fmt)
-    if answer is not None:
-        return answer
-    from ..fast.hostindex import held_refresh_lock
-
-    lock = held_refresh_lock(url)
-    if lock is None:
-        sys.exit(_run_cli(argv))
-    with lock:
-        answer = cached_answer(url, fmt)
-        if answer is None:
-            sys.exit(_run_cli(argv))
-    return answer
-
-
-def _print_answer(answer: str) -> None:
+def _print_answer(answer: str) -> NoReturn:
     """Write the answer to stdout; a closed or full stdout is a two-line error."""
     out = sys.stdout
     try:
@@ -101,13 +77,13 @@ def _print_answer(answer: str) -> None:
         out.write(answer)
         out.flush()
     except (OSError, ValueError) as exc:
-        _silence_stdout()
+        silence_stdout()
         detail = getattr(exc, "strerror", None) or type(exc).__name__
-        _fail(f"cannot write the token to standard output: {detail}", _OUTPUT_HINT)
+        fail(f"cannot write the token to standard output: {detail}", _OUTPUT_HINT)
     sys.exit(0)
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point fd 1 and sys.stdout at /dev/null so the interpreter's exit flush of the
     unwritten answer cannot fail (and print) again."""
     import os
@@ -121,33 +97,28 @@ def _silence_stdout() -> None:
         pass
 
 
-def _fail(message: str, hint: str) -> NoReturn:
-    """The standard two-line error, exit status 1."""
+def fail(message: str, hint: str, code: int = 1) -> NoReturn:
+    """The standard two-line error, then exit with `code`."""
+    from ..fast.text import clean
+
     try:
-        sys.stderr.write(f"error: {_printable(message)}\nhint: {_printable(hint)}\n")
+        sys.stderr.write(f"error: {clean(message)}\nhint: {clean(hint)}\n")
         sys.stderr.flush()
     except (OSError, ValueError, AttributeError):
         pass
-    sys.exit(1)
+    sys.exit(code)
 
 
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text)
+def render(token: str, expires_at: int | None, url: str, fmt: str) -> str:
+    """The text printed for each format (ends with a newline). `env` is quoted for a
+    POSIX shell whatever the token holds (`~`, for one, would expand unquoted)."""
+    if fmt == "json":
+        body = {"access_token": token, "expires_at": rfc3339(expires_at), "url": url}
+        return json.dumps(body) + "\n"
+    if fmt == "env":
+        import shlex
 
-
-def _run_cli(argv: list[str]) -> int:
-    from ..cli.app import run
-
-    code = run(argv)
-    try:
-        if sys.stdout is not None:
-            sys.stdout.flush()
-    except (OSError, ValueError) as exc:
-        _silence_stdout()
-        detail = getattr(exc, "strerror", None) or type(exc).__name__
-        _fail(f"cannot write to standard output: {detail}", _OUTPUT_HINT)
-    return code
-
-
-if __name__ == "__main__":
-    main()
+        return f"AQORA_TOKEN={shlex.quote(token)}\n"
+    if fmt == "header":
+        return f"Authorization: Bearer {token}\n"
+    return token + "\n"

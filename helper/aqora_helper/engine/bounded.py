@@ -4,9 +4,10 @@ keeps the process alive."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TypeVar
+
+from ..fast.keyring_names import KeyringCallThread
 
 T = TypeVar("T")
 
@@ -25,7 +26,7 @@ def call_with_timeout(func: Callable[[], T], seconds: float) -> T:
         except BaseException as exc:  # handed to the caller's thread
             outcome["error"] = exc
 
-    thread = threading.Thread(target=runner, name="aqora-bounded-call", daemon=True)
+    thread = KeyringCallThread(target=runner, name="aqora-bounded-call", daemon=True)
     thread.start()
     thread.join(seconds)
     if thread.is_alive():

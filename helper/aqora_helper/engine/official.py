@@ -35,13 +35,12 @@ import platformdirs
 
 from ..fast.errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
 from ..fast.signals import deferred_signals
-from ..fast.text import is_token
+from ..fast.text import is_token, rfc3339
 from .api import Api
 from .log import logger, redact, register_secret
-from .session import Token
 from .settings import Environment, Settings
+from .sources import Source, Token
 
-SOURCE = "official CLI"
 PROBE_TIMEOUT = 5.0
 LOCK_POLL = 0.05
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -160,7 +159,7 @@ def _from_program(program: str, settings: Settings, env: Environment) -> Token |
     register_secret(token)
     if not is_token(token):
         raise OfficialSessionError("'aqora auth token' printed no valid token", env.url)
-    return Token(token, None, SOURCE)
+    return Token(token, None, Source.OFFICIAL)
 
 
 def _excerpt(text: str) -> str:
@@ -191,11 +190,6 @@ def parse_expires_at(text: str) -> float:
             1 if match.group(8) == "+" else -1
         )
     return when.timestamp() - offset + fraction
-
-
-def format_expires_at(epoch: int) -> str:
-    """Unix seconds as the official CLI writes them (RFC 3339 UTC, `Z`)."""
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _from_file(settings: Settings, env: Environment) -> Token | None:
@@ -237,7 +231,7 @@ def _refresh_file(path: Path, settings: Settings, env: Environment) -> Token | N
                 data["credentials"][env.url].update(
                     access_token=issued.access_token,
                     refresh_token=issued.refresh_token,
-                    expires_at=format_expires_at(issued.expires_at),
+                    expires_at=rfc3339(issued.expires_at),
                 )
                 _rewrite(fd, data, path, env)
             return _token(issued.access_token, issued.expires_at)
@@ -248,7 +242,7 @@ def _fresh(credential: Credential, settings: Settings) -> bool:
 
 
 def _token(access_token: str, expires_at: float) -> Token:
-    return Token(access_token, int(expires_at), SOURCE)
+    return Token(access_token, int(expires_at), Source.OFFICIAL)
 
 
 @contextlib.contextmanager

@@ -1,20 +1,24 @@
-"""The one question every front door asks: a valid access token for this host, now.
+"""Which environment serves which host, and the engine's entry points for
+`fast.credential` (it imports this module only when the cache cannot answer).
 
-Front doors call `fastpath.lookup_cached` first (stdlib only, no network), and only on a
-miss call this module. It takes the environment's refresh lock *before* importing the
-session engine: of many processes that miss at once, one loads the engine and
-refreshes while the others wait, re-read the cache and answer without loading it.
-Nothing about client protocols lives here.
+Every call loads the settings and rewrites the fast path's host index
+(`fast.hostindex`), so the next cached get is answered without the engine. Nothing
+about client protocols lives here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-from ..fast.hostindex import HostCredential, env_url_for, held_refresh_lock, lookup_cached
-
-if TYPE_CHECKING:
-    from .settings import Environment, Settings
+from ..fast.credential import HostCredential
+from ..fast.errors import AqoraHelperError
+from ..fast.hostindex import fingerprint, save_index
+from ..fast.hostnames import host_key
+from ..fast.tokencache import CachedToken
+from . import log
+from .session import access_token, refresh_locked
+from .settings import Environment, Settings, load_settings
+from .sources import Token
 
 
 class ServedHost(NamedTuple):
@@ -26,42 +30,43 @@ class ServedHost(NamedTuple):
     git_auth: str
 
 
-def credential_for_host(scheme: str, hostport: str) -> HostCredential | None:
-    """A valid credential for `scheme://hostport`, refreshing the session if needed.
-
-    Returns None when the host is not served (or the scheme is not allowed for it).
-    Raises an `errors.AqoraHelperError` subclass when the host is served but no token
-    can be produced (NotLoggedIn, SessionRejected, ServerUnreachable, ...).
-    Never prompts, never opens a browser; every wait is bounded.
-    """
-    env_url = env_url_for(scheme, hostport)
-    if env_url is False:
-        return None  # a current index says this host is not served: no engine needed
-    lock = held_refresh_lock(env_url) if isinstance(env_url, str) else None
-    if lock is None:
-        return _engine_credential(scheme, hostport)
-    with lock:
-        return lookup_cached(scheme, hostport) or _engine_credential(scheme, hostport)
-
-
-def _engine_credential(scheme: str, hostport: str) -> HostCredential | None:
-    from .session import access_token
-
+def credential_for_host(
+    scheme: str, hostport: str, held: str | None = None, stale: CachedToken | None = None
+) -> HostCredential | None:
+    """A valid credential for `scheme://hostport`, or None when it is not served.
+    `held`: the environment whose refresh lock the caller holds, having found `stale`
+    in its cache (see fast.credential.ensure)."""
     found = environment_for_host(scheme, hostport)
     if found is None:
         return None
     settings, env = found
-    token = access_token(settings, env)
+    return _credential(settings, env, held, stale)
+
+
+def credential_for_env(
+    url: str | None, held: str | None = None, stale: CachedToken | None = None
+) -> HostCredential:
+    """A valid credential for the environment at `url` (default: the default one), with
+    the same settings as `aqora-helper [--url URL] token` (see credential_for_host)."""
+    settings, _ = _settings_and_index()
+    if url:
+        settings = load_settings(url_override=url)
+    return _credential(settings, settings.environment(url), held, stale)
+
+
+def _credential(
+    settings: Settings, env: Environment, held: str | None, stale: CachedToken | None
+) -> HostCredential:
+    """The token of `env`: refreshed at once when the caller holds its lock (and so
+    checked its cache twice), else through the whole sequence."""
+    token: Token = (
+        refresh_locked(settings, env, stale) if env.url == held else access_token(settings, env)
+    )
     return HostCredential(token.access_token, token.expires_at, env.username, env.git_auth, env.url)
 
 
 def _settings_and_index() -> tuple[Settings, dict[str, Environment]]:
     """Load settings and refresh the fast path's host index."""
-    from ..fast.errors import AqoraHelperError
-    from ..fast.hostindex import fingerprint, save_index
-    from . import log
-    from .settings import load_settings
-
     log.configure()
     stamp = fingerprint()  # taken before reading the config: a concurrent edit => stale index
     settings = load_settings()
@@ -94,8 +99,6 @@ def refresh_index() -> None:
 
 def environment_for_host(scheme: str, hostport: str) -> tuple[Settings, Environment] | None:
     """The environment serving `scheme://hostport`, or None."""
-    from ..fast.hostnames import host_key
-
     key = host_key(scheme, hostport)
     if key is None:
         return None
@@ -104,20 +107,16 @@ def environment_for_host(scheme: str, hostport: str) -> tuple[Settings, Environm
     return None if env is None else (settings, env)
 
 
-def forget_token(scheme: str, hostport: str, token: str | None = None) -> bool:
-    """Drop the cached access token of the environment serving this host, only if it
-    equals `token` when given. Never touches the session (refresh token). True if dropped."""
-    from ..fast.tokencache import drop_token
+def env_url_for_host(scheme: str, hostport: str) -> str | None:
+    """The base URL of the environment serving this host, or None."""
+    found = environment_for_host(scheme, hostport)
+    return None if found is None else found[1].url
 
-    env_url = env_url_for(scheme, hostport)
-    if env_url is False:
-        return False
-    if not isinstance(env_url, str):
-        found = environment_for_host(scheme, hostport)
-        if found is None:
-            return False
-        env_url = found[1].url
-    return drop_token(env_url, only_if=token)
+
+def served_username(scheme: str, hostport: str) -> str | None:
+    """The username configured for the environment serving this host, or None."""
+    found = environment_for_host(scheme, hostport)
+    return None if found is None else found[1].username
 
 
 def served_hosts() -> list[ServedHost]:
@@ -126,14 +125,23 @@ def served_hosts() -> list[ServedHost]:
     return [ServedHost(key, env.url, env.username, env.git_auth) for key, env in index.items()]
 
 
-def has_usable_session(env_url: str) -> bool:
-    """True when a token can be produced for this environment without a new login
-    (may refresh). Never raises."""
-    try:
-        from .session import access_token
+def usable_hosts() -> dict[str, str]:
+    """host key -> username of every served host whose environment can produce a token
+    without a new login (may refresh)."""
+    settings, index = _settings_and_index()
+    usable: dict[str, bool] = {}
+    result: dict[str, str] = {}
+    for key, env in index.items():
+        if env.url not in usable:
+            usable[env.url] = _has_usable_session(settings, env)
+        if usable[env.url]:
+            result[key] = env.username
+    return result
 
-        settings, _ = _settings_and_index()
-        env = settings.environments.get(env_url) or settings.environment(env_url)
+
+def _has_usable_session(settings: Settings, env: Environment) -> bool:
+    """True when a token can be produced for this environment. Never raises."""
+    try:
         access_token(settings, env)
     except Exception:
         return False

@@ -1,35 +1,27 @@
 """The session engine: a valid access token for an environment, refreshing at most once
 at a time across every process and front door.
 
-Order of sources: `AQORA_TOKEN` (default environment only, used as is), the helper's own
-session (refresh token in the OS keyring or the opt-in file), then the official aqora
-CLI's session.
+Order of sources (`sources.Source`): `AQORA_TOKEN` (default environment only, used as
+is), the access-token cache, the helper's own session (refresh token in the OS keyring
+or the opt-in file), then the official aqora CLI's session. The cache check, the lock
+and the second check are `fast.credential.ensure`'s; `refresh_locked` is what runs
+under that lock.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import time
-from dataclasses import dataclass
 
+from ..fast.credential import ensure
 from ..fast.errors import AqoraHelperError, KeyringUnavailable, NotLoggedIn
-from ..fast.refreshlock import RefreshLock
 from ..fast.signals import deferred_signals
-from ..fast.tokencache import read_token, write_token
+from ..fast.tokencache import UNREAD, CachedToken, Unread, write_token
 from .api import Api, IssuedTokens
 from .log import logger, register_secret
 from .settings import Environment, Settings
+from .sources import Source, Token
 from .vault import PendingSave, StoredSession, vault_for
-
-
-@dataclass(frozen=True)
-class Token:
-    """An access token ready to hand out."""
-
-    access_token: str
-    expires_at: int | None
-    source: str
 
 
 def env_token(settings: Settings, env: Environment) -> Token | None:
@@ -38,7 +30,7 @@ def env_token(settings: Settings, env: Environment) -> Token | None:
     value = os.environ.get("AQORA_TOKEN", "").strip()
     if value and env.url == settings.token_url:
         register_secret(value)
-        return Token(value, None, "env")
+        return Token(value, None, Source.ENV)
     return None
 
 
@@ -47,26 +39,26 @@ def access_token(settings: Settings, env: Environment) -> Token:
     from_env = env_token(settings, env)
     if from_env is not None:
         return from_env
-    cached = _fresh_cached(settings, env)
-    if cached is not None:
-        return cached
-    with RefreshLock(env.url, settings.timeouts.lock):
-        cached = _fresh_cached(settings, env)
-        if cached is not None:
-            logger.debug("another process refreshed %s", env.url)
-            return cached
-        return _refresh(settings, env)
+    got = ensure(
+        env.url,
+        settings.refresh_skew,
+        settings.timeouts.lock,
+        lambda stale: _refresh(settings, env, stale),
+    )
+    if isinstance(got, Token):
+        return got
+    register_secret(got.access_token)
+    return Token(got.access_token, got.expires_at, Source.CACHE)
 
 
-def _fresh_cached(settings: Settings, env: Environment) -> Token | None:
-    cached = read_token(env.url)
-    if cached is not None and cached.usable(settings.refresh_skew, time.time()):
-        register_secret(cached.access_token)
-        return Token(cached.access_token, cached.expires_at, "cache")
-    return None
+def refresh_locked(settings: Settings, env: Environment, stale: CachedToken | None) -> Token:
+    """A new access token for `env`, for `fast.credential.ensure`, which holds the
+    environment's refresh lock and found `stale` (or nothing) in the cache."""
+    return env_token(settings, env) or _refresh(settings, env, stale)
 
 
-def _refresh(settings: Settings, env: Environment) -> Token:
+def _refresh(settings: Settings, env: Environment, stale: CachedToken | None) -> Token:
+    """Refresh with the lock held: our own session first, else the official CLI's."""
     vault = vault_for(env.url, settings.timeouts.keyring)
     try:
         stored = vault.load(env.url)
@@ -85,16 +77,19 @@ def _refresh(settings: Settings, env: Environment) -> Token:
         warning = pending.save(
             StoredSession(issued.refresh_token, stored.client_id, stored.client_secret)
         )
-        cache_issued(env, issued)
+        cache_issued(env, issued, stale)
     if warning is not None:
         _warn(warning)
-    return Token(issued.access_token, issued.expires_at, vault.description)
+    return Token(issued.access_token, issued.expires_at, Source.VAULT)
 
 
-def cache_issued(env: Environment, issued: IssuedTokens) -> None:
-    """Cache a new access token; a cache that cannot be written only costs speed."""
+def cache_issued(
+    env: Environment, issued: IssuedTokens, previous: CachedToken | Unread | None = UNREAD
+) -> None:
+    """Cache a new access token (`previous`: what the cache held, if already read); a
+    cache that cannot be written only costs speed."""
     try:
-        write_token(env.url, issued.access_token, issued.expires_at)
+        write_token(env.url, issued.access_token, issued.expires_at, previous)
     except AqoraHelperError as exc:
         logger.debug("access token not cached: %s", exc.message)
 

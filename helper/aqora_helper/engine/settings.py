@@ -30,8 +30,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..fast.errors import ConfigError, InsecureUrl, UnsafeStorage
-from ..fast.hostindex import config_path
 from ..fast.hostnames import is_loopback, join_key, served_key, split_hostport
+from ..fast.paths import config_path
 from ..fast.privatefiles import read_regular_file
 from .coredumps import disable_core_dumps
 

@@ -6,7 +6,7 @@ string derived from a URL can reach it), username = the environment's base URL (
 "client_secret"}`. The OS backend is chosen explicitly, never through
 `keyring.get_password` (which would route through our own backend). A session stored by
 an earlier version under `keyring_names.LEGACY_SERVICE` is moved on first use, under
-the refresh lock (see `KeyringVault.load`).
+the refresh lock the caller holds (see `KeyringVault.load`).
 
 A refresh first reserves disk space for the rotated session (`PendingSave`): the
 insecure file itself, or with the keyring the recovery file, so a full disk fails the
@@ -148,11 +148,14 @@ def _pick_os_backend() -> Any:
 
 
 def _translate(exc: Exception) -> AqoraHelperError:
+    from keyring.errors import KeyringLocked as Locked
+    from keyring.errors import NoKeyringError
+
     name = type(exc).__name__
-    text = str(exc)
-    if name == "KeyringLocked" or "locked" in text.lower() or "dismissed" in text.lower():
+    text = str(exc).lower()
+    if isinstance(exc, Locked) or "locked" in text or "dismissed" in text:
         return KeyringLocked(name)
-    if name == "NoKeyringError":
+    if isinstance(exc, NoKeyringError):
         return KeyringUnavailable("no OS keyring backend is available")
     if isinstance(exc, AqoraHelperError):
         return exc
@@ -174,7 +177,9 @@ class KeyringVault:
         except CallTimedOut:
             raise KeyringTimeout(self.timeout) from None
         except Exception as exc:
-            if method == "delete_password" and type(exc).__name__ == "PasswordDeleteError":
+            from keyring.errors import PasswordDeleteError
+
+            if method == "delete_password" and isinstance(exc, PasswordDeleteError):
                 return None
             raise _translate(exc) from None
 
@@ -188,15 +193,27 @@ class KeyringVault:
         backend = os_keyring(self.timeout)
         return f"{type(backend).__module__}.{type(backend).__name__}"
 
-    def load(self, env_url: str) -> StoredSession | None:
-        """The stored session, picking up a pending recovery file first."""
+    def load(self, env_url: str, move_legacy: bool = True) -> StoredSession | None:
+        """The stored session, picking up a pending recovery file first. A session
+        stored under the legacy name is moved (`move_legacy`): the caller holds the
+        refresh lock (the refresh path does; see load_unlocked)."""
         pending = _adopt_recovery(env_url, self.save)
         if pending is not None:
             return pending
         raw = self._get(SESSION_SERVICE, env_url)
         if raw is None:
-            raw = self._migrate(env_url)
+            raw = self._move_legacy(env_url) if move_legacy else self._get(LEGACY_SERVICE, env_url)
         return StoredSession.from_json(raw) if raw else None
+
+    def load_unlocked(self, env_url: str) -> StoredSession | None:
+        """`load` for a caller that does not hold the refresh lock (doctor): takes it to
+        move a legacy session; without it in time, only reads (a later load moves it)."""
+        try:
+            with RefreshLock(env_url, self.timeout):
+                return self.load(env_url)
+        except LockTimeout:
+            logger.debug("session left under its legacy keyring name for now (lock busy)")
+            return self.load(env_url, move_legacy=False)
 
     def save(self, env_url: str, session: StoredSession) -> None:
         """Store (replace) the session; drop a copy left under the legacy name."""
@@ -212,34 +229,17 @@ class KeyringVault:
                 removed = True
         return removed
 
-    def _migrate(self, env_url: str) -> str | None:
-        """The raw session an earlier version stored under the legacy name, moved to
-        SESSION_SERVICE under the refresh lock (re-entrant: the engine already holds it).
-        Without the lock in time it is only read; a later load moves it."""
-        legacy = self._get(LEGACY_SERVICE, env_url)
-        if legacy is None:
-            return None
-        try:
-            with RefreshLock(env_url, self.timeout):
-                return self._move_legacy(env_url)
-        except LockTimeout:
-            logger.debug("session left under its legacy keyring name for now (lock busy)")
-            return legacy
-
     def _move_legacy(self, env_url: str) -> str | None:
-        """Under the lock: read both names again; copy legacy to new and confirm it, then
-        delete legacy. Any failed step leaves the legacy item, so nothing is lost."""
-        current = self._get(SESSION_SERVICE, env_url)
+        """Under the refresh lock, with nothing under SESSION_SERVICE: the session an
+        earlier version stored under the legacy name, copied to the new name and
+        confirmed, then deleted there. Any failed step leaves the legacy item, so
+        nothing is lost."""
         legacy = self._get(LEGACY_SERVICE, env_url)
-        if current is None:
-            if legacy is None or StoredSession.from_json(legacy) is None:
-                return legacy
-            if not self._copy_to_new(env_url, legacy):
-                return legacy
-            current = legacy
-        if legacy is not None:
+        if legacy is None or StoredSession.from_json(legacy) is None:
+            return legacy
+        if self._copy_to_new(env_url, legacy):
             self._drop_legacy(env_url)
-        return current
+        return legacy
 
     def _copy_to_new(self, env_url: str, raw: str) -> bool:
         """Write `raw` under SESSION_SERVICE; True once it reads back the same."""

@@ -12,10 +12,15 @@ or a case-insensitive OS keyring could map to it (case, whitespace, percent-enco
 scheme, userinfo, port, path, trailing dots): the keyring backend answers such a lookup
 itself, with an empty secret, so that keyring's chainer never goes on to the OS keyring
 that holds them.
+
+`KeyringCallThread` is the thread in which the engine calls the OS keyring (a bounded
+call): the backend answers nothing inside one, so a lookup never recurses through the
+chainer.
 """
 
 from __future__ import annotations
 
+import threading
 from urllib.parse import unquote
 
 SESSION_SERVICE = "aqora-helper\tsession"
@@ -37,3 +42,7 @@ def names_own_storage(service: object) -> bool:
     if not host.startswith("["):
         host = host.split(":", 1)[0]
     return host.rstrip(".") in _RESERVED_HOSTS
+
+
+class KeyringCallThread(threading.Thread):
+    """A thread the engine runs an OS keyring call in (see engine.bounded)."""

@@ -1,5 +1,5 @@
-"""The per-user cache directory, computed without platformdirs (too slow to import on
-the fast path). `tests/test_paths.py` checks it equals platformdirs' answer.
+"""The per-user cache directory and the config file, computed without platformdirs (too
+slow to import on the fast path). `tests/test_paths.py` checks it equals platformdirs' answer.
 """
 
 from __future__ import annotations
@@ -33,3 +33,27 @@ def cache_dir() -> Path:
     from pathlib import Path
 
     return Path(cache_root())
+
+
+def config_file() -> str:
+    """The config file path as a string (same rule as settings.config_file, without
+    platformdirs or pathlib)."""
+    override = os.environ.get("AQORA_HELPER_CONFIG")
+    if override:
+        return override
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, "aqora-helper", "config.toml")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Application Support", "aqora-helper", "config.toml")
+    xdg = os.environ.get("XDG_CONFIG_HOME", "").strip()
+    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, ".config")
+    return os.path.join(base, "aqora-helper", "config.toml")
+
+
+def config_path() -> Path:
+    """The config file path."""
+    from pathlib import Path
+
+    return Path(config_file())

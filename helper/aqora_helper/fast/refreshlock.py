@@ -5,8 +5,8 @@ one's refresh never imports the session engine.
 POSIX uses `fcntl.flock`, Windows `msvcrt.locking`; both are released by the OS when
 the holder dies. Threads of one process first queue on a per-path `threading.Lock`, so
 exactly one thread of a process holds (or waits for) the file lock at a time; the same
-deadline bounds both waits. Re-entrant within a thread only (a front door takes it,
-then the engine takes it again); another thread of the same process always waits.
+deadline bounds both waits. Not re-entrant: the one place that takes it for a refresh
+is `fast.credential.ensure`, and what runs under it never takes it again.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from .tokencache import env_file_stem
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_this_thread = threading.local()  # .held: lock path -> [fd, depth], this thread's locks
 _process_locks: dict[str, threading.Lock] = {}  # lock path -> the process-level lock
 _process_locks_guard = threading.Lock()
 
@@ -62,14 +61,6 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def _held() -> dict[str, list[int]]:
-    """This thread's held refresh locks."""
-    held: dict[str, list[int]] | None = getattr(_this_thread, "held", None)
-    if held is None:
-        held = _this_thread.held = {}
-    return held
-
-
 def _process_lock(key: str) -> threading.Lock:
     with _process_locks_guard:
         return _process_locks.setdefault(key, threading.Lock())
@@ -85,19 +76,15 @@ class RefreshLock:
         self.path = lock_path(url)
         self.url = url
         self.timeout = timeout
+        self.fd: int | None = None
 
     def __enter__(self) -> RefreshLock:
-        key = str(self.path)
-        held = _held()
-        if key in held:
-            held[key][1] += 1
-            return self
         deadline = time.monotonic() + self.timeout
-        in_process = _process_lock(key)
+        in_process = _process_lock(str(self.path))
         if not in_process.acquire(timeout=max(self.timeout, 0)):
             raise LockTimeout(self.url, self.timeout)
         try:
-            held[key] = [self._lock_file(deadline), 1]
+            self.fd = self._lock_file(deadline)
         except BaseException:
             in_process.release()
             raise
@@ -117,16 +104,12 @@ class RefreshLock:
         return fd
 
     def __exit__(self, *exc: object) -> None:
-        key = str(self.path)
-        held = _held()
-        entry = held[key]
-        entry[1] -= 1
-        if entry[1] == 0:
-            del held[key]
-            try:
+        fd, self.fd = self.fd, None
+        try:
+            if fd is not None:
                 try:
-                    _unlock(entry[0])
+                    _unlock(fd)
                 finally:
-                    os.close(entry[0])
-            finally:
-                _process_lock(key).release()
+                    os.close(fd)
+        finally:
+            _process_lock(str(self.path)).release()

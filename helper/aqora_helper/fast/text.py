@@ -1,16 +1,13 @@
-"""How `aqora-helper token` prints a token, and what a token may look like. Stdlib only
-(the fast path uses it)."""
+"""Text helpers: what a token may look like, RFC 3339 times, and untrusted text made
+safe to show on one line. Stdlib only (the fast path uses it)."""
 
 from __future__ import annotations
 
-import json
 import time
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
     from typing import TypeGuard
-
-FORMATS = ("plain", "json", "env", "header")
 
 # RFC 6750's bearer token syntax (b64token): 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
 # "+" / "/" ) *"=". It covers JWTs and opaque base64(url) tokens, and holds nothing a
@@ -35,16 +32,18 @@ def rfc3339(epoch: int | None) -> str | None:
     return None if epoch is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def render(token: str, expires_at: int | None, url: str, fmt: str) -> str:
-    """The text printed for each format (ends with a newline). `env` is quoted for a
-    POSIX shell whatever the token holds (`~`, for one, would expand unquoted)."""
-    if fmt == "json":
-        body = {"access_token": token, "expires_at": rfc3339(expires_at), "url": url}
-        return json.dumps(body) + "\n"
-    if fmt == "env":
-        import shlex
+def one_line(text: str) -> str:
+    """`text` on one line: every non-printable character (line breaks, terminal
+    escapes) becomes a space, runs of whitespace one space."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
-        return f"AQORA_TOKEN={shlex.quote(token)}\n"
-    if fmt == "header":
-        return f"Authorization: Bearer {token}\n"
-    return token + "\n"
+
+def clean(text: str) -> str:
+    """Text safe to print: every non-printable character replaced by `?`."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """Untrusted input made safe to show: printable ASCII only, bounded length."""
+    text = "".join(c if c.isascii() and c.isprintable() else "?" for c in text[: limit + 1])
+    return text if len(text) <= limit else text[:limit] + "..."

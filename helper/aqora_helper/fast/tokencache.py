@@ -122,13 +122,23 @@ def _drop_exposed(path: str, problem: str) -> None:
         remove_private(path)
 
 
-def write_token(env_url: str, access_token: str, expires_at: int) -> None:
-    """Atomically replace the cached token of an environment (the one it replaces is
-    remembered among the recent ones)."""
-    try:
-        previous = read_token(env_url, warn=False)
-    except UnsafeStorage:
-        previous = None
+class Unread:
+    """The type of UNREAD: the cache was not read before a write."""
+
+
+UNREAD = Unread()
+
+
+def write_token(
+    env_url: str, access_token: str, expires_at: int, previous: CachedToken | Unread | None = UNREAD
+) -> None:
+    """Atomically replace the cached token of an environment (the one it replaces,
+    `previous` when the caller already read it, is remembered among the recent ones)."""
+    if isinstance(previous, Unread):
+        try:
+            previous = read_token(env_url, warn=False)
+        except UnsafeStorage:
+            previous = None
     recent = [] if previous is None else [previous.access_token, *previous.recent]
     body = {
         "url": env_url,
