@@ -14,7 +14,6 @@ from ..fast import credential
 from ..fast.credential import HostCredential
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import host_key
-from ..fast.text import one_line
 from . import gitwire
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
@@ -134,5 +133,7 @@ def _erase(request: gitwire.CredentialRequest, scheme: str, host: str) -> int:
 
 
 def _warn(stderr: TextIO, text: str) -> None:
+    from ..fast.text import one_line  # failures only: a hit does not need it
+
     stderr.write(f"{PREFIX}: {one_line(text)}\n")
     stderr.flush()
