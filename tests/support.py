@@ -19,9 +19,9 @@ HEAVY_MODULES = (
     "platformdirs",
     "filelock",
     "cryptography",
-    "aqora_helper.broker",
-    "aqora_helper.session",
-    "aqora_helper.settings",
+    "aqora_helper.engine.served",
+    "aqora_helper.engine.session",
+    "aqora_helper.engine.settings",
     "typing",
     "pathlib",
 )
@@ -64,7 +64,7 @@ def heavy_modules_loaded(proc: subprocess.CompletedProcess[str]) -> list[str]:
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/')
 
 
-SESSION_SERVICE = "aqora-helper\tsession"  # aqora_helper.keyring_names
+SESSION_SERVICE = "aqora-helper\tsession"  # aqora_helper.fast.keyring_names
 LEGACY_SERVICE = "aqora-helper"  # where earlier versions stored the session
 
 

@@ -211,9 +211,9 @@ def test_a_bad_signature_is_refused_and_nothing_is_stored(aqora, headless_env):
     script = (
         "import sys\n"
         "from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey\n"
-        "import aqora_helper.browser_login as flow\n"
+        "import aqora_helper.engine.browser_login as flow\n"
         "flow.sign = lambda key, data: Ed25519PrivateKey.generate().sign(data)\n"
-        "from aqora_helper.cli import run\n"
+        "from aqora_helper.cli.app import run\n"
         "sys.exit(run(sys.argv[1:]))\n"
     )
     login = Login(

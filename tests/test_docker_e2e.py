@@ -407,7 +407,7 @@ def test_cached_hit_imports_nothing_heavy(
     refreshes = aqora.refresh_calls
     proc = ok(
         run_entry_point(
-            "aqora_helper.docker", ["docker-credential-aqora", "get"], setup.env, setup.host
+            "aqora_helper.doors.docker", ["docker-credential-aqora", "get"], setup.env, setup.host
         )
     )
     assert json.loads(proc.stdout)["Secret"] == first

@@ -18,10 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aqora_helper import broker, errors
-from aqora_helper import docker as front
-from aqora_helper.fastpath import HostCredential
-from aqora_helper.hostnames import host_key
+from aqora_helper.doors import docker as front
+from aqora_helper.engine import served as broker
+from aqora_helper.fast import credential, errors
+from aqora_helper.fast.credential import HostCredential
+from aqora_helper.fast.hostnames import host_key
 
 TOKEN = "tok-123.abc_DEF"
 EXPIRES = 2_000_000_000
@@ -32,7 +33,7 @@ TRACEBACK = "Traceback (most recent call last)"
 
 
 class Engine:
-    """Fake fast path + broker: records what the front door asked."""
+    """Fake fast.credential (cache + engine): records what the front door asked."""
 
     def __init__(self) -> None:
         self.token = TOKEN
@@ -52,6 +53,25 @@ class Engine:
 
     def lookup_cached(self, scheme: str, hostport: str) -> HostCredential | None:
         return self._cred(scheme, hostport) if self.cached else None
+
+    def get_for_host(self, scheme: str, hostport: str) -> HostCredential | None:
+        """As fast.credential: the cache, else the engine."""
+        hit = self.lookup_cached(scheme, hostport)
+        return hit if hit is not None else self.credential_for_host(scheme, hostport)
+
+    def served_username(self, scheme: str, hostport: str) -> str | None:
+        found = self.environment_for_host(scheme, hostport)
+        return None if found is None else found[1].username
+
+    def usable_hosts(self) -> dict[str, str]:
+        usable: dict[str, bool] = {}
+        result: dict[str, str] = {}
+        for served in self.served_hosts():
+            if served.env_url not in usable:
+                usable[served.env_url] = self.has_usable_session(served.env_url)
+            if usable[served.env_url]:
+                result[served.key] = served.username
+        return result
 
     def credential_for_host(self, scheme: str, hostport: str) -> HostCredential | None:
         self.slow_calls.append((scheme, hostport))
@@ -85,12 +105,10 @@ class Engine:
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
     eng = Engine()
-    monkeypatch.setattr(front, "lookup_cached", eng.lookup_cached)
-    monkeypatch.setattr(broker, "credential_for_host", eng.credential_for_host)
-    monkeypatch.setattr(broker, "forget_token", eng.forget_token)
-    monkeypatch.setattr(broker, "served_hosts", eng.served_hosts)
-    monkeypatch.setattr(broker, "environment_for_host", eng.environment_for_host)
-    monkeypatch.setattr(broker, "has_usable_session", eng.has_usable_session)
+    monkeypatch.setattr(credential, "get_for_host", eng.get_for_host)
+    monkeypatch.setattr(credential, "forget", eng.forget_token)
+    monkeypatch.setattr(credential, "served_username", eng.served_username)
+    monkeypatch.setattr(credential, "usable_hosts", eng.usable_hosts)
     return eng
 
 
@@ -321,7 +339,7 @@ def test_unexpected_exception_has_no_traceback_and_no_secret(
         raise RuntimeError(f"secret {TOKEN}")
 
     engine.cached = False
-    monkeypatch.setattr(broker, "credential_for_host", boom)
+    monkeypatch.setattr(engine, "credential_for_host", boom)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"registry.aqora.io")))
     assert front.main(["get"]) == 1
     out, err = capsysbinary.readouterr()
@@ -500,8 +518,7 @@ def check_outcome(engine: Engine, data: bytes, code: int, out: bytes, err: str) 
 def test_fuzz_get_arbitrary_bytes(data: bytes) -> None:
     engine = Engine()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(front, "lookup_cached", engine.lookup_cached)
-        mp.setattr(broker, "credential_for_host", engine.credential_for_host)
+        mp.setattr(credential, "get_for_host", engine.get_for_host)
         code, out, err = get(data)
     check_outcome(engine, data, code, out, err)
 
@@ -516,8 +533,7 @@ def test_fuzz_get_host_like_strings(prefix: str, host: str, suffix: str) -> None
     engine = Engine()
     server = prefix + host + suffix
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(front, "lookup_cached", engine.lookup_cached)
-        mp.setattr(broker, "credential_for_host", engine.credential_for_host)
+        mp.setattr(credential, "get_for_host", engine.get_for_host)
         code, out, err = get(server)
     check_outcome(engine, server.encode(), code, out, err)
     # exact matching: answered iff the normalised key is a served key
@@ -531,9 +547,8 @@ def test_fuzz_get_host_like_strings(prefix: str, host: str, suffix: str) -> None
 def test_fuzz_store_and_erase_arbitrary_bytes(data: bytes, action: str) -> None:
     engine = Engine()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(broker, "forget_token", engine.forget_token)
-        mp.setattr(broker, "served_hosts", engine.served_hosts)
-        mp.setattr(broker, "environment_for_host", engine.environment_for_host)
+        mp.setattr(credential, "forget", engine.forget_token)
+        mp.setattr(credential, "served_username", engine.served_username)
         code, out, err = call([action], data)
     assert code in (0, 1) and TRACEBACK not in err
     if code == 1:
@@ -552,8 +567,7 @@ def test_fuzz_store_json(server: str, username: object, secret: object) -> None:
     engine = Engine()
     data = json.dumps({"ServerURL": server, "Username": username, "Secret": secret}).encode()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(broker, "served_hosts", engine.served_hosts)
-        mp.setattr(broker, "environment_for_host", engine.environment_for_host)
+        mp.setattr(credential, "served_username", engine.served_username)
         code, _out, err = call(["store"], data)
     assert code in (0, 1) and TRACEBACK not in err
     if code == 0:
@@ -567,12 +581,10 @@ def test_fuzz_store_json(server: str, username: object, secret: object) -> None:
 def test_fuzz_argv(args: list[str]) -> None:
     engine = Engine()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(front, "lookup_cached", engine.lookup_cached)
-        mp.setattr(broker, "credential_for_host", engine.credential_for_host)
-        mp.setattr(broker, "forget_token", engine.forget_token)
-        mp.setattr(broker, "served_hosts", engine.served_hosts)
-        mp.setattr(broker, "environment_for_host", engine.environment_for_host)
-        mp.setattr(broker, "has_usable_session", engine.has_usable_session)
+        mp.setattr(credential, "get_for_host", engine.get_for_host)
+        mp.setattr(credential, "forget", engine.forget_token)
+        mp.setattr(credential, "served_username", engine.served_username)
+        mp.setattr(credential, "usable_hosts", engine.usable_hosts)
         code, out, err = call(args, b"registry.aqora.io")
     valid = len(args) == 1 and args[0] in front.ACTIONS
     assert code == (0 if valid else 1), (args, out)
@@ -636,9 +648,9 @@ def test_console_script_list_and_erase_for_a_fresh_user(user_env: dict[str, str]
 
 def test_module_top_is_stdlib_only() -> None:
     code = (
-        "import sys, aqora_helper.docker\n"
+        "import sys, aqora_helper.doors.docker\n"
         "heavy = {'typer', 'click', 'rich', 'pydantic', 'requests', 'keyring', 'platformdirs',"
-        " 'aqora_helper.broker', 'aqora_helper.session', 'aqora_helper.settings'}\n"
+        " 'aqora_helper.engine.served', 'aqora_helper.engine.session', 'aqora_helper.engine.settings'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     proc = subprocess.run(

@@ -37,7 +37,9 @@ def test_token_fast_path_imports_nothing_heavy(aqora, user_env, warm):
 
 def test_git_fast_path_imports_nothing_heavy(aqora, user_env, warm):
     request = f"protocol=http\nhost={warm}\n"
-    proc = run_entry_point("aqora_helper.git", ["git-credential-aqora", "get"], user_env, request)
+    proc = run_entry_point(
+        "aqora_helper.doors.git", ["git-credential-aqora", "get"], user_env, request
+    )
     assert proc.returncode == 0, describe(proc)
     assert "password=" in proc.stdout
     assert heavy_modules_loaded(proc) == []
@@ -45,7 +47,7 @@ def test_git_fast_path_imports_nothing_heavy(aqora, user_env, warm):
 
 def test_docker_fast_path_imports_nothing_heavy(aqora, user_env, warm):
     proc = run_entry_point(
-        "aqora_helper.docker", ["docker-credential-aqora", "get"], user_env, warm
+        "aqora_helper.doors.docker", ["docker-credential-aqora", "get"], user_env, warm
     )
     assert proc.returncode == 0, describe(proc)
     assert aqora.is_valid_access_token(json.loads(proc.stdout)["Secret"])
@@ -56,7 +58,7 @@ def test_stale_cache_takes_the_slow_path_and_refreshes(aqora, user_env, warm):
     make_cached_token_stale(user_env, aqora.url)
     proc = run_entry_point("aqora_helper.__main__", ["aqora-helper", "token"], user_env)
     assert proc.returncode == 0, describe(proc)
-    assert "aqora_helper.session" in heavy_modules_loaded(proc)
+    assert "aqora_helper.engine.session" in heavy_modules_loaded(proc)
     assert aqora.refresh_calls == 1
 
 
@@ -78,7 +80,7 @@ def test_fuzz_token_command_line_parsing():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from aqora_helper.__main__ import parse_token_args
+    from aqora_helper.doors.token import parse_token_args
 
     words = st.sampled_from(["token", "--url", "--format", "json", "plain", "env", "x", "--"])
     argv = st.lists(st.one_of(words, st.text(max_size=30)), max_size=8)

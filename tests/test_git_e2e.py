@@ -101,7 +101,7 @@ def age_cached_token(user_env: dict[str, str], url: str) -> str:
     """Make the cached access token look expired (as if time had passed); return it."""
     script = (
         "import sys, time\n"
-        "from aqora_helper import tokencache\n"
+        "from aqora_helper.fast import tokencache\n"
         "c = tokencache.read_token(sys.argv[1])\n"
         "assert c is not None, 'no cached token'\n"
         "tokencache.write_token(sys.argv[1], c.access_token, int(time.time()) - 1)\n"
@@ -113,7 +113,7 @@ def age_cached_token(user_env: dict[str, str], url: str) -> str:
 def cached_token(user_env: dict[str, str], url: str) -> str | None:
     script = (
         "import sys\n"
-        "from aqora_helper import tokencache\n"
+        "from aqora_helper.fast import tokencache\n"
         "c = tokencache.read_token(sys.argv[1])\n"
         "print(c.access_token if c else '')\n"
     )
@@ -315,7 +315,7 @@ def test_fast_path_after_login_imports_nothing_heavy(
     refreshes = aqora.refresh_calls
     proc = ok(
         run_entry_point(
-            "aqora_helper.git",
+            "aqora_helper.doors.git",
             ["git-credential-aqora", "get"],
             env,
             f"protocol=http\nhost={git_server.hostport}\n",

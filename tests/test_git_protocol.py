@@ -18,9 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aqora_helper import broker, errors, git, gitproto
-from aqora_helper.fastpath import HostCredential
-from aqora_helper.hostnames import host_key
+from aqora_helper.doors import git
+from aqora_helper.doors import gitwire as gitproto
+from aqora_helper.engine import served as broker
+from aqora_helper.fast import credential, errors
+from aqora_helper.fast.credential import HostCredential
+from aqora_helper.fast.hostnames import host_key
 from support import HEAVY_MODULES, heavy_modules_loaded, run_entry_point
 
 TOKEN = "tok-123.abc_DEF"
@@ -30,7 +33,7 @@ ENV_URL = "https://aqora.io/"
 
 
 class Engine:
-    """Fake fast path + broker: records what the front door asked."""
+    """Fake fast.credential (cache + engine): records what the front door asked."""
 
     def __init__(self) -> None:
         self.token = TOKEN
@@ -48,6 +51,15 @@ class Engine:
 
     def lookup_cached(self, scheme: str, hostport: str) -> HostCredential | None:
         return self._cred(scheme, hostport) if self.cached else None
+
+    def get_for_host(self, scheme: str, hostport: str) -> HostCredential | None:
+        """As fast.credential: the cache, else the engine."""
+        hit = self.lookup_cached(scheme, hostport)
+        return hit if hit is not None else self.credential_for_host(scheme, hostport)
+
+    def served_username(self, scheme: str, hostport: str) -> str | None:
+        found = self.environment_for_host(scheme, hostport)
+        return None if found is None else found[1].username
 
     def credential_for_host(self, scheme: str, hostport: str) -> HostCredential | None:
         self.slow_calls.append((scheme, hostport))
@@ -77,11 +89,9 @@ class Engine:
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
     eng = Engine()
-    monkeypatch.setattr(git, "lookup_cached", eng.lookup_cached)
-    monkeypatch.setattr(broker, "credential_for_host", eng.credential_for_host)
-    monkeypatch.setattr(broker, "forget_token", eng.forget_token)
-    monkeypatch.setattr(broker, "served_hosts", eng.served_hosts)
-    monkeypatch.setattr(broker, "environment_for_host", eng.environment_for_host)
+    monkeypatch.setattr(credential, "get_for_host", eng.get_for_host)
+    monkeypatch.setattr(credential, "forget", eng.forget_token)
+    monkeypatch.setattr(credential, "served_username", eng.served_username)
     return eng
 
 
@@ -166,7 +176,7 @@ def test_cleared_capability_list_means_basic(engine: Engine) -> None:
 
 def test_no_expiry_when_unknown(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     cred = HostCredential(TOKEN, None, "aqora", "auto", ENV_URL)
-    monkeypatch.setattr(git, "lookup_cached", lambda s, h: cred)
+    monkeypatch.setattr(engine, "lookup_cached", lambda s, h: cred)
     assert answer(b"protocol=https\nhost=aqora.io\n") == {"username": "aqora", "password": TOKEN}
 
 
@@ -230,8 +240,8 @@ def test_unexpected_exception_is_one_line_without_traceback(
     def boom(scheme: str, hostport: str) -> HostCredential | None:
         raise RuntimeError(f"secret {TOKEN}")
 
-    monkeypatch.setattr(git, "lookup_cached", lambda s, h: None)
-    monkeypatch.setattr(broker, "credential_for_host", boom)
+    monkeypatch.setattr(engine, "lookup_cached", lambda s, h: None)
+    monkeypatch.setattr(engine, "credential_for_host", boom)
     monkeypatch.setattr(sys, "argv", ["git-credential-aqora", "get"])
     monkeypatch.setattr(
         sys, "stdin", io.TextIOWrapper(io.BytesIO(b"protocol=https\nhost=aqora.io\n"))
@@ -526,7 +536,7 @@ def _fast_path_env(tmp_path: Path) -> dict[str, str]:
     script = f"""
 import os, sys, time
 os.environ.clear(); os.environ.update({env!r})
-from aqora_helper import fastpath, tokencache
+from aqora_helper.fast import hostindex as fastpath, tokencache
 fastpath.save_index(fastpath.fingerprint(), {{"aqora.io": {{
     "url": {ENV_URL!r}, "skew": 60, "username": "aqora", "git_auth": "auto"}}}}, {ENV_URL!r}, 60, 30.0)
 tokencache.write_token({ENV_URL!r}, {TOKEN!r}, int(time.time()) + 3600)
@@ -558,7 +568,10 @@ def test_console_script_answers_from_the_cache(tmp_path: Path) -> None:
 def test_fast_path_imports_nothing_heavy(tmp_path: Path) -> None:
     env = _fast_path_env(tmp_path)
     proc = run_entry_point(
-        "aqora_helper.git", ["git-credential-aqora", "get"], env, "protocol=https\nhost=aqora.io\n"
+        "aqora_helper.doors.git",
+        ["git-credential-aqora", "get"],
+        env,
+        "protocol=https\nhost=aqora.io\n",
     )
     assert proc.returncode == 0, proc.stderr
     assert "password=" in proc.stdout
@@ -573,7 +586,7 @@ def test_fast_path_importtime_of_the_real_entry_point(tmp_path: Path) -> None:
             "-X",
             "importtime",
             "-c",
-            "import sys; from aqora_helper.git import main; sys.argv[1:] = ['get']; sys.exit(main())",
+            "import sys; from aqora_helper.doors.git import main; sys.argv[1:] = ['get']; sys.exit(main())",
         ],
         input=b"protocol=https\nhost=aqora.io\n",
         capture_output=True,

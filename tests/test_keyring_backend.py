@@ -1,4 +1,4 @@
-"""The keyring backend (aqora_helper.keyring_backend): scoping, failures, no prompt, no
+"""The keyring backend (aqora_helper.doors.keyring_backend): scoping, failures, no prompt, no
 recursion, import cost, and the real `keyring` program.
 
 In-process tests switch `os.environ` to the test user's environment (fresh HOME and
@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from aqora_helper import errors, keyring_backend
-from aqora_helper.keyring_backend import AqoraKeyring, service_target
+from aqora_helper.doors import keyring_backend
+from aqora_helper.doors.keyring_backend import AqoraKeyring, service_target
+from aqora_helper.fast import errors
 from conftest import describe, run_cmd, write_config
 from servers.aqora import AqoraServer
 from support import make_cached_token_stale
@@ -51,8 +52,8 @@ def served(user_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[st
         + 'username = "bob"\n',
     )
     use_env(monkeypatch, user_env)
-    from aqora_helper.broker import refresh_index
-    from aqora_helper.tokencache import write_token
+    from aqora_helper.engine.served import refresh_index
+    from aqora_helper.fast.tokencache import write_token
 
     refresh_index()
     write_token(ENV_URL, TOKEN, int(time.time()) + 3600)
@@ -189,16 +190,15 @@ FAILURES: list[BaseException] = [
 @pytest.fixture
 def miss(served, monkeypatch) -> Callable[[BaseException], None]:
     """Make every lookup a fast-path miss and the engine raise `exc`."""
-    from aqora_helper import broker, fastpath
+    from aqora_helper.fast import credential
 
-    monkeypatch.setattr(fastpath, "lookup_cached", lambda scheme, key: None)
     monkeypatch.setattr(keyring_backend, "_warned", set())
 
     def arm(exc: BaseException) -> None:
         def fail(scheme: str, key: str) -> Any:
             raise exc
 
-        monkeypatch.setattr(broker, "credential_for_host", fail)
+        monkeypatch.setattr(credential, "get_for_host", fail)
 
     return arm
 
@@ -234,23 +234,23 @@ def test_a_broken_stderr_does_not_raise(miss, monkeypatch):
 
 @pytest.mark.parametrize("token", ["tok\nen", "tok\ren", "tok\x00", "tök", ""])
 def test_a_token_with_control_characters_is_not_handed_out(served, monkeypatch, token, capsys):
-    from aqora_helper import fastpath
-    from aqora_helper.fastpath import HostCredential
+    from aqora_helper.fast import credential
+    from aqora_helper.fast.credential import HostCredential
 
     monkeypatch.setattr(
-        fastpath, "lookup_cached", lambda s, k: HostCredential(token, None, "bob", "auto", ENV_URL)
+        credential, "get_for_host", lambda s, k: HostCredential(token, None, "bob", "auto", ENV_URL)
     )
     assert AqoraKeyring().get_password("https://pypi.aqora.example/simple/", "x") is None
     assert len(capsys.readouterr().err.splitlines()) == 1
 
 
 def test_a_failing_fast_path_falls_back_without_raising(served, monkeypatch):
-    from aqora_helper import fastpath
+    from aqora_helper.fast import credential
 
     def boom(scheme: str, key: str) -> None:
         raise ValueError("corrupt")
 
-    monkeypatch.setattr(fastpath, "lookup_cached", boom)
+    monkeypatch.setattr(credential, "get_for_host", boom)
     monkeypatch.setattr(keyring_backend, "_warned", set())
     assert AqoraKeyring().get_password("https://pypi.aqora.example/simple/", "bob") is None
 
@@ -259,11 +259,10 @@ def test_a_failing_fast_path_falls_back_without_raising(served, monkeypatch):
 def test_reentrant_gets_answer_none_at_once(served, monkeypatch):
     """Defence in depth: if the engine ever reached keyring again (same thread, or one
     of its bounded-call threads), the inner get answers None instead of recursing."""
-    from aqora_helper import broker, fastpath
-    from aqora_helper.bounded import call_with_timeout
-    from aqora_helper.fastpath import HostCredential
+    from aqora_helper.engine.bounded import call_with_timeout
+    from aqora_helper.fast import credential
+    from aqora_helper.fast.credential import HostCredential
 
-    monkeypatch.setattr(fastpath, "lookup_cached", lambda scheme, key: None)
     inner: list[object] = []
     backend = AqoraKeyring()
 
@@ -276,7 +275,7 @@ def test_reentrant_gets_answer_none_at_once(served, monkeypatch):
         )
         return HostCredential(TOKEN, None, "bob", "auto", ENV_URL)
 
-    monkeypatch.setattr(broker, "credential_for_host", engine)
+    monkeypatch.setattr(credential, "get_for_host", engine)
     assert backend.get_password("https://pypi.aqora.example/simple/", "bob") == TOKEN
     assert inner == [None, None]
     # other threads are independent: a concurrent get is served normally
@@ -470,7 +469,7 @@ def test_the_chainer_stores_other_secrets_in_the_os_keyring(aqora, logged_in):
 
 def test_disabled_backend_is_not_listed(user_env):
     proc = run_cmd(["keyring", "--list-backends"], user_env)
-    assert "aqora_helper.keyring_backend.AqoraKeyring (priority: 9.5)" in proc.stdout
+    assert "aqora_helper.doors.keyring_backend.AqoraKeyring (priority: 9.5)" in proc.stdout
     env = dict(user_env, AQORA_HELPER_KEYRING="off")
     proc = run_cmd(["keyring", "--list-backends"], env)
     assert proc.returncode == 0 and "AqoraKeyring" not in proc.stdout, describe(proc)
@@ -480,11 +479,11 @@ def test_disabled_backend_is_not_listed(user_env):
 HEAVY = ("typer", "click", "rich", "pydantic", "requests", "platformdirs", "filelock")
 PROBE = """
 import sys
-import aqora_helper.keyring_backend as kb
+import aqora_helper.doors.keyring_backend as kb
 ours = sorted(m for m in sys.modules if m.startswith("aqora_helper"))
 from keyring.backends.chainer import ChainerBackend
 cred = ChainerBackend().get_credential(sys.argv[1], None)
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r} or m == "aqora_helper.broker")
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r} or m == "aqora_helper.engine.served")
 print(",".join(ours))
 print(",".join(heavy))
 print(cred.username if cred else "-")
@@ -499,7 +498,7 @@ def test_import_and_fast_path_stay_light(aqora, logged_in):
     )
     assert proc.returncode == 0, describe(proc)
     ours, heavy, username = proc.stdout.splitlines()
-    assert ours == "aqora_helper,aqora_helper.keyring_backend"
+    assert ours == "aqora_helper,aqora_helper.doors,aqora_helper.doors.keyring_backend"
     assert heavy == ""
     assert username == "pypi-user"
 
@@ -514,8 +513,8 @@ def _fresh_process_state(monkeypatch) -> Iterator[None]:
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from aqora_helper.hostnames import is_loopback, key_from_url, split_hostport  # noqa: E402
-from aqora_helper.keyring_names import names_own_storage  # noqa: E402
+from aqora_helper.fast.hostnames import is_loopback, key_from_url, split_hostport  # noqa: E402
+from aqora_helper.fast.keyring_names import names_own_storage  # noqa: E402
 
 SERVED_KEYS = {"pypi.aqora.example", "127.0.0.1:8443", "[::1]:8443"}
 SERVICE_TEXT = st.one_of(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aqora_helper.integrations import effective_helpers
+from aqora_helper.cli.checks import effective_helpers
 from conftest import describe, run_cmd, write_config
 from servers.aqora import AqoraServer
 from support import base_url, clear_keyring_session, keyring_secret, login_args, token_cache_file

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from aqora_helper.api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
-from aqora_helper.official import parse_expires_at
-from aqora_helper.settings import TimeoutsFile
+from aqora_helper.engine.api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
+from aqora_helper.engine.official import parse_expires_at
+from aqora_helper.engine.settings import TimeoutsFile
 from conftest import describe, run_cmd, write_config
 from support import clear_keyring_session, keyring_secret, token_cache_file
 

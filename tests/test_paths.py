@@ -5,7 +5,7 @@ from __future__ import annotations
 import platformdirs
 import pytest
 
-from aqora_helper import cachedir, fastpath
+from aqora_helper.fast import paths
 
 
 @pytest.mark.parametrize("xdg", [True, False])
@@ -17,12 +17,12 @@ def test_cache_and_config_dirs_match_platformdirs(monkeypatch, tmp_path, xdg):
             monkeypatch.setenv(name, str(tmp_path / name.lower()))
         else:
             monkeypatch.delenv(name, raising=False)
-    assert cachedir.cache_dir() == platformdirs.user_cache_path("aqora-helper", appauthor=False)
-    assert fastpath.config_path().parent == platformdirs.user_config_path(
+    assert paths.cache_dir() == platformdirs.user_cache_path("aqora-helper", appauthor=False)
+    assert paths.config_path().parent == platformdirs.user_config_path(
         "aqora-helper", appauthor=False
     )
 
 
 def test_config_override(monkeypatch, tmp_path):
     monkeypatch.setenv("AQORA_HELPER_CONFIG", str(tmp_path / "c.toml"))
-    assert fastpath.config_path() == tmp_path / "c.toml"
+    assert paths.config_path() == tmp_path / "c.toml"

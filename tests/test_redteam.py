@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from aqora_helper import browser_login
-from aqora_helper.errors import AqoraHelperError
-from aqora_helper.settings import Environment, TimeoutsFile
+from aqora_helper.engine import browser_login
+from aqora_helper.engine.settings import Environment, TimeoutsFile
+from aqora_helper.fast.errors import AqoraHelperError
 from conftest import describe, run_cmd, write_config
 from servers.aqora import AqoraServer
 from support import make_cached_token_stale, stored_refresh_token
@@ -306,7 +306,7 @@ def black_hole() -> Iterator[int]:
 def test_api_call_total_deadline_covers_connecting_to_many_addresses(
     black_hole: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from aqora_helper.api import Api
+    from aqora_helper.engine.api import Api
 
     real = socket.getaddrinfo
 

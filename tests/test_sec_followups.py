@@ -213,7 +213,7 @@ def test_a_legacy_file_under_an_ambiguous_name_is_ignored(aqora, user_env, login
 
 
 def test_legacy_files_are_read_only_under_an_unambiguous_name(tmp_path, monkeypatch):
-    from aqora_helper.vault import FileVault, StoredSession, insecure_file, load_file
+    from aqora_helper.engine.vault import FileVault, StoredSession, insecure_file, load_file
 
     monkeypatch.setenv("AQORA_HELPER_DATA_DIR", str(tmp_path / "data"))
     session = StoredSession("aqrt_legacy_0123456789", "localhost-x")

@@ -114,7 +114,7 @@ def test_a_fifo_in_our_files_never_blocks(aqora, user_env, warm, which):
     else:
         assert aqora.is_valid_access_token(proc.stdout.strip()), describe(proc)
     git_proc = run_entry_point(
-        "aqora_helper.git",
+        "aqora_helper.doors.git",
         ["git-credential-aqora", "get"],
         user_env,
         f"protocol=http\nhost={aqora.url.split('://')[1]}\n",
@@ -135,7 +135,7 @@ def test_file_names_are_injective_and_never_leave_their_folder():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from aqora_helper.tokencache import env_file_stem
+    from aqora_helper.fast.tokencache import env_file_stem
 
     assert env_file_stem("http://127.0.0.1:41191/") != env_file_stem("http://127.0.0.1_41191/")
     assert env_file_stem("https://aqora.io/") == "https_aqora.io"  # existing names kept
@@ -188,7 +188,7 @@ def test_a_token_file_others_can_read_is_refused_and_replaced(aqora, user_env, w
     cache = token_cache_file(user_env, aqora.url)
     cache.chmod(0o644)
     git_proc = run_entry_point(
-        "aqora_helper.git",
+        "aqora_helper.doors.git",
         ["git-credential-aqora", "get"],
         user_env,
         f"protocol=http\nhost={aqora.url.split('://')[1]}\n",
@@ -232,7 +232,7 @@ def test_a_process_holding_a_refresh_token_dumps_no_core(aqora, user_env, warm):
     [core] = [ln for ln in seen["limits"].splitlines() if ln.startswith("Max core file size")]
     assert core.split()[4:6] == ["0", "0"], core
     probe = (
-        "import ctypes\nfrom aqora_helper.settings import load_settings\nload_settings()\n"
+        "import ctypes\nfrom aqora_helper.engine.settings import load_settings\nload_settings()\n"
         "print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))\n"  # PR_GET_DUMPABLE
     )
     dumpable = run_cmd([sys.executable, "-c", probe], user_env)

@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from aqora_helper import vault as vault_module
-from aqora_helper.errors import KeyringFailure
-from aqora_helper.keyring_names import LEGACY_SERVICE, SESSION_SERVICE, names_own_storage
-from aqora_helper.vault import KeyringVault, StoredSession
+from aqora_helper.engine import vault as vault_module
+from aqora_helper.engine.vault import KeyringVault, StoredSession
+from aqora_helper.fast.errors import KeyringFailure
+from aqora_helper.fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE, names_own_storage
 from conftest import describe, run_cmd, write_config
 from servers.aqora import AqoraServer
 from support import (

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from aqora_helper.api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
-from aqora_helper.deferral import deferred_signals
-from aqora_helper.errors import LockTimeout
-from aqora_helper.locking import RefreshLock
-from aqora_helper.settings import TimeoutsFile
+from aqora_helper.engine.api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
+from aqora_helper.engine.settings import TimeoutsFile
+from aqora_helper.fast.errors import LockTimeout
+from aqora_helper.fast.refreshlock import RefreshLock
+from aqora_helper.fast.signals import deferred_signals
 from conftest import describe, make_user_env, run_cmd, write_config
 from servers.aqora import AqoraServer
 from support import (
@@ -107,7 +107,9 @@ def test_threads_of_one_process_refresh_once_per_round(aqora, user_env, login):
     assert stored_refresh_token(user_env, aqora.url) in aqora.valid_refresh_tokens()
 
 
-def test_refresh_lock_is_reentrant_per_thread_only(tmp_path, monkeypatch):
+def test_refresh_lock_is_not_reentrant_and_excludes_other_threads(tmp_path, monkeypatch):
+    """One holder at a time: another thread waits (here: times out), and so does the
+    holder's own thread (nothing takes it twice since the sequence exists once)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     url = "https://aqora.example/"
     outcome: list[str] = []
@@ -119,7 +121,9 @@ def test_refresh_lock_is_reentrant_per_thread_only(tmp_path, monkeypatch):
         except LockTimeout:
             outcome.append("timed out")
 
-    with RefreshLock(url, 5), RefreshLock(url, 5):  # the same thread re-enters
+    with RefreshLock(url, 5):
+        with pytest.raises(LockTimeout), RefreshLock(url, 0.2):  # the same thread
+            pass
         waiter = threading.Thread(target=other_thread)
         waiter.start()
         waiter.join()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aqora_helper.cli import run
+from aqora_helper.cli.app import run
 
 CONFIG = """\
 url = "https://aqora.io"

@@ -13,7 +13,7 @@ import requests
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
-from aqora_helper import api, browser_login
+from aqora_helper.engine import api, browser_login
 from servers.aqora import AqoraServer
 from servers.aqora.answers import OPERATIONS
 from servers.aqora.schema import SCHEMA_FILE

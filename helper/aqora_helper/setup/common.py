@@ -11,8 +11,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import typer
 
-from ..errors import AqoraHelperError
-from ..hostnames import key_from_url
+from ..fast.errors import AqoraHelperError
+from ..fast.hostnames import key_from_url
 from .files import SetupError, real_path
 from .textblocks import Markers, status, undo
 
@@ -105,8 +105,8 @@ def resolve_target(index_url: str, env_url: str | None) -> IndexTarget:
     """
     url, key = check_index_url(index_url)
     try:
-        from .. import broker
-        from ..settings import load_settings, normalize_url
+        from ..engine import served as broker
+        from ..engine.settings import load_settings, normalize_url
 
         wanted = None if env_url is None else normalize_url(env_url)
         hosts = [h for h in broker.served_hosts() if wanted is None or h.env_url == wanted]

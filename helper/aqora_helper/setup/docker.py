@@ -30,7 +30,7 @@ from typing import Any
 
 import typer
 
-from ..errors import AqoraHelperError, ConfigError, StorageFailure
+from ..fast.errors import AqoraHelperError, ConfigError, StorageFailure
 from .dockerrecord import ConfigRecord
 from .dockerrecord import load as load_record
 from .dockerrecord import save as save_record
@@ -85,7 +85,7 @@ def command(
 
 def selected_hosts(url: str | None) -> list[str]:
     """Served host keys of the environment `url` (or of every environment), in order."""
-    from .. import broker
+    from ..engine import served as broker
 
     served = broker.served_hosts()
     if url is not None:
@@ -111,7 +111,7 @@ def docker_config_path() -> Path:
 
 def state_path() -> Path:
     """The private record of what setup changed."""
-    from ..paths import data_dir
+    from ..engine.datadir import data_dir
 
     return data_dir() / "docker-setup.json"
 

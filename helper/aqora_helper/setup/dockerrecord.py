@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import AqoraHelperError
-from ..privatefiles import read_private, remove_private, write_private
+from ..fast.errors import AqoraHelperError
+from ..fast.privatefiles import read_private, remove_private, write_private
 from .jsontext import is_whitespace
 
 VERSION = 1

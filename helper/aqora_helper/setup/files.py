@@ -11,8 +11,8 @@ import os
 import stat
 from pathlib import Path
 
-from ..atomicfile import replace_file
-from ..errors import AqoraHelperError, StorageFailure
+from ..fast.atomicfile import replace_file
+from ..fast.errors import AqoraHelperError, StorageFailure
 
 
 class SetupError(AqoraHelperError):

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import typer
 
-from ..commands.common import URL_HELP, resolve
-from ..errors import AqoraHelperError
-from ..hostnames import is_loopback, split_hostport
+from ..cli.common import URL_HELP, resolve
+from ..fast.errors import AqoraHelperError
+from ..fast.hostnames import is_loopback, split_hostport
 
 HELPER_VALUES = ["", "aqora"]
 GIT_TIMEOUT = 30.0

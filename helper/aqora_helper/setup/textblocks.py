@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import StorageFailure
+from ..fast.errors import StorageFailure
 from .files import SetupError, read_file, real_path, remove_file, write_file
 
 ENCODING = "utf-8"

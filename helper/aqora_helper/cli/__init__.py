@@ -1,0 +1,1 @@
+"""cli/: the typer commands and doctor's checks. They render, never decide."""

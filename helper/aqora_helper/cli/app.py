@@ -1,0 +1,94 @@
+"""The `aqora-helper` command (typer)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from .. import __version__
+from ..engine import log
+from ..fast.errors import EXIT_FAILURE, EXIT_USAGE, AqoraHelperError
+from ..fast.text import clean
+from ..setup import register as register_setup
+from . import doctor, login, logout, status, token
+from .common import URL_HELP, GlobalOptions
+
+EXIT_INTERRUPTED = 130
+# True whether or not a refresh or login was under way: Ctrl-C is held until a session
+# the server rotated or issued is stored (see deferral.py), so it is never lost.
+INTERRUPTED_HINT = (
+    "your session is safe (whatever the server already issued was stored before "
+    "stopping); run the command again."
+)
+
+app = typer.Typer(
+    name="aqora-helper",
+    help="Fresh aqora.io tokens for git, Docker, pip/uv and scripts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"aqora-helper {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
+    allow_insecure_host: bool = typer.Option(
+        False,
+        "--allow-insecure-host",
+        help="Allow plain http to a non-loopback host (also AQORA_ALLOW_INSECURE_HOST=1).",
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Fresh aqora.io tokens for git, Docker, pip/uv and scripts."""
+    ctx.obj = GlobalOptions(url=url, allow_insecure_host=allow_insecure_host)
+
+
+for module in (login, logout, status, doctor, token):
+    module.register(app)
+register_setup(app)
+
+
+def print_error(error: AqoraHelperError) -> None:
+    """The two-line error format: what went wrong, what to do."""
+    sys.stderr.write(f"error: {clean(error.message)}\nhint: {clean(error.hint)}\n")
+
+
+def _interrupted() -> None:
+    sys.stderr.write(f"error: interrupted\nhint: {INTERRUPTED_HINT}\n")
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (documented in the README)."""
+    log.configure()
+    try:
+        app(args=argv, prog_name="aqora-helper")
+    except SystemExit as done:
+        code = done.code
+        status = code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+        if status == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this status, silently
+            _interrupted()
+        return status
+    except AqoraHelperError as error:
+        print_error(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        _interrupted()
+        return EXIT_INTERRUPTED
+    except Exception as unexpected:  # never a traceback for users
+        sys.stderr.write(
+            f"error: internal error ({type(unexpected).__name__})\n"
+            "hint: rerun with AQORA_HELPER_LOG=debug and report the output.\n"
+        )
+        return EXIT_FAILURE
+    return 0

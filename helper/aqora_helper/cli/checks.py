@@ -1,0 +1,324 @@
+"""Read-only inspection of the clients' configs for `doctor`: is aqora-helper set up
+for each served host, and does something else answer first?
+
+- git: the effective credential-helper list of `https://<host>` (and `http://` for
+  loopback hosts), computed as git does: every matching `credential.helper` and
+  `credential.<url>.helper` in config order, an empty value resetting the list.
+- Docker: `credHelpers` of the client config, and static credentials in `auths`.
+- pip / uv: their config mentions a keyring provider.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..fast.hostnames import DEFAULT_PORTS, is_loopback, served_key, split_hostport
+from ..setup.docker import docker_config_path
+from ..setup.pip import pip_config_file
+from ..setup.uv import uv_config_file
+
+GIT_TIMEOUT = 10.0
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+STATIC_AUTH_KEYS = ("auth", "identitytoken", "registrytoken", "password")
+# git credential helpers known to keep what git approves (anything else is "may store")
+STORING_HELPERS = frozenset(
+    {"store", "cache", "osxkeychain", "libsecret", "gnome-keyring", "manager", "manager-core"}
+    | {"wincred", "netrc", "pass", "keepassxc"}
+)
+_KEYRING_PROVIDER = re.compile(r"^\s*keyring[-_]provider\s*=", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One doctor line: `ok|warn|fail  <name>: <detail>`, and the fix when not ok."""
+
+    status: str
+    name: str
+    detail: str
+    fix: str | None = None
+
+
+def git_checks(hosts: list[str]) -> list[Check]:
+    """Is `aqora` the first credential helper git asks for each served host?"""
+    git = shutil.which("git")
+    if git is None:
+        return [Check("ok", "git", "git is not installed; nothing to check")]
+    try:
+        proc = subprocess.run(
+            [git, "config", "--null", "--get-regexp", r"^credential\..*helper$"],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=GIT_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [Check("fail", "git", f"'git config' failed ({type(exc).__name__})", "Check git.")]
+    if proc.returncode not in (0, 1):
+        detail = proc.stderr.decode("utf-8", "replace").strip()[:200]
+        return [Check("fail", "git", f"'git config' failed: {detail}", "Fix the git config.")]
+    entries = _git_entries(proc.stdout)
+    answered, missing, checks = [], [], []
+    for url in _git_urls(hosts):
+        scheme, _, hostport = url.partition("://")
+        helpers = effective_helpers(entries, scheme, hostport)
+        first = next((i for i, h in enumerate(helpers) if _is_aqora(h)), None)
+        if first is None:
+            others = f" (it asks {', '.join(helpers)})" if helpers else ""
+            missing.append(url + others)
+        elif first > 0:
+            checks.append(
+                Check(
+                    "fail",
+                    "git",
+                    f"credential helper(s) {', '.join(helpers[:first])} answer before aqora "
+                    f"for {url}",
+                    "Run 'aqora-helper setup git' (it resets the helper list for aqora's "
+                    "hosts), or remove them: see 'git config --show-origin --get-regexp "
+                    "credential'.",
+                )
+            )
+        else:
+            answered.append(url)
+        if first is not None:
+            checks.extend(_copy_keepers(url, [h for h in helpers if not _is_aqora(h)]))
+    if answered:
+        checks.insert(0, Check("ok", "git", f"aqora answers first for {', '.join(answered)}"))
+    if missing:
+        checks.append(
+            Check(
+                "warn",
+                "git",
+                f"aqora is not a credential helper for {', '.join(missing)}",
+                "Run 'aqora-helper setup git' if you use git with aqora.",
+            )
+        )
+    return checks
+
+
+def _copy_keepers(url: str, others: list[str]) -> list[Check]:
+    """git hands every credential that worked to all helpers of the list (`store`), so
+    any other helper there, before or after aqora, may keep a copy of aqora's tokens."""
+    storing = [h for h in others if _helper_name(h) in STORING_HELPERS]
+    unknown = [h for h in others if h not in storing]
+    fix = (
+        "Run 'aqora-helper setup git' (only aqora answers for aqora's hosts), then "
+        "'aqora-helper logout' to make the other helpers forget stored tokens."
+    )
+    checks = []
+    if storing:
+        checks.append(
+            Check("fail", "git", f"{', '.join(storing)} stores aqora's tokens for {url}", fix)
+        )
+    if unknown:
+        checks.append(
+            Check("warn", "git", f"{', '.join(unknown)} may store aqora's tokens for {url}", fix)
+        )
+    return checks
+
+
+def _helper_name(helper: str) -> str:
+    """`store` for `store --file x`, `/usr/lib/git-core/git-credential-store` or
+    `git-credential-store.exe`; '' for a shell snippet (`!...`)."""
+    words = helper.split()
+    if not words or helper.startswith("!"):
+        return ""
+    name = os.path.basename(words[0]).lower().removesuffix(".exe")
+    return name.removeprefix("git-credential-")
+
+
+def _git_entries(output: bytes) -> list[tuple[str, str]]:
+    """(url pattern, value) of every credential helper entry, in config order."""
+    entries = []
+    for item in output.decode("utf-8", "replace").split("\0"):
+        key, sep, value = item.partition("\n")
+        if not sep:
+            continue
+        if key == "credential.helper":
+            entries.append(("", value))
+        elif key.startswith("credential.") and key.endswith(".helper"):
+            entries.append((key[len("credential.") : -len(".helper")], value))
+    return entries
+
+
+def _git_urls(hosts: list[str]) -> list[str]:
+    urls: list[str] = []
+    for key in hosts:
+        parsed = split_hostport(key)
+        schemes = ["https", "http"] if parsed and is_loopback(parsed[0]) else ["https"]
+        urls.extend(f"{scheme}://{key}" for scheme in schemes)
+    return urls
+
+
+def effective_helpers(entries: list[tuple[str, str]], scheme: str, hostport: str) -> list[str]:
+    """The helpers git runs for `scheme://hostport/`, in order."""
+    helpers: list[str] = []
+    for pattern, value in entries:
+        if not _url_matches(pattern, scheme, hostport):
+            continue
+        if value:
+            helpers.append(value)
+        else:
+            helpers.clear()
+    return helpers
+
+
+def _url_matches(pattern: str, scheme: str, hostport: str) -> bool:
+    """git's URL matching of a `credential.<url>` pattern, at host level."""
+    if not pattern:
+        return True
+    target = split_hostport(hostport)
+    if target is None:
+        return False
+    pattern_scheme, sep, rest = pattern.partition("://")
+    if not sep:
+        pattern_scheme, rest = scheme, pattern  # host-only pattern
+    netloc, _, path = rest.partition("/")
+    if pattern_scheme.lower() != scheme or path or "@" in netloc:
+        return False
+    try:
+        parts = urlsplit(f"//{netloc}")
+        port = parts.port
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    labels, wanted = host.split("."), target[0].split(".")
+    if len(labels) != len(wanted) or not all(
+        fnmatch.fnmatchcase(w, p) for w, p in zip(wanted, labels, strict=True)
+    ):
+        return False
+    default = DEFAULT_PORTS[scheme]
+    return (port or default) == (target[1] or default)
+
+
+def _is_aqora(helper: str) -> bool:
+    words = helper.split()
+    first = os.path.basename(words[0]) if words else ""
+    return first in ("aqora", "git-credential-aqora", "git-credential-aqora.exe")
+
+
+def docker_checks(hosts: list[str]) -> list[Check]:
+    """credHelpers route each served host to aqora; no static `auths` for them."""
+    path = docker_config_path()
+    fix = "Run 'aqora-helper setup docker' if you use Docker registries with aqora."
+    try:
+        raw = path.read_bytes()[:MAX_CONFIG_BYTES]
+    except FileNotFoundError:
+        if any(shutil.which(tool) for tool in ("docker", "skopeo", "podman")):
+            return [Check("warn", "docker", f"no Docker client config at {path}", fix)]
+        return [Check("ok", "docker", "no Docker client or config; nothing to check")]
+    except OSError as exc:
+        return [Check("fail", "docker", f"cannot read {path}: {exc.strerror}", "Fix its mode.")]
+    try:
+        config = json.loads(raw)
+    except ValueError:
+        config = None
+    if not isinstance(config, dict):
+        return [Check("fail", "docker", f"{path} is not a JSON object", f"Fix {path}.")]
+    helpers = _object(config, "credHelpers")
+    auths = _object(config, "auths")
+    checks, answered, missing = [], [], []
+    for host in hosts:
+        helper = helpers.get(host)
+        if helper == "aqora":
+            answered.append(host)
+        elif helper:
+            checks.append(
+                Check(
+                    "fail",
+                    "docker",
+                    f"credHelpers sends {host} to docker-credential-{helper}, not aqora",
+                    f"Run 'aqora-helper setup docker', or remove '{host}' from credHelpers "
+                    f"in {path}.",
+                )
+            )
+        else:
+            missing.append(host)
+        checks.extend(_static_auths(auths, host, path))
+    if answered:
+        checks.insert(0, Check("ok", "docker", f"credHelpers use aqora for {', '.join(answered)}"))
+    if missing:
+        checks.append(Check("warn", "docker", f"no aqora credHelper for {', '.join(missing)}", fix))
+    return checks
+
+
+def _object(config: dict[str, Any], key: str) -> dict[str, Any]:
+    value = config.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _static_auths(auths: dict[str, Any], host: str, path: Path) -> list[Check]:
+    found = []
+    for key, entry in auths.items():
+        netloc = key.split("://", 1)[-1].split("/", 1)[0]
+        stored = isinstance(entry, dict) and any(entry.get(k) for k in STATIC_AUTH_KEYS)
+        if stored and served_key(netloc) == host:
+            found.append(
+                Check(
+                    "fail",
+                    "docker",
+                    f"static credentials for {host} in 'auths' of {path} (key '{key}')",
+                    f"Remove '{key}' from 'auths' in {path}, or run 'docker logout {key}'.",
+                )
+            )
+    return found
+
+
+def pip_checks() -> list[Check]:
+    """pip's config names a keyring provider."""
+    if os.environ.get("PIP_KEYRING_PROVIDER"):
+        return [Check("ok", "pip", "PIP_KEYRING_PROVIDER is set")]
+    override = os.environ.get("PIP_CONFIG_FILE")
+    if override == os.devnull:
+        return [
+            Check(
+                "warn",
+                "pip",
+                f"PIP_CONFIG_FILE={override}: pip reads no config file",
+                "Unset PIP_CONFIG_FILE, or set PIP_KEYRING_PROVIDER=subprocess.",
+            )
+        ]
+    files = ([Path(override)] if override else []) + [pip_config_file()]
+    return [_keyring_provider_check("pip", files)]
+
+
+def uv_checks() -> list[Check]:
+    """uv's config names a keyring provider."""
+    if os.environ.get("UV_KEYRING_PROVIDER"):
+        return [Check("ok", "uv", "UV_KEYRING_PROVIDER is set")]
+    if os.environ.get("UV_NO_CONFIG", "").strip().lower() not in ("", "0", "false", "no"):
+        return [
+            Check(
+                "warn",
+                "uv",
+                "UV_NO_CONFIG is set: uv reads no config file",
+                "Unset UV_NO_CONFIG, or set UV_KEYRING_PROVIDER=subprocess.",
+            )
+        ]
+    override = os.environ.get("UV_CONFIG_FILE")
+    files = [Path(override)] if override else [uv_config_file()]
+    return [_keyring_provider_check("uv", files)]
+
+
+def _keyring_provider_check(tool: str, files: list[Path]) -> Check:
+    for path in files:
+        try:
+            text = path.read_bytes()[:MAX_CONFIG_BYTES].decode("utf-8", "replace")
+        except OSError:
+            continue
+        if _KEYRING_PROVIDER.search(text):
+            return Check("ok", tool, f"keyring-provider is set in {path}")
+    shown = ", ".join(str(p) for p in files)
+    return Check(
+        "warn",
+        tool,
+        f"no keyring-provider in {shown}",
+        f"Run 'aqora-helper setup {tool}' if you install packages from aqora with {tool}.",
+    )

@@ -1,0 +1,37 @@
+"""Pieces shared by the subcommands."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import typer
+
+from ..engine.settings import Environment, Settings, load_settings
+from ..fast.text import clean
+
+URL_HELP = (
+    "aqora API URL (default: AQORA_URL, then 'url' in the config file, then "
+    "https://aqora.io). Given on a subcommand it wins over the top-level --url."
+)
+
+
+@dataclass
+class GlobalOptions:
+    """Options of the top-level command."""
+
+    url: str | None = None
+    allow_insecure_host: bool = False
+
+
+def resolve(ctx: typer.Context, url: str | None) -> tuple[Settings, Environment]:
+    """Settings and the selected environment; the subcommand's --url wins."""
+    options = ctx.find_object(GlobalOptions) or GlobalOptions()
+    chosen = url or options.url
+    settings = load_settings(url_override=chosen, allow_insecure_flag=options.allow_insecure_host)
+    return settings, settings.environment(chosen)
+
+
+def say(text: str) -> None:
+    """A status line for people, on stderr (stdout is for data)."""
+    sys.stderr.write(clean(text) + "\n")

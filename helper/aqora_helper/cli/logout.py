@@ -1,0 +1,96 @@
+"""`aqora-helper logout`: forget the helper's session for an environment (or all).
+
+Removes the refresh token (OS keyring, recovery file, or the opt-in insecure file) and
+the cached access token, under the environment's refresh lock so that a concurrent
+refresh cannot bring the session back. git hands every credential that worked to all its
+helpers, so a storing one (store, cache, a keychain) may hold copies of our access
+tokens: `git credential reject` asks them to drop the ones we remember issuing. Idempotent. The official aqora CLI's session is
+never touched. The API has no revocation call: the tokens are forgotten, not revoked.
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from ..engine import known as sessions
+from ..engine import official
+from ..engine.served import refresh_index
+from ..engine.settings import Environment, Settings
+from ..engine.vault import FileVault, KeyringVault
+from ..fast.errors import AqoraHelperError, KeyringUnavailable
+from ..fast.refreshlock import RefreshLock
+from ..fast.tokencache import drop_token, issued_tokens
+from ..setup.git import reject_copies
+from .common import URL_HELP, GlobalOptions, resolve, say
+
+
+def logout(
+    ctx: typer.Context,
+    url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
+    all_: bool = typer.Option(False, "--all", help="Log out of every known environment."),
+) -> None:
+    """Remove the stored session and cached token (never the official CLI's session)."""
+    options = ctx.find_object(GlobalOptions) or GlobalOptions()
+    if all_ and (url or options.url):
+        raise typer.BadParameter("--all and --url are mutually exclusive")
+    settings, env = resolve(ctx, url)
+    targets = list(settings.environments.values()) if all_ else [env]
+    try:
+        for target in targets:
+            logout_one(settings, target)
+    finally:
+        refresh_index()
+
+
+def logout_one(settings: Settings, env: Environment) -> None:
+    """Log out of one environment and say what was removed."""
+    issued: list[str] = []
+    try:
+        with RefreshLock(env.url, settings.timeouts.lock):
+            issued = issued_tokens(env.url)
+            removed = _remove_stored(settings, env)
+    finally:
+        if reject_copies(env.hosts, env.username, issued):
+            say(f"Asked git's other credential helpers to forget the tokens of {env.url}.")
+    sessions.remove_url(env.url)
+    if removed:
+        say(f"Logged out of {env.url}: removed {_join(removed)}.")
+    else:
+        say(f"Not logged in to {env.url} with aqora-helper: nothing to remove.")
+    if env.url == settings.token_url and os.environ.get("AQORA_TOKEN", "").strip():
+        say("Note: AQORA_TOKEN is set and still supplies a token for this environment.")
+    if official.has_session(settings, env):
+        say(
+            f"Note: the official aqora CLI's session for {env.url} is untouched and still "
+            "used; 'aqora logout' ends it."
+        )
+
+
+def _remove_stored(settings: Settings, env: Environment) -> list[str]:
+    """Delete the cached token and the stored session; what was removed."""
+    removed: list[str] = []
+    if drop_token(env.url):
+        removed.append("the cached access token")
+    if FileVault().delete(env.url):
+        removed.insert(0, "the session in the insecure file")
+    try:
+        if KeyringVault(settings.timeouts.keyring).delete(env.url):
+            removed.insert(0, "the session in the OS keyring")
+    except KeyringUnavailable:
+        pass  # no OS keyring: it cannot hold a session
+    except AqoraHelperError:
+        if removed:
+            say(f"Removed {_join(removed)} for {env.url}; the OS keyring failed:")
+        raise
+    return removed
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command()(logout)

@@ -1,0 +1,37 @@
+"""`aqora-helper token`: a valid access token on stdout (the `gh auth token` contract)."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+
+import typer
+
+from ..doors.token import render
+from ..engine.session import access_token
+from .common import URL_HELP, resolve
+
+
+class TokenFormat(str, Enum):
+    """Output formats."""
+
+    plain = "plain"
+    json = "json"
+    env = "env"
+    header = "header"
+
+
+def token(
+    ctx: typer.Context,
+    url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
+    output_format: TokenFormat = typer.Option(TokenFormat.plain, "--format", help="Output format."),
+) -> None:
+    """Print a valid access token, refreshing the session if needed."""
+    settings, env = resolve(ctx, url)
+    result = access_token(settings, env)
+    sys.stdout.write(render(result.access_token, result.expires_at, env.url, output_format.value))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command()(token)

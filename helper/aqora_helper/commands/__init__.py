@@ -1,1 +1,0 @@
-"""The `aqora-helper` subcommands, one module each."""

@@ -1,0 +1,139 @@
+"""`git-credential-aqora get|store|erase`: the git front door.
+
+Answers only for `protocol`/`host` pairs served by a configured environment (exact host
+key match; https, or http to loopback), through `fast.credential`: a valid cached token
+is answered with the standard library only; a miss loads the session engine there.
+Never prompts, never opens a browser; failures are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..fast import credential
+from ..fast.credential import HostCredential
+from ..fast.errors import AqoraHelperError
+from ..fast.hostnames import host_key
+from . import gitwire
+
+TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
+if TYPE_CHECKING:
+    from typing import BinaryIO, TextIO
+
+PREFIX = "aqora-helper"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the exit status (git ignores it)."""
+    args = sys.argv[1:] if argv is None else argv
+    if sys.stdin is None or sys.stdout is None:  # git closed our pipes: nothing to answer
+        return 0
+    try:
+        code = run(args, sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # never a traceback into git's output
+        _warn(sys.stderr, f"internal error ({type(exc).__name__}); run 'aqora-helper doctor'")
+        code = 1
+    return code
+
+
+def silence_stdout() -> None:
+    """Point fd 1 at /dev/null after a failed write, so that the interpreter's exit flush
+    of what is left in the buffer cannot fail (and print) again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
+def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
+    """Handle one helper invocation; git passes the action as the last argument."""
+    if not args:
+        stderr.write("usage: git-credential-aqora get|store|erase\n")
+        return 2
+    action = args[-1]
+    if action not in ("get", "erase"):
+        return 0  # store is ignored (tokens come from the session); unknown: ignored
+    data = gitwire.read_input(stdin)
+    request = gitwire.parse(data) if data is not None else None
+    if request is None:
+        return 0
+    scheme, host = request.get("protocol"), request.get("host")
+    if not scheme or not host or host_key(scheme, host) is None:
+        return 0
+    if action == "get":
+        return _get(request, scheme, host, stdout, stderr)
+    return _erase(request, scheme, host)
+
+
+def _get(
+    request: gitwire.CredentialRequest, scheme: str, host: str, stdout: BinaryIO, stderr: TextIO
+) -> int:
+    wanted_user = request.get("username")
+    try:
+        cred = credential.get_for_host(scheme, host)
+    except AqoraHelperError as exc:
+        if wanted_user and _served_username(scheme, host) not in (None, wanted_user):
+            return 0
+        _warn(stderr, f"{exc.message.rstrip('.')}. {exc.hint}")
+        return 1
+    if cred is None or (wanted_user and wanted_user != cred.username):
+        return 0
+    answer = gitwire.format_answer(answer_pairs(cred, request.has("capability", "authtype")))
+    if answer is None:
+        return 0
+    try:
+        stdout.write(answer)
+        stdout.flush()
+    except (OSError, ValueError) as exc:
+        silence_stdout()
+        _warn(stderr, f"cannot write the credential to git: {getattr(exc, 'strerror', '') or exc}")
+        return 1
+    return 0
+
+
+def answer_pairs(cred: HostCredential, authtype_capable: bool) -> list[tuple[str, str]]:
+    """The attributes answered for `cred`: Bearer when git can and the mode allows."""
+    expiry = [] if cred.expires_at is None else [("password_expiry_utc", str(cred.expires_at))]
+    if authtype_capable and cred.git_auth in ("auto", "bearer"):
+        return [
+            ("capability[]", "authtype"),
+            ("authtype", "Bearer"),
+            ("credential", cred.token),
+            ("ephemeral", "1"),
+            *expiry,
+        ]
+    return [("username", cred.username), ("password", cred.token), *expiry]
+
+
+def _served_username(scheme: str, host: str) -> str | None:
+    """The username configured for the environment serving this host (None if unknown)."""
+    try:
+        return credential.served_username(scheme, host)
+    except Exception:
+        return None
+
+
+def _erase(request: gitwire.CredentialRequest, scheme: str, host: str) -> int:
+    """Drop the cached access token when git reports it rejected; ignore anything else."""
+    rejected = {t for t in (request.get("password"), request.get("credential")) if t}
+    if not rejected:
+        return 0
+    import contextlib
+
+    for token in rejected:  # only a cached token equal to a rejected one is dropped
+        with contextlib.suppress(AqoraHelperError):
+            credential.forget(scheme, host, token)
+    return 0
+
+
+def _warn(stderr: TextIO, text: str) -> None:
+    from ..fast.text import one_line  # failures only: a hit does not need it
+
+    stderr.write(f"{PREFIX}: {one_line(text)}\n")
+    stderr.flush()

@@ -1,0 +1,36 @@
+"""The list of environments the user logged in to (URLs only, never a secret), so that
+their hosts are served without a config file."""
+
+from __future__ import annotations
+
+import json
+
+from ..fast.errors import UnsafeStorage
+from ..fast.privatefiles import read_private, write_private
+from .datadir import data_dir, sessions_file
+
+
+def logged_in_urls() -> list[str]:
+    """Base URLs with a stored session, oldest first. Unreadable list: empty."""
+    try:
+        raw = read_private(sessions_file(), root=data_dir())
+        data = json.loads(raw) if raw else []
+    except (UnsafeStorage, ValueError):
+        return []
+    return [u for u in data if isinstance(u, str)] if isinstance(data, list) else []
+
+
+def add_url(url: str) -> None:
+    """Remember that `url` has a session."""
+    urls = logged_in_urls()
+    if url not in urls:
+        write_private(sessions_file(), json.dumps([*urls, url]).encode(), data_dir())
+
+
+def remove_url(url: str) -> None:
+    """Forget `url`."""
+    urls = logged_in_urls()
+    if url in urls:
+        write_private(
+            sessions_file(), json.dumps([u for u in urls if u != url]).encode(), data_dir()
+        )

@@ -1,0 +1,134 @@
+"""The session engine: a valid access token for an environment, refreshing at most once
+at a time across every process and front door.
+
+Order of sources (`sources.Source`): `AQORA_TOKEN` (default environment only, used as
+is), the access-token cache, the helper's own session (refresh token in the OS keyring
+or the opt-in file), then the official aqora CLI's session. The cache check, the lock
+and the second check are `fast.credential.ensure`'s; `refresh_locked` is what runs
+under that lock.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..fast.credential import ensure
+from ..fast.errors import AqoraHelperError, KeyringUnavailable, NotLoggedIn
+from ..fast.signals import deferred_signals
+from ..fast.tokencache import UNREAD, CachedToken, Unread, write_token
+from .api import Api, IssuedTokens, RotatedWithoutAccess
+from .log import logger, register_secret
+from .settings import Environment, Settings
+from .sources import Source, Token
+from .vault import PendingSave, StoredSession, vault_for
+
+
+def env_token(settings: Settings, env: Environment) -> Token | None:
+    """AQORA_TOKEN, which applies to the configured default environment only (AQORA_URL,
+    the config's `url` or the built-in one), never to one chosen by `--url` alone."""
+    value = os.environ.get("AQORA_TOKEN", "").strip()
+    if value and env.url == settings.token_url:
+        register_secret(value)
+        return Token(value, None, Source.ENV)
+    return None
+
+
+def access_token(settings: Settings, env: Environment) -> Token:
+    """A valid access token for `env`. Raises a typed AqoraHelperError."""
+    from_env = env_token(settings, env)
+    if from_env is not None:
+        return from_env
+    got = ensure(
+        env.url,
+        settings.refresh_skew,
+        settings.timeouts.lock,
+        lambda stale: _refresh(settings, env, stale),
+    )
+    if isinstance(got, Token):
+        return got
+    register_secret(got.access_token)
+    return Token(got.access_token, got.expires_at, Source.CACHE)
+
+
+def refresh_locked(settings: Settings, env: Environment, stale: CachedToken | None) -> Token:
+    """A new access token for `env`, for `fast.credential.ensure`, which holds the
+    environment's refresh lock and found `stale` (or nothing) in the cache."""
+    return env_token(settings, env) or _refresh(settings, env, stale)
+
+
+def _refresh(settings: Settings, env: Environment, stale: CachedToken | None) -> Token:
+    """Refresh with the lock held: our own session first, else the official CLI's."""
+    vault = vault_for(env.url, settings.timeouts.keyring)
+    try:
+        stored = vault.load(env.url)
+    except KeyringUnavailable as no_keyring:
+        # No OS keyring here (headless, no D-Bus): the official CLI's session may still
+        # serve; if it has none, the keyring problem is what the user must fix.
+        return _from_official_cli(settings, env, missing=no_keyring)
+    if stored is None:
+        return _from_official_cli(settings, env)
+    api = Api(env.url, settings.timeouts)
+    # Room for the rotated session first (a full disk fails here, before the server
+    # rotates); then no signal may interrupt until the rotated session is stored.
+    warnings: list[str] = []  # shown once signals are delivered again
+    try:
+        with PendingSave(vault, env.url, stored) as pending, deferred_signals():
+            logger.debug("refreshing %s", env.url)
+            issued = _rotate(api, pending, stored, warnings)
+            cache_issued(env, issued, stale)
+    finally:
+        for warning in warnings:
+            _warn(warning)
+    return Token(issued.access_token, issued.expires_at, Source.VAULT)
+
+
+def _rotate(
+    api: Api, pending: PendingSave, stored: StoredSession, warnings: list[str]
+) -> IssuedTokens:
+    """Refresh and persist the rotated refresh token. When only the access token was
+    refused, the server rotated all the same: the new refresh token is stored, then the
+    refusal raised. A warning is added when the token went to the recovery file."""
+    try:
+        issued = api.refresh(stored.client_id, stored.client_secret, stored.refresh_token)
+    except RotatedWithoutAccess as refused:
+        _store_rotated(pending, stored, refused.refresh_token, warnings)
+        raise
+    _store_rotated(pending, stored, issued.refresh_token, warnings)
+    return issued
+
+
+def _store_rotated(
+    pending: PendingSave, stored: StoredSession, refresh_token: str, warnings: list[str]
+) -> None:
+    warning = pending.save(StoredSession(refresh_token, stored.client_id, stored.client_secret))
+    if warning is not None:
+        warnings.append(warning)
+
+
+def cache_issued(
+    env: Environment, issued: IssuedTokens, previous: CachedToken | Unread | None = UNREAD
+) -> None:
+    """Cache a new access token (`previous`: what the cache held, if already read); a
+    cache that cannot be written only costs speed."""
+    try:
+        write_token(env.url, issued.access_token, issued.expires_at, previous)
+    except AqoraHelperError as exc:
+        logger.debug("access token not cached: %s", exc.message)
+
+
+def _from_official_cli(
+    settings: Settings, env: Environment, missing: AqoraHelperError | None = None
+) -> Token:
+    """The third source: the official CLI's session. Without one, raise `missing` (why
+    our own session could not be read) or NotLoggedIn."""
+    from .official import official_token
+
+    token = official_token(settings, env)
+    if token is None:
+        raise missing or NotLoggedIn(env.url)
+    return token
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"aqora-helper: warning: {message}\n")

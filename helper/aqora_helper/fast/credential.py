@@ -1,0 +1,187 @@
+"""The one credential API of the front doors. Stdlib only at import time.
+
+`get_for_host(scheme, hostport)` (git, docker, keyring backend), `get_for_env(url)`
+(`aqora-helper token`) and `forget(scheme, hostport, token)` are all a door calls, plus
+two questions about served hosts (`served_username`, `usable_hosts`) for git's
+username check and docker's `store`/`list`.
+
+"Check the cache, take the lock, check again, refresh, persist" exists here only, in
+`ensure`: the engine's `session.access_token` calls it too. A hit reads the host index
+once and the token file once and never imports the engine; a miss reads the token file
+once more under the environment's refresh lock, then imports the engine and refreshes
+with the lock held (of many processes that miss at once, one refreshes and the others
+answer from the cache once it is done).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from .hostindex import env_url_of, load_index
+from .hostnames import host_key
+from .tokencache import CachedToken, drop_token, read_token
+
+TYPE_CHECKING = False  # typing is not imported at run time (fast path)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
+
+class HostCredential:
+    """What a front door hands to its client: the token, its expiry, and the serving
+    environment's username, git auth mode and base URL."""
+
+    __slots__ = ("env_url", "expires_at", "git_auth", "token", "username")
+
+    def __init__(
+        self, token: str, expires_at: int | None, username: str, git_auth: str, env_url: str
+    ) -> None:
+        self.token = token
+        self.expires_at = expires_at
+        self.username = username
+        self.git_auth = git_auth
+        self.env_url = env_url
+
+
+def ensure(
+    env_url: str,
+    skew: int,
+    lock_timeout: float,
+    refresh: Callable[[CachedToken | None], T],
+) -> CachedToken | T:
+    """The cached token of `env_url` when valid past `skew`; otherwise, under the
+    environment's refresh lock, the cache read again (another process may have just
+    refreshed) and, if still stale, `refresh(stale)`'s result (it runs with the lock
+    held, and gets what the cache held so it need not read it again)."""
+    hit = _usable(env_url, skew, warn=False)
+    if hit is not None:
+        return hit
+    from .refreshlock import RefreshLock  # a miss only (it imports pathlib and threading)
+
+    with RefreshLock(env_url, lock_timeout):
+        stale = read_token(env_url)
+        if stale is not None and stale.usable(skew, time.time()):
+            return stale
+        return refresh(stale)
+
+
+def _usable(env_url: str, skew: int, warn: bool) -> CachedToken | None:
+    """The cached token when valid past `skew`; any problem reading it is a miss."""
+    try:
+        cached = read_token(env_url, warn=warn)
+    except Exception:  # the locked re-read (or the engine) reports it
+        return None
+    return cached if cached is not None and cached.usable(skew, time.time()) else None
+
+
+def _index() -> dict[str, Any] | None:
+    """The current host index, or None when the engine must decide (stale or missing
+    index, or AQORA_TOKEN set)."""
+    return None if os.environ.get("AQORA_TOKEN") else load_index()
+
+
+def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
+    """A valid credential for `scheme://hostport`, refreshing the session if needed.
+
+    None when the host is not served (or the scheme is not allowed for it). Raises an
+    `errors.AqoraHelperError` subclass when it is served but no token can be produced.
+    Never prompts, never opens a browser; every wait is bounded.
+    """
+    key = host_key(scheme, hostport)
+    if key is None:
+        return None
+    index = _index()
+    if index is None:
+        return _engine_host(scheme, hostport)
+    entry = index["hosts"].get(key)
+    if not isinstance(entry, dict):
+        return None  # a current index says this host is not served: no engine needed
+    env_url = str(entry["url"])
+    got = ensure(
+        env_url,
+        int(entry["skew"]),
+        float(index["lock_timeout"]),
+        lambda stale: _engine_host(scheme, hostport, env_url, stale),
+    )
+    if not isinstance(got, CachedToken):
+        return got
+    return HostCredential(
+        got.access_token, got.expires_at, str(entry["username"]), str(entry["git_auth"]), env_url
+    )
+
+
+def get_for_env(url: str | None) -> HostCredential:
+    """A valid credential for the environment at `url` (default: the default one), as
+    `aqora-helper token [--url URL]` prints it. Raises `errors.AqoraHelperError`."""
+    index = _index()
+    env_url = None if index is None else index["default_url"] if url is None else env_url_of(url)
+    if index is None or env_url is None:
+        return _engine_env(url)  # the engine rewrites the index, or says why
+    got = ensure(
+        str(env_url),
+        int(index["skew"]),
+        float(index["lock_timeout"]),
+        lambda stale: _engine_env(url, str(env_url), stale),
+    )
+    if not isinstance(got, CachedToken):
+        return got
+    return HostCredential(got.access_token, got.expires_at, "", "", str(env_url))
+
+
+def forget(scheme: str, hostport: str, token: str | None = None) -> bool:
+    """Drop the cached access token of the environment serving this host (only when it
+    equals `token`, if given). Never touches the session. True if dropped."""
+    key = host_key(scheme, hostport)
+    if key is None:
+        return False
+    index = load_index()
+    if index is None:
+        env_url = _engine_env_url(scheme, hostport)
+    else:
+        entry = index["hosts"].get(key)
+        env_url = str(entry["url"]) if isinstance(entry, dict) else None
+    return env_url is not None and drop_token(env_url, only_if=token)
+
+
+def served_username(scheme: str, hostport: str) -> str | None:
+    """The username of the environment serving this host, None when none does (reads
+    the configuration)."""
+    from ..engine import served
+
+    return served.served_username(scheme, hostport)
+
+
+def usable_hosts() -> dict[str, str]:
+    """host key -> username of every served host whose environment has a session
+    usable without a new login (may refresh)."""
+    from ..engine import served
+
+    return served.usable_hosts()
+
+
+# The engine, imported only when the cache cannot answer.
+
+
+def _engine_host(
+    scheme: str, hostport: str, held: str | None = None, stale: CachedToken | None = None
+) -> HostCredential | None:
+    from ..engine import served
+
+    return served.credential_for_host(scheme, hostport, held, stale)
+
+
+def _engine_env(
+    url: str | None, held: str | None = None, stale: CachedToken | None = None
+) -> HostCredential:
+    from ..engine import served
+
+    return served.credential_for_env(url, held, stale)
+
+
+def _engine_env_url(scheme: str, hostport: str) -> str | None:
+    from ..engine import served
+
+    return served.env_url_for_host(scheme, hostport)

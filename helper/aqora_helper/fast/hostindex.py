@@ -1,0 +1,89 @@
+"""The host index, `hosts.json`: which environment serves which host. Stdlib only.
+
+The engine writes it, stamped with a fingerprint of everything that decides which
+hosts are served (config file identity and the relevant environment variables);
+`fast.credential` trusts it only while the stamp still matches. Reading never raises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from .hostnames import host_key
+from .paths import cache_root, config_file
+from .privatefiles import read_private, write_private
+
+TYPE_CHECKING = False  # typing is not imported at run time (fast path)
+if TYPE_CHECKING:
+    from typing import Any
+
+INDEX_VERSION = 1
+FINGERPRINT_ENV = ("AQORA_URL", "AQORA_ALLOW_INSECURE_HOST", "AQORA_HELPER_CONFIG")
+
+
+def index_path() -> str:
+    """Location of the served-host index."""
+    return os.path.join(cache_root(), "hosts.json")
+
+
+def fingerprint() -> str:
+    """Identity of the inputs that decide which hosts are served."""
+    path = config_file()
+    try:
+        st = os.stat(path)
+        stamp = f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
+    except OSError:
+        stamp = "absent"
+    env = "|".join(f"{name}={os.environ.get(name, '')}" for name in FINGERPRINT_ENV)
+    return f"{path}|{stamp}|{env}"
+
+
+def save_index(
+    stamp: str,
+    hosts: dict[str, dict[str, object]],
+    default_url: str,
+    skew: int,
+    lock_timeout: float,
+) -> None:
+    """Write the host index (called by the engine with a fingerprint taken *before* it
+    read the configuration, so a concurrent edit makes the index stale, not wrong)."""
+    body = {
+        "version": INDEX_VERSION,
+        "fingerprint": stamp,
+        "hosts": hosts,
+        "default_url": default_url,
+        "skew": skew,
+        "lock_timeout": lock_timeout,
+    }
+    write_private(index_path(), json.dumps(body, sort_keys=True).encode(), cache_root())
+
+
+def load_index() -> dict[str, Any] | None:
+    """The index when it is current, else None."""
+    try:
+        raw = read_private(index_path(), root=cache_root())
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        if data.get("version") != INDEX_VERSION or data.get("fingerprint") != fingerprint():
+            return None
+        return data if isinstance(data.get("hosts"), dict) else None
+    except Exception:
+        return None
+
+
+def env_url_of(url: str) -> str | None:
+    """The normalised base URL `scheme://host[:port]/` of a `--url` value, or None when
+    the fast path must not touch it (the CLI then reports why): not http(s), userinfo,
+    query, fragment, whitespace or control characters, or plain http to a non-loopback
+    host. Nothing is built from the raw text: file names come from this result only."""
+    text = url.strip()
+    if not text or not text.isascii() or not text.isprintable() or any(c in text for c in " @?#\\"):
+        return None
+    scheme, sep, rest = text.partition("://")
+    authority, _, path = rest.partition("/")
+    if not sep or path.strip("/"):
+        return None
+    key = host_key(scheme, authority)
+    return None if key is None else f"{scheme.lower()}://{key}/"

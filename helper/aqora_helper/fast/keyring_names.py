@@ -1,0 +1,48 @@
+"""The keyring names our own sessions are stored under. Stdlib only (the keyring backend
+checks every lookup against them).
+
+A session is stored under service `SESSION_SERVICE`, username = the environment's base
+URL. The service holds a tab: every URL parser (WHATWG, so uv; Python's `urlsplit`, so
+pip, twine and poetry) removes tabs, so no service string a client derives from an index
+URL can equal it. `LEGACY_SERVICE` (a valid host name, so reachable from an index URL)
+is where earlier versions stored sessions; the vault moves them on first use.
+
+`names_own_storage` tells whether a lookup aims at either name, in any spelling a client
+or a case-insensitive OS keyring could map to it (case, whitespace, percent-encoding,
+scheme, userinfo, port, path, trailing dots): the keyring backend answers such a lookup
+itself, with an empty secret, so that keyring's chainer never goes on to the OS keyring
+that holds them.
+
+`KeyringCallThread` is the thread in which the engine calls the OS keyring (a bounded
+call): the backend answers nothing inside one, so a lookup never recurses through the
+chainer.
+"""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import unquote
+
+SESSION_SERVICE = "aqora-helper\tsession"
+LEGACY_SERVICE = "aqora-helper"
+_RESERVED_HOSTS = frozenset({"aqora-helper", "aqora-helpersession"})
+
+
+def names_own_storage(service: object) -> bool:
+    """True when `service` names (a spelling of) one of our storage services."""
+    if not isinstance(service, str):
+        return False
+    text = "".join(c for c in unquote(service) if c.isprintable() and not c.isspace())
+    text = text.casefold()
+    scheme_end = text.find("://")
+    text = text[scheme_end + 3 :] if scheme_end >= 0 else text.lstrip("/")
+    for stop in "/?#\\":
+        text = text.split(stop, 1)[0]
+    host = text.rsplit("@", 1)[-1]
+    if not host.startswith("["):
+        host = host.split(":", 1)[0]
+    return host.rstrip(".") in _RESERVED_HOSTS
+
+
+class KeyringCallThread(threading.Thread):
+    """A thread the engine runs an OS keyring call in (see engine.bounded)."""

@@ -1,0 +1,49 @@
+"""Text helpers: what a token may look like, RFC 3339 times, and untrusted text made
+safe to show on one line. Stdlib only (the fast path uses it)."""
+
+from __future__ import annotations
+
+import time
+
+TYPE_CHECKING = False  # typing is not imported at run time (fast path)
+if TYPE_CHECKING:
+    from typing import TypeGuard
+
+# RFC 6750's bearer token syntax (b64token): 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
+# "+" / "/" ) *"=". It covers JWTs and opaque base64(url) tokens, and holds nothing a
+# shell, an HTTP header, a JSON string or a line-based protocol treats specially (no
+# space, quote, `$`, backquote, `;`, CR or LF).
+TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/")
+MIN_TOKEN = 8  # shorter cannot be a real token, nor be redacted from text
+MAX_TOKEN = 4096  # a JWT with many claims fits; "Authorization: Bearer …" stays far
+#                   below every HTTP server's header line limit (8 KiB and up)
+
+
+def is_token(text: object) -> TypeGuard[str]:
+    """True when `text` is a bearer token by RFC 6750's syntax, MIN..MAX_TOKEN long."""
+    if not isinstance(text, str) or not MIN_TOKEN <= len(text) <= MAX_TOKEN:
+        return False
+    body = text.rstrip("=")
+    return bool(body) and all(c in TOKEN_CHARS for c in body)
+
+
+def rfc3339(epoch: int | None) -> str | None:
+    """Unix seconds as RFC 3339 UTC (`2026-11-28T10:00:00Z`)."""
+    return None if epoch is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: every non-printable character (line breaks, terminal
+    escapes) becomes a space, runs of whitespace one space."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def clean(text: str) -> str:
+    """Text safe to print: every non-printable character replaced by `?`."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """Untrusted input made safe to show: printable ASCII only, bounded length."""
+    text = "".join(c if c.isascii() and c.isprintable() else "?" for c in text[: limit + 1])
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,172 @@
+"""The access-token cache: one private JSON file per environment. Stdlib only.
+
+Only short-lived access tokens live here, never a refresh token: the current one and
+the few issued before it (so that `logout` can ask git's other credential helpers to
+drop copies they stored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from .errors import AqoraHelperError, UnsafeStorage
+from .paths import cache_root
+from .privatefiles import ExposedFile, read_private, remove_private, write_private
+
+MAX_TOKEN_FILE = 64 * 1024
+MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z: the last second gmtime/RFC 3339 can show
+KEEP_RECENT = 4  # earlier access tokens remembered for logout
+CLOCK_TOLERANCE = 300  # seconds the clock may seem to go back before the cache is distrusted
+_PLAIN_HOST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+_warned: list[str] = []  # exposed cache files already reported by this process
+
+
+def env_file_stem(env_url: str) -> str:
+    """A file-name-safe id for an environment's base URL, distinct for distinct URLs.
+
+    A normalised `http(s)://host[:port]/` whose host holds only `[a-z0-9.-]` keeps the
+    readable name `scheme_host[_port]` (injective: such a host has no `_`); any other
+    string (`_` or IPv6 in the host, anything unnormalised) is named `x-` and a hash of
+    the whole URL, which holds no `_` after the scheme's and never a path separator.
+    """
+    scheme, sep, rest = env_url.partition("://")
+    authority, slash, tail = rest.partition("/")
+    host, colon, port = authority.partition(":")
+    if (
+        sep
+        and scheme in ("http", "https")
+        and slash
+        and not tail
+        and host
+        and set(host) <= _PLAIN_HOST
+        and (not colon or (port.isascii() and port.isdigit() and 0 < len(port) <= 5))
+    ):
+        return f"{scheme}_{host}_{port}" if colon else f"{scheme}_{host}"
+    import hashlib  # only for unusual URLs: the common case stays cheap
+
+    return "x-" + hashlib.sha256(env_url.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+def token_path(env_url: str) -> str:
+    """Cache file of an environment's access token."""
+    return os.path.join(cache_root(), "tokens", f"{env_file_stem(env_url)}.json")
+
+
+class CachedToken:
+    """An access token, its expiry and when it was cached (Unix seconds)."""
+
+    __slots__ = ("access_token", "expires_at", "issued_at", "recent")
+
+    def __init__(
+        self, access_token: str, expires_at: int, issued_at: int, recent: tuple[str, ...] = ()
+    ) -> None:
+        self.access_token = access_token
+        self.expires_at = expires_at
+        self.issued_at = issued_at
+        self.recent = recent
+
+    def usable(self, skew: int, now: float) -> bool:
+        """Valid beyond the refresh skew, and the clock has not gone back since it was
+        cached (after a jump back the expiry can no longer be trusted)."""
+        return self.issued_at - CLOCK_TOLERANCE <= now < self.expires_at - skew
+
+
+def read_token(env_url: str, warn: bool = True) -> CachedToken | None:
+    """The cached token of `env_url`, or None when absent, written for another URL, or
+    unreadable as a token (corrupt, truncated, absurd times).
+
+    A file other users can read is a miss: with `warn` (the engine, not the fast path)
+    it is deleted and reported once on stderr; the next token is written 0600.
+    Raises UnsafeStorage when the file or its directory is otherwise unsafe.
+    """
+    path = token_path(env_url)
+    try:
+        raw = read_private(path, MAX_TOKEN_FILE, cache_root(), secret=True)
+    except ExposedFile as exposed:
+        if warn:
+            _drop_exposed(path, exposed.message)
+        return None
+    return None if raw is None else _parse(raw, env_url)
+
+
+def _parse(raw: bytes, env_url: str) -> CachedToken | None:
+    try:
+        data = json.loads(raw)
+        token, expires_at, issued_at = data["access_token"], data["expires_at"], data["issued_at"]
+        recent = data.get("recent", [])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if data.get("url") != env_url or not isinstance(token, str) or not token:
+        return None
+    if not all(type(v) is int and 0 <= v <= MAX_EPOCH for v in (expires_at, issued_at)):
+        return None
+    earlier = (
+        tuple(t for t in recent if isinstance(t, str) and t) if isinstance(recent, list) else ()
+    )
+    return CachedToken(token, expires_at, issued_at, earlier[:KEEP_RECENT])
+
+
+def _drop_exposed(path: str, problem: str) -> None:
+    if path not in _warned:
+        _warned.append(path)
+        sys.stderr.write(
+            f"aqora-helper: warning: {problem}; it was not used and is replaced by a "
+            "private (0600) file\n"
+        )
+    import contextlib  # slow path only
+
+    with contextlib.suppress(AqoraHelperError):  # the next write reports a bad directory
+        remove_private(path)
+
+
+class Unread:
+    """The type of UNREAD: the cache was not read before a write."""
+
+
+UNREAD = Unread()
+
+
+def write_token(
+    env_url: str, access_token: str, expires_at: int, previous: CachedToken | Unread | None = UNREAD
+) -> None:
+    """Atomically replace the cached token of an environment (the one it replaces,
+    `previous` when the caller already read it, is remembered among the recent ones)."""
+    if isinstance(previous, Unread):
+        try:
+            previous = read_token(env_url, warn=False)
+        except UnsafeStorage:
+            previous = None
+    recent = [] if previous is None else [previous.access_token, *previous.recent]
+    body = {
+        "url": env_url,
+        "access_token": access_token,
+        "expires_at": int(expires_at),
+        "issued_at": int(time.time()),
+        "recent": [t for t in recent if t != access_token][:KEEP_RECENT],
+    }
+    write_private(token_path(env_url), json.dumps(body).encode(), cache_root())
+
+
+def issued_tokens(env_url: str) -> list[str]:
+    """The cached access token and the recent ones before it (newest first); [] when the
+    cache is absent or unusable."""
+    try:
+        cached = read_token(env_url, warn=False)
+    except UnsafeStorage:
+        return []
+    return [] if cached is None else [cached.access_token, *cached.recent]
+
+
+def drop_token(env_url: str, only_if: str | None = None) -> bool:
+    """Remove the cached token (only when it equals `only_if`, if given). True if removed."""
+    if only_if is not None:
+        try:
+            cached = read_token(env_url, warn=False)
+        except UnsafeStorage:
+            return False
+        if cached is None or cached.access_token != only_if:
+            return False
+    return remove_private(token_path(env_url))
