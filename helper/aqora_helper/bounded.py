@@ -1,6 +1,7 @@
 """Run a blocking call with a time bound (for OS keyring calls, which can hang on a
 prompt or a dead D-Bus peer). The call runs in a daemon thread so a hung call never
-keeps the process alive."""
+keeps the process alive; `in_bounded_call()` is true in that thread only (the keyring
+backend answers nothing there: a lookup from it would be a recursion through keyring)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+
+_flags = threading.local()
 
 
 class CallTimedOut(Exception):
@@ -20,6 +24,7 @@ def call_with_timeout(func: Callable[[], T], seconds: float) -> T:
     outcome: dict[str, object] = {}
 
     def runner() -> None:
+        _flags.bounded = True
         try:
             outcome["value"] = func()
         except BaseException as exc:  # handed to the caller's thread
@@ -33,3 +38,8 @@ def call_with_timeout(func: Callable[[], T], seconds: float) -> T:
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
+
+
+def in_bounded_call() -> bool:
+    """True in the thread that runs a `call_with_timeout` call (whatever its name)."""
+    return bool(getattr(_flags, "bounded", False))

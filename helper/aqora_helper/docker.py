@@ -29,6 +29,7 @@ from . import __version__
 from .errors import AqoraHelperError, NotLoggedIn
 from .fastpath import lookup_cached
 from .hostnames import host_key
+from .redaction import strip_controls
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
@@ -226,7 +227,8 @@ ACTIONS = {
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """`text` on one line with no control character (docker shows it as is)."""
+    return " ".join(strip_controls(text).split())
 
 
 def shown(text: str, limit: int = 80) -> str:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from .api import Api, IssuedTokens
 from .deferral import deferred_signals
-from .errors import AqoraHelperError, KeyringUnavailable, NotLoggedIn
+from .errors import AqoraHelperError, ConfigError, KeyringUnavailable, NotLoggedIn
 from .locking import RefreshLock
 from .log import logger, register_secret
 from .settings import Environment, Settings
 from .tokencache import read_token, write_token
+from .tokenformat import MAX_TOKEN, MIN_TOKEN, is_token
 from .vault import PendingSave, StoredSession, vault_for
 
 
@@ -34,10 +35,19 @@ class Token:
 
 def env_token(settings: Settings, env: Environment) -> Token | None:
     """AQORA_TOKEN, which applies to the configured default environment only (AQORA_URL,
-    the config's `url` or the built-in one), never to one chosen by `--url` alone."""
+    the config's `url` or the built-in one), never to one chosen by `--url` alone. A value
+    outside the bearer token syntax is refused, never handed out (it could inject a
+    header or a shell command wherever the token is printed)."""
     value = os.environ.get("AQORA_TOKEN", "").strip()
     if value and env.url == settings.token_url:
         register_secret(value)
+        if not is_token(value):
+            raise ConfigError(
+                "AQORA_TOKEN is not an access token (it holds characters outside the "
+                f"bearer token syntax, or is not {MIN_TOKEN} to {MAX_TOKEN} characters long)",
+                "Set AQORA_TOKEN to the access token alone (no quotes, spaces or line "
+                "breaks), or unset it.",
+            )
         return Token(value, None, "env")
     return None
 
