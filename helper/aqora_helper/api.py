@@ -387,7 +387,9 @@ def _connect_in_time(
             if left <= 0:
                 break
             numeric = str(address[0])
-            conn._dns_host = f"{numeric}%{address[3]}" if len(address) > 3 and address[3] else numeric
+            conn._dns_host = (
+                f"{numeric}%{address[3]}" if len(address) > 3 and address[3] else numeric
+            )
             conn.timeout = min(timeout, left) if isinstance(timeout, (int, float)) else left
             try:
                 return _watched(connect())

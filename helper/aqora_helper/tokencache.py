@@ -105,9 +105,7 @@ def _parse(raw: bytes, env_url: str) -> CachedToken | None:
         return None  # not ours, or not a token (never printed nor sent: see tokenformat)
     if not all(type(v) is int and 0 <= v <= MAX_EPOCH for v in (expires_at, issued_at)):
         return None
-    earlier = (
-        tuple(t for t in recent if is_token(t)) if isinstance(recent, list) else ()
-    )
+    earlier = tuple(t for t in recent if is_token(t)) if isinstance(recent, list) else ()
     return CachedToken(token, expires_at, issued_at, earlier[:KEEP_RECENT])
 
 
