@@ -322,3 +322,217 @@ def test_api_call_total_deadline_covers_connecting_to_many_addresses(
         api.refresh("localhost-test", None, "aqrt_probe_0123456789abcdef")
     elapsed = time.monotonic() - started
     assert elapsed < api.total + 1.5, f"took {elapsed:.1f} s against a {api.total:g} s bound"
+
+
+# ======================================================================================
+# Fix-side tests (redfix): variants of the findings above, and the two notes.
+
+
+def test_a_bad_aqora_token_is_refused_with_two_lines_in_every_format(
+    aqora: AqoraServer, user_env: dict[str, str]
+) -> None:
+    from support import assert_clean_failure
+
+    write_config(user_env, f'url = "{aqora.url}"\n')
+    for bad in ("aqat_0123456789abcdef\r\nX-Injected: yes", "$(touch pwned)0123456789", "tok en"):
+        for fmt in ("plain", "header", "env", "json"):
+            proc = run_cmd(
+                ["aqora-helper", "token", "--format", fmt], {**user_env, "AQORA_TOKEN": bad}
+            )
+            assert_clean_failure(proc, "AQORA_TOKEN")
+
+
+def test_a_cached_token_outside_the_token_syntax_is_a_miss(
+    aqora: AqoraServer, user_env: dict[str, str], login: Callable[..., Any]
+) -> None:
+    """A planted (or corrupted) cache file is never printed: the engine refreshes."""
+    from support import token_cache_file
+
+    write_config(user_env, f'url = "{aqora.url}"\n')
+    login()
+    path = token_cache_file(user_env, aqora.url)
+    data = json.loads(path.read_text())
+    data["access_token"] = "aqat_0123456789abcdef\r\nX-Injected: yes"
+    path.write_text(json.dumps(data))
+    for fmt in ("header", "plain"):
+        proc = run_cmd(["aqora-helper", "token", "--format", fmt, "--url", aqora.url], user_env)
+        assert proc.returncode == 0, describe(proc)
+        assert "X-Injected" not in proc.stdout and "\r" not in proc.stdout, describe(proc)
+        token = proc.stdout.strip().removeprefix("Authorization: Bearer ")
+        assert aqora.is_valid_access_token(token), describe(proc)
+
+
+def test_a_proxy_still_carries_https_calls_to_a_real_host(
+    recorder: Callable[..., Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loopback bypass is only for loopback: a real https host goes through the
+    configured proxy (which sees a CONNECT, never the request)."""
+    from aqora_helper.engine.api import Api
+
+    proxy = recorder()
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    api = Api("https://api.aqora.example/", TimeoutsFile(connect=1, read=1))
+    with pytest.raises(AqoraHelperError):
+        api.refresh("localhost-test", None, "aqrt_probe_0123456789abcdef")
+    assert wait_for(lambda: proxy.received.startswith(b"CONNECT api.aqora.example:443 "))
+    assert b"aqrt_probe" not in proxy.received
+
+
+def test_login_websocket_to_loopback_never_goes_through_a_proxy(
+    recorder: Callable[..., Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = recorder()
+    api = recorder(answer=b"HTTP/1.1 500 No\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    env_url = f"http://127.0.0.1:{api.port}/"
+    env = Environment(env_url, (f"127.0.0.1:{api.port}",), "aqora", "auto")
+    settings: Any = SimpleNamespace(timeouts=TimeoutsFile(connect=2, read=2, login=4))
+    authorization = browser_login.new_authorization(env_url, "localhost-test")
+    announcer = browser_login.Announcer(env_url, authorization.url, open_browser=False)
+    with pytest.raises(AqoraHelperError):
+        browser_login.wait_for_code(settings, env, authorization, announcer)
+    assert api.connections == 1 and proxy.connections == 0
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_login_websocket_refuses_even_a_same_host_redirect(
+    recorder: Callable[..., Recorder], status: int
+) -> None:
+    api = recorder()
+    api.answer = (
+        f"HTTP/1.1 {status} Moved\r\nLocation: ws://127.0.0.1:{api.port}/elsewhere\r\n"
+        "Content-Length: 0\r\nConnection: close\r\n\r\n"
+    ).encode()
+    env_url = f"http://127.0.0.1:{api.port}/"
+    env = Environment(env_url, (f"127.0.0.1:{api.port}",), "aqora", "auto")
+    settings: Any = SimpleNamespace(timeouts=TimeoutsFile(connect=2, read=2, login=4))
+    authorization = browser_login.new_authorization(env_url, "localhost-test")
+    announcer = browser_login.Announcer(env_url, authorization.url, open_browser=False)
+    with pytest.raises(AqoraHelperError) as failed:
+        browser_login.wait_for_code(settings, env, authorization, announcer)
+    assert f"redirect (HTTP {status})" in failed.value.message
+    assert api.connections == 1
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1, signal.SIGALRM])
+def test_other_terminating_signals_are_deferred_too(signum: int) -> None:
+    from aqora_helper.fast.signals import deferred_signals
+
+    received: list[int] = []
+    previous = signal.signal(signum, lambda s, _f: received.append(s))
+    try:
+        with deferred_signals():
+            signal.raise_signal(signum)
+            assert received == []
+        assert received == [signum]
+    finally:
+        signal.signal(signum, previous)
+
+
+def test_official_cli_echo_of_a_token_it_never_wrote_is_redacted(
+    aqora: AqoraServer, user_env: dict[str, str], tmp_path: Path
+) -> None:
+    """No credentials.json to read (the program may keep its session elsewhere, or have
+    just rotated it): every token-shaped run of its stderr is treated as a secret."""
+    write_config(user_env, f'url = "{aqora.url}"\n')
+    unseen = "aqrt_" + "9f8e7d6c5b4a" * 3
+    env = fake_official(user_env, tmp_path, f"Error: refresh failed for {unseen}\x1b[0m\n")
+    host = aqora.url.split("://", 1)[1]
+    for proc in (
+        run_cmd(["docker-credential-aqora", "get"], env, input=host),
+        run_cmd(["aqora-helper", "token"], env),
+    ):
+        assert proc.returncode == 1, describe(proc)
+        assert unseen[:16] not in proc.stdout + proc.stderr, describe(proc)
+        assert unseen[-16:] not in proc.stdout + proc.stderr, describe(proc)
+        assert "refresh failed for" in proc.stdout + proc.stderr, describe(proc)
+
+
+# --- note 8: nothing can be written under our store's names through keyring -----------
+
+OWN_NAMES = ["aqora-helper", "AQORA-HELPER", "https://aqora-helper/", "aqora-helper\tsession"]
+
+
+@pytest.mark.parametrize("service", OWN_NAMES)
+def test_keyring_program_cannot_plant_a_session_under_our_names(
+    user_env: dict[str, str], service: str
+) -> None:
+    from support import keyring_secret
+
+    url = "https://planted.example/"
+    planted = json.dumps({"refresh_token": "aqrt_planted_0123456789", "client_id": "x"})
+    proc = run_cmd(["keyring", "set", service, url], user_env, input=planted + "\n")
+    assert proc.returncode != 0, describe(proc)
+    assert "not written through keyring" in proc.stderr, describe(proc)
+    for stored_as in {service, "aqora-helper", "aqora-helper\tsession"}:
+        assert keyring_secret(user_env, url, stored_as) is None
+
+
+def test_keyring_program_cannot_delete_a_session_under_our_names(
+    aqora: AqoraServer, user_env: dict[str, str], login: Callable[..., Any]
+) -> None:
+    from aqora_helper.fast.keyring_names import SESSION_SERVICE
+    from support import base_url, keyring_secret
+
+    write_config(user_env, f'url = "{aqora.url}"\n')
+    login()
+    stored = keyring_secret(user_env, aqora.url)
+    assert stored is not None
+    for service in (SESSION_SERVICE, "aqora-helper"):
+        proc = run_cmd(["keyring", "del", service, base_url(aqora.url)], user_env)
+        assert proc.returncode != 0, describe(proc)
+    assert keyring_secret(user_env, aqora.url) == stored
+
+
+def test_keyring_set_for_other_services_still_reaches_the_os_keyring(
+    user_env: dict[str, str],
+) -> None:
+    service = "https://other.example/redfix/"
+    proc = run_cmd(["keyring", "set", service, "someone"], user_env, input="pw-1\n")
+    assert proc.returncode == 0, describe(proc)
+    got = run_cmd(["keyring", "get", service, "someone"], user_env)
+    run_cmd(["keyring", "del", service, "someone"], user_env)
+    assert got.returncode == 0 and got.stdout.strip() == "pw-1", describe(got)
+
+
+# --- note 9: a host program's thread named aqora-* is served --------------------------
+
+
+def test_a_host_thread_named_aqora_gets_the_token(
+    user_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aqora_helper.doors.keyring_backend import AqoraKeyring
+    from aqora_helper.engine.bounded import call_with_timeout
+    from aqora_helper.engine.served import refresh_index
+    from aqora_helper.fast.tokencache import write_token
+
+    write_config(
+        user_env,
+        'url = "https://aqora.example"\n[environments."https://aqora.example"]\n'
+        'hosts = ["pypi.aqora.example"]\n',
+    )
+    for name in list(os.environ):
+        if name not in user_env:
+            monkeypatch.delenv(name)
+    for name, value in user_env.items():
+        monkeypatch.setenv(name, value)
+    refresh_index()
+    token = "aqat_hostThread_0123456789"
+    write_token("https://aqora.example/", token, int(time.time()) + 3600)
+    service = "https://pypi.aqora.example/simple/"
+    answers: list[object] = []
+    for name in ("aqora-worker", "aqora-bounded-call", "aqora-browser"):
+        thread = threading.Thread(
+            target=lambda: answers.append(AqoraKeyring().get_password(service, "u")), name=name
+        )
+        thread.start()
+        thread.join()
+    assert answers == [token] * 3
+    # inside our own bounded call (whatever the thread's name) a lookup still answers None
+    assert call_with_timeout(lambda: AqoraKeyring().get_password(service, "u"), 5) is None

@@ -16,8 +16,11 @@ and every client asks the URL form first, which is answered for an https index.
 - `get_credential(service, username)`: `SimpleCredential(username or the environment's
   configured username, <access token>)`, or None.
 - `get_password(service, username)`: the access token, or None.
-- `set_password` / `delete_password`: always `NotImplementedError`, so the chainer stores
-  a user's other secrets in the OS keyring; typed passwords are never saved here.
+- `set_password` / `delete_password`: `NotImplementedError`, so the chainer stores a
+  user's other secrets in the OS keyring (typed passwords are never saved here); but
+  for a service that names our own session store (any spelling) `PasswordSetError` /
+  `PasswordDeleteError`, which end the chainer's loop: nothing can plant a session
+  there (for the migration to adopt) or delete one through keyring.
 
 Our own stored sessions are never an answer: a lookup that names their keyring service
 in any spelling (`keyring_names.names_own_storage`) gets an empty secret from us, which
@@ -51,6 +54,10 @@ DISABLE_ENV = "AQORA_HELPER_KEYRING"
 DISABLE_VALUES = frozenset({"0", "off", "false", "no", "disable", "disabled"})
 MAX_SERVICE_LENGTH = 2048
 PREFIX = "aqora-helper"
+OWN_STORE_REFUSED = (
+    "aqora-helper's session store is not written through keyring: "
+    "use 'aqora-helper login' or 'aqora-helper logout'"
+)
 
 _state = threading.local()
 _warned: set[str] = set()
@@ -157,6 +164,12 @@ def names_own_storage(service: object) -> bool:
     return True
 
 
+def _own_store(service: object) -> bool:
+    from ..fast.keyring_names import names_own_storage as reserved
+
+    return reserved(service)
+
+
 def _disabled() -> bool:
     return os.environ.get(DISABLE_ENV, "").strip().lower() in DISABLE_VALUES
 
@@ -185,7 +198,15 @@ class AqoraKeyring(KeyringBackend):  # type: ignore[misc]
         return SimpleCredential(username or cred.username, cred.token)
 
     def set_password(self, service: str, username: str, password: str) -> None:
+        if _own_store(service):
+            from keyring.errors import PasswordSetError
+
+            raise PasswordSetError(OWN_STORE_REFUSED)
         raise NotImplementedError("aqora-helper does not store secrets through keyring")
 
     def delete_password(self, service: str, username: str) -> None:
+        if _own_store(service):
+            from keyring.errors import PasswordDeleteError
+
+            raise PasswordDeleteError(OWN_STORE_REFUSED)
         raise NotImplementedError("aqora-helper does not store secrets through keyring")

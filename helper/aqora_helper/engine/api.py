@@ -14,6 +14,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -25,6 +26,7 @@ from requests.adapters import HTTPAdapter
 
 from .. import __version__
 from ..fast.errors import InvalidCredentials, ServerUnreachable, SessionRejected, UnexpectedResponse
+from ..fast.hostnames import is_loopback
 from ..fast.redaction import server_text
 from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
 from .log import logger, register_password, register_secret
@@ -318,9 +320,12 @@ def _not_a_token(article: bool = True) -> str:
 class _Deadline:
     """A total time bound for one call: when it passes, every socket the call opened
     is shut down, which ends the read in progress (headers or body, however slowly
-    the server drips them). Sockets reach it through `_current` (see _watched)."""
+    the server drips them). Sockets reach it through `_current` (see _watched).
+    Connecting is bounded by it too (see _connect_in_time); name resolution is not
+    (the resolver's own timeouts apply)."""
 
     def __init__(self, seconds: float) -> None:
+        self.ends = time.monotonic() + seconds
         self.expired = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -337,6 +342,10 @@ class _Deadline:
     ) -> None:
         self._timer.cancel()
         _current.deadline = None
+
+    def remaining(self) -> float:
+        """Seconds left (0 once expired)."""
+        return 0.0 if self.expired else max(0.0, self.ends - time.monotonic())
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
@@ -368,14 +377,51 @@ def _watched(sock: socket.socket) -> socket.socket:
     return sock
 
 
+def _connect_in_time(
+    conn: urllib3.connection.HTTPConnection, connect: Callable[[], socket.socket]
+) -> socket.socket:
+    """`connect()` (urllib3's `_new_conn`) within the call's deadline: one address at a
+    time, each attempt bounded by the connect timeout and by the time left, none begun
+    once it is spent. (urllib3 alone gives every address a full connect timeout: a
+    resolver that returns many black-holed addresses would hold the call, and the
+    refresh lock, for as many timeouts.)"""
+    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    host, timeout = conn._dns_host, conn.timeout
+    if deadline is None:
+        return connect()
+    try:
+        family = urllib3.util.connection.allowed_gai_family()
+        found = socket.getaddrinfo(host.strip("[]"), conn.port, family, socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return _watched(connect())  # urllib3 reports the failure in its own terms
+    failure: urllib3.exceptions.HTTPError | None = None
+    try:
+        for *_, address in found:
+            left = deadline.remaining()
+            if left <= 0:
+                break
+            numeric = str(address[0])
+            conn._dns_host = (
+                f"{numeric}%{address[3]}" if len(address) > 3 and address[3] else numeric
+            )
+            conn.timeout = min(timeout, left) if isinstance(timeout, (int, float)) else left
+            try:
+                return _watched(connect())
+            except urllib3.exceptions.ConnectTimeoutError as exc:  # NewConnectionError too
+                failure = exc
+    finally:
+        conn._dns_host, conn.timeout = host, timeout  # TLS checks the name, not the address
+    raise failure or urllib3.exceptions.ConnectTimeoutError(conn, "no connection in time")
+
+
 class _HTTPConnection(urllib3.connection.HTTPConnection):
     def _new_conn(self) -> socket.socket:
-        return _watched(super()._new_conn())
+        return _connect_in_time(self, super()._new_conn)
 
 
 class _HTTPSConnection(urllib3.connection.HTTPSConnection):
     def _new_conn(self) -> socket.socket:
-        return _watched(super()._new_conn())
+        return _connect_in_time(self, super()._new_conn)
 
 
 class _HTTPPool(urllib3.HTTPConnectionPool):
@@ -391,7 +437,23 @@ _POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
 
 class _DeadlineAdapter(HTTPAdapter):
     """requests' adapter, with connections whose sockets a _Deadline can shut down
-    (directly and through an http(s) proxy; SOCKS proxies keep per-read timeouts)."""
+    (directly and through an http(s) proxy; SOCKS proxies keep per-read timeouts).
+    A loopback URL never goes through a proxy, whatever the environment says
+    (HTTP_PROXY, ALL_PROXY without a NO_PROXY match): over plain http a proxy would
+    read the refresh token; a real https host's proxy only sees a CONNECT."""
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        if is_loopback_url(request.url or ""):
+            proxies = {}
+        return super().send(request, stream, timeout, verify, cert, proxies)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -402,6 +464,15 @@ class _DeadlineAdapter(HTTPAdapter):
         if not proxy.lower().startswith("socks"):
             manager.pool_classes_by_scheme = _POOLS
         return manager
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when `url`'s host is a loopback host (never reached through a proxy)."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return host is not None and is_loopback(host.rstrip("."))
 
 
 def _connection_detail(exc: Exception) -> str:

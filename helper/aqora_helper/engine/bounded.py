@@ -1,6 +1,7 @@
 """Run a blocking call with a time bound (for OS keyring calls, which can hang on a
 prompt or a dead D-Bus peer). The call runs in a daemon thread so a hung call never
-keeps the process alive."""
+keeps the process alive. It is a `KeyringCallThread`, in which the keyring backend
+answers nothing (a lookup from there would be a recursion through keyring)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TypeVar
 from ..fast.keyring_names import KeyringCallThread
 
 T = TypeVar("T")
+
 
 
 class CallTimedOut(Exception):
@@ -34,3 +36,4 @@ def call_with_timeout(func: Callable[[], T], seconds: float) -> T:
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
+

@@ -18,19 +18,19 @@ import threading
 import time
 import webbrowser
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin, Subprotocol
 
 from .. import __version__
 from ..fast.errors import LoginFailed, ServerUnreachable, UnexpectedResponse
 from ..fast.redaction import server_text
-from .api import Api
+from .api import Api, is_loopback_url
 from .log import logger, register_secret
 from .login import client_id, storage_for_login, store_new_session
 from .settings import Environment, Settings
@@ -170,15 +170,18 @@ def wait_for_code(
     wait = settings.timeouts.login
     deadline = time.monotonic() + wait
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(env.url))
+    proxy: Literal[True] | None = None if is_loopback_url(env.url) else True
     try:
         with connect(
             ws_url(env.url),
             subprotocols=[Subprotocol(PROTOCOL)],
             origin=Origin(origin),
             user_agent_header=f"aqora-helper/{__version__}",
+            proxy=proxy,  # never a proxy for loopback: plain ws:// carries the login
             open_timeout=settings.timeouts.connect,
             close_timeout=2,
             max_size=MAX_MESSAGE,
+            create_connection=_NoRedirects,
         ) as ws:
             _handshake(ws, env, min(settings.timeouts.read, wait))
             variables = {"authUrl": authorization.url, "signature": authorization.signature}
@@ -211,6 +214,12 @@ def wait_for_code(
             f"{env.url} closed the login connection before the login was approved",
             "Run 'aqora-helper login' again.",
         ) from None
+    except RedirectRefused as exc:
+        raise UnexpectedResponse(
+            env.url,
+            f"the login websocket answered with a redirect (HTTP {exc.status}), "
+            "which is never followed",
+        ) from None
     except InvalidHandshake as exc:
         raise UnexpectedResponse(
             env.url, f"the login websocket was refused ({type(exc).__name__})"
@@ -219,6 +228,28 @@ def wait_for_code(
         raise ServerUnreachable(env.url, "the login websocket timed out") from None
     except OSError as exc:
         raise ServerUnreachable(env.url, exc.strerror or type(exc).__name__) from None
+
+
+class RedirectRefused(InvalidHandshake):
+    """The websocket handshake was answered with a redirect (3xx)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"redirect (HTTP {status}) refused")
+        self.status = status
+
+
+class _NoRedirects(ClientConnection):
+    """The login connection: a redirect answer to its handshake ends it. (websockets
+    follows redirects, to other hosts too; whoever got the subscription, which carries
+    the signed authorize URL and its signature, would receive the login's code.)"""
+
+    def handshake(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().handshake(*args, **kwargs)
+        except InvalidStatus as exc:
+            if 300 <= exc.response.status_code < 400:
+                raise RedirectRefused(exc.response.status_code) from None
+            raise
 
 
 def _handshake(ws: ClientConnection, env: Environment, timeout: float) -> None:

@@ -1,7 +1,10 @@
 """The official aqora CLI's session as the third token source (aqora-api.md).
 
 1. An `aqora` program on PATH that supports `auth token`: `aqora auth token --url URL`,
-   bounded by `timeouts.cli`; stdout is the token, its stderr is shown only on failure.
+   bounded by `timeouts.cli`; stdout is the token, its stderr is shown only on failure,
+   as an excerpt: one line, no control characters, the tokens of credentials.json (read
+   just before the run) and every token-shaped run of 16 characters or more redacted
+   (the program may echo a token it just got, which this process never saw).
 2. Otherwise the CLI's `credentials.json`, read under a shared lock. A stale entry is
    refreshed exactly as the official CLI does it: exclusive lock on the file itself,
    re-read, re-check, refresh, rewrite in place in the same pretty-JSON format (other
@@ -35,10 +38,11 @@ from typing import Any
 import platformdirs
 
 from ..fast.errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
+from ..fast.redaction import server_text, strip_controls
 from ..fast.signals import deferred_signals
 from ..fast.text import is_token, rfc3339
 from .api import Api, IssuedTokens, RotatedWithoutAccess
-from .log import logger, redact, register_secret
+from .log import logger, register_secret
 from .settings import Environment, Settings
 from .sources import Source, Token
 
@@ -46,6 +50,9 @@ PROBE_TIMEOUT = 5.0
 LOCK_POLL = 0.05
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_EXCERPT = 300
+MIN_TOKEN_RUN = 16  # a run of token characters this long in the program's stderr is a secret
+SECRETS_LOCK_WAIT = 2.0  # seconds; at most this long for the shared lock before the program runs
+_TOKEN_RUN = re.compile(rf"[A-Za-z0-9\-._~+/]{{{MIN_TOKEN_RUN},}}=*")
 MIN_ROOM = 4096  # bytes reserved before a refresh (or half the file, if more) for the rewrite
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX only, where fcntl exists too
@@ -132,6 +139,7 @@ def auth_token_program(settings: Settings) -> str | None:
 
 
 def _from_program(program: str, settings: Settings, env: Environment) -> Token | None:
+    _register_file_secrets(settings, env)
     child_env = dict(os.environ)
     if env.url.startswith("http://"):  # only reachable when our settings allow it
         child_env["AQORA_ALLOW_INSECURE_HOST"] = "1"
@@ -165,9 +173,36 @@ def _from_program(program: str, settings: Settings, env: Environment) -> Token |
 
 
 def _excerpt(text: str) -> str:
-    lines = [line.strip() for line in redact(text).splitlines() if line.strip()]
-    joined = " / ".join(lines) or "no error output"
-    return joined if len(joined) <= MAX_EXCERPT else joined[: MAX_EXCERPT - 1] + "…"
+    """The program's stderr on one line, safe to show: no control character (terminal
+    escapes), no registered secret, and no run of MIN_TOKEN_RUN token characters or more
+    (a secret of the program's own: a rotated token never registered here)."""
+    lines = [line.strip() for line in text[: 4 * MAX_EXCERPT].splitlines() if line.strip()]
+    if not lines:
+        return "no error output"
+    joined = strip_controls(" / ".join(lines))
+    return server_text(_TOKEN_RUN.sub("<redacted>", joined), MAX_EXCERPT)
+
+
+def _register_file_secrets(settings: Settings, env: Environment) -> None:
+    """Register the tokens of credentials.json (when it is readable) before the program
+    runs, so an echo of them in its stderr is redacted whole and in part. Read under the
+    shared lock (a bounded, short wait) like every read of the file: the official CLI
+    rewrites it in place, and a torn read would register nothing. Best effort: the
+    program reports its own problems with the file."""
+    path = credentials_path()
+    try:
+        with _open(path, env, writable=False) as fd:
+            if fd is None:
+                return
+            with _locked(fd, False, min(settings.timeouts.lock, SECRETS_LOCK_WAIT), env):
+                data = _read_json(fd, path, env)
+    except AqoraHelperError:
+        return
+    entries = data.get("credentials")
+    for entry in entries.values() if isinstance(entries, dict) else ():
+        if isinstance(entry, dict):
+            secrets = ("access_token", "refresh_token", "client_secret")
+            register_secret(*(entry.get(name) for name in secrets))
 
 
 def credentials_path() -> Path:

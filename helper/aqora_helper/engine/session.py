@@ -14,8 +14,9 @@ import os
 import sys
 
 from ..fast.credential import ensure
-from ..fast.errors import AqoraHelperError, KeyringUnavailable, NotLoggedIn
+from ..fast.errors import AqoraHelperError, ConfigError, KeyringUnavailable, NotLoggedIn
 from ..fast.signals import deferred_signals
+from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
 from ..fast.tokencache import UNREAD, CachedToken, Unread, write_token
 from .api import Api, IssuedTokens, RotatedWithoutAccess
 from .log import logger, register_secret
@@ -26,10 +27,19 @@ from .vault import PendingSave, StoredSession, vault_for
 
 def env_token(settings: Settings, env: Environment) -> Token | None:
     """AQORA_TOKEN, which applies to the configured default environment only (AQORA_URL,
-    the config's `url` or the built-in one), never to one chosen by `--url` alone."""
+    the config's `url` or the built-in one), never to one chosen by `--url` alone. A value
+    outside the bearer token syntax is refused, never handed out (it could inject a
+    header or a shell command wherever the token is printed)."""
     value = os.environ.get("AQORA_TOKEN", "").strip()
     if value and env.url == settings.token_url:
         register_secret(value)
+        if not is_token(value):
+            raise ConfigError(
+                "AQORA_TOKEN is not an access token (it holds characters outside the "
+                f"bearer token syntax, or is not {MIN_TOKEN} to {MAX_TOKEN} characters long)",
+                "Set AQORA_TOKEN to the access token alone (no quotes, spaces or line "
+                "breaks), or unset it.",
+            )
         return Token(value, None, Source.ENV)
     return None
 

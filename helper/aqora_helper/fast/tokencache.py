@@ -15,6 +15,7 @@ import time
 from .errors import AqoraHelperError, UnsafeStorage
 from .paths import cache_root
 from .privatefiles import ExposedFile, read_private, remove_private, write_private
+from .text import is_token
 
 MAX_TOKEN_FILE = 64 * 1024
 MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z: the last second gmtime/RFC 3339 can show
@@ -76,7 +77,8 @@ class CachedToken:
 
 def read_token(env_url: str, warn: bool = True) -> CachedToken | None:
     """The cached token of `env_url`, or None when absent, written for another URL, or
-    unreadable as a token (corrupt, truncated, absurd times).
+    unreadable as a token (corrupt, truncated, absurd times, a value outside the bearer
+    token syntax).
 
     A file other users can read is a miss: with `warn` (the engine, not the fast path)
     it is deleted and reported once on stderr; the next token is written 0600.
@@ -99,13 +101,11 @@ def _parse(raw: bytes, env_url: str) -> CachedToken | None:
         recent = data.get("recent", [])
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if data.get("url") != env_url or not isinstance(token, str) or not token:
-        return None
+    if data.get("url") != env_url or not is_token(token):
+        return None  # not ours, or not a token (never printed nor sent: see tokenformat)
     if not all(type(v) is int and 0 <= v <= MAX_EPOCH for v in (expires_at, issued_at)):
         return None
-    earlier = (
-        tuple(t for t in recent if isinstance(t, str) and t) if isinstance(recent, list) else ()
-    )
+    earlier = tuple(t for t in recent if is_token(t)) if isinstance(recent, list) else ()
     return CachedToken(token, expires_at, issued_at, earlier[:KEEP_RECENT])
 
 
