@@ -8,19 +8,17 @@ import typer
 
 from .. import __version__
 from ..engine import log
-from ..fast.errors import EXIT_FAILURE, EXIT_USAGE, AqoraHelperError
+from ..fast.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    INTERRUPTED_HINT,
+    AqoraHelperError,
+)
 from ..fast.text import clean
 from ..setup import register as register_setup
 from . import doctor, login, logout, status, token
 from .common import URL_HELP, GlobalOptions
-
-EXIT_INTERRUPTED = 130
-# True whether or not a refresh or login was under way: Ctrl-C is held until a session
-# the server rotated or issued is stored (see deferral.py), so it is never lost.
-INTERRUPTED_HINT = (
-    "your session is safe (whatever the server already issued was stored before "
-    "stopping); run the command again."
-)
 
 app = typer.Typer(
     name="aqora-helper",

@@ -150,10 +150,10 @@ def _registries_conf_insecure(text: str, hostport: str) -> bool:
     """True when this registries.conf marks `hostport` (or its host) insecure."""
     if not any("insecure" in line.split("#", 1)[0] for line in text.splitlines()):
         return False  # the common case: no TOML parsing needed
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    if sys.version_info < (3, 11):  # pragma: no cover - no stdlib TOML parser there
+        return hostport.split(":", 1)[0] in text  # named in a file that says insecure: refuse
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except ValueError:

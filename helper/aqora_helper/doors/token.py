@@ -43,14 +43,13 @@ def parse_token_args(argv: list[str]) -> tuple[str | None, str] | None:
 FORMATS = ("plain", "json", "env", "header")
 _OUTPUT_HINT = "Check where the output goes (a full disk, a closed pipe), then retry."
 _CACHE_HINT = "Remove the aqora-helper cache directory (it only holds cached data) and retry."
-EXIT_INTERRUPTED = 130
 
 
 def answer(url: str | None, fmt: str) -> NoReturn:
     """Print the token of the environment at `url` in `fmt` and exit; failures are the
     CLI's two-line errors with its exit codes."""
     from ..fast.credential import get_for_env
-    from ..fast.errors import AqoraHelperError
+    from ..fast.errors import EXIT_INTERRUPTED, INTERRUPTED_HINT, AqoraHelperError
 
     try:
         cred = get_for_env(url)
@@ -59,7 +58,7 @@ def answer(url: str | None, fmt: str) -> NoReturn:
     except OSError as exc:
         fail(f"cannot use the cache: {exc.strerror or type(exc).__name__}", _CACHE_HINT)
     except KeyboardInterrupt:
-        fail("interrupted", "nothing was changed; run the command again.", EXIT_INTERRUPTED)
+        fail("interrupted", INTERRUPTED_HINT, EXIT_INTERRUPTED)
     except Exception as unexpected:  # never a traceback for users
         fail(
             f"internal error ({type(unexpected).__name__})",

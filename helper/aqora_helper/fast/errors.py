@@ -12,6 +12,13 @@ from .redaction import redact
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+# True whether or not a refresh or login was under way: signals are held until a session
+# the server rotated or issued is stored (see signals.py), so it is never lost.
+INTERRUPTED_HINT = (
+    "your session is safe (whatever the server already issued was stored before "
+    "stopping); run the command again."
+)
 
 
 class AqoraHelperError(Exception):
