@@ -22,9 +22,10 @@ MIN_TTL_HELP = (
 )
 
 
-def duration(text: str) -> int:
-    """A --min-ttl value in seconds (typer's parser: a bad one is a usage error)."""
-    seconds = parse_duration(text)
+def duration(text: str | int) -> int:
+    """A --min-ttl value in seconds (typer's parser, also given the default 0: a bad
+    value is a usage error)."""
+    seconds = text if isinstance(text, int) else parse_duration(text)
     if seconds is None:
         raise typer.BadParameter(
             f"{text!r} is not a duration: seconds, or numbers with s/m/h/d (90m, 2h, 1h30m), "
