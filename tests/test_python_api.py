@@ -269,6 +269,19 @@ def test_requests_auth_gives_up_after_one_retry(aqora, api, resource) -> None:
     assert len(resource.seen) == 2
 
 
+def test_an_aqora_token_from_the_environment_is_never_retried(
+    aqora, api, resource, monkeypatch
+) -> None:
+    """AQORA_TOKEN is used as is: a 401 to it has no fresh token to retry with."""
+    monkeypatch.setenv("AQORA_TOKEN", "aqat_set_by_hand_0123456789")
+    assert aqora_helper.get_token() == "aqat_set_by_hand_0123456789"
+    assert requests.get(resource.url(), auth=aqora_helper.AqoraAuth()).status_code == 401
+    with httpx.Client(auth=aqora_helper.AqoraHttpxAuth()) as client:
+        assert client.get(resource.url()).status_code == 401
+    assert resource.seen == ["Bearer aqat_set_by_hand_0123456789"] * 2
+    assert aqora.refresh_calls == 0
+
+
 def test_requests_auth_sends_the_token_only_to_served_hosts(aqora, api, resource, other) -> None:
     auth = aqora_helper.AqoraAuth()
     assert requests.get(other.url(), auth=auth).status_code == 401

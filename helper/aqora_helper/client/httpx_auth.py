@@ -40,7 +40,7 @@ class AqoraHttpxAuth(httpx.Auth):
         response = yield request
         if _refused(response, token):
             fresh = self._tokens.renewed(str(request.url), token)
-            if fresh is not None and _replayable(request):
+            if fresh is not None and fresh != token and _replayable(request):
                 request.headers["Authorization"] = _BEARER + fresh
                 yield request
 
@@ -56,7 +56,7 @@ class AqoraHttpxAuth(httpx.Auth):
         response = yield request
         if _refused(response, token):
             fresh = await anyio.to_thread.run_sync(self._tokens.renewed, url, token)
-            if fresh is not None and _replayable(request):
+            if fresh is not None and fresh != token and _replayable(request):
                 request.headers["Authorization"] = _BEARER + fresh
                 yield request
 

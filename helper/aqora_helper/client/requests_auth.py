@@ -51,8 +51,10 @@ class AqoraAuth(AuthBase):
             return response
         if response.status_code != 401:
             return response
-        fresh = self._tokens.renewed(request.url or "", sent[len(_BEARER) :])
-        if fresh is None or not isinstance(request.body, (bytes, str, type(None))):
+        rejected = sent[len(_BEARER) :]
+        fresh = self._tokens.renewed(request.url or "", rejected)
+        replayable = isinstance(request.body, (bytes, str, type(None)))
+        if fresh is None or fresh == rejected or not replayable:  # AQORA_TOKEN is never renewed
             return response
         response.content  # noqa: B018 - read it, so the connection can be reused
         response.close()
