@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 # What a cached get must never import (the fast-path budget; see README, Performance).
 HEAVY_MODULES = (
     "typer",
@@ -175,3 +177,12 @@ def assert_clean_failure(proc: subprocess.CompletedProcess[str], *expected: str)
     assert any(line.startswith("hint: ") for line in lines), detail
     for text in expected:
         assert text in proc.stderr, detail
+
+
+def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """Make `env` this process's whole environment for the test."""
+    for name in list(os.environ):
+        if name not in env:
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)

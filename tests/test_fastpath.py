@@ -91,12 +91,12 @@ def test_fuzz_token_command_line_parsing():
         parsed = parse_token_args(args)
         if parsed is not None:
             assert "token" in args
-            url, fmt = parsed
+            url, fmt, _ = parsed
             assert fmt in ("plain", "json", "env", "header")
             assert url is None or url in args or any(a.endswith("=" + url) for a in args)
 
     check()
-    assert parse_token_args(["token", "--format", "json"]) == (None, "json")
-    assert parse_token_args(["--url", "A", "token", "--url", "B"]) == ("B", "plain")
+    assert parse_token_args(["token", "--format", "json"]) == (None, "json", 0)
+    assert parse_token_args(["--url", "A", "token", "--url", "B"]) == ("B", "plain", 0)
     assert parse_token_args(["token", "--format=yaml"]) is None
     assert parse_token_args(["login"]) is None

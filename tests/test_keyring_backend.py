@@ -25,20 +25,11 @@ from aqora_helper.doors.keyring_backend import AqoraKeyring, service_target
 from aqora_helper.fast import errors
 from conftest import describe, run_cmd, write_config
 from servers.aqora import AqoraServer
-from support import make_cached_token_stale
+from support import make_cached_token_stale, use_env
 
 TOKEN = "test-access-token-0123456789"
 ENV_URL = "https://aqora.example/"
 SERVED = ("pypi.aqora.example", "127.0.0.1:8443", "[::1]:8443")
-
-
-def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    """Make `env` this process's whole environment for the test."""
-    for name in list(os.environ):
-        if name not in env:
-            monkeypatch.delenv(name)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from ..fast.errors import (
 from ..fast.text import clean
 from ..setup import register as register_setup
 from . import doctor, login, logout, status, token
+from . import exec as exec_command
 from .common import URL_HELP, GlobalOptions
 
 app = typer.Typer(
@@ -52,7 +53,7 @@ def main_options(
     ctx.obj = GlobalOptions(url=url, allow_insecure_host=allow_insecure_host)
 
 
-for module in (login, logout, status, doctor, token):
+for module in (login, logout, status, doctor, token, exec_command):
     module.register(app)
 register_setup(app)
 

@@ -9,7 +9,7 @@ import typer
 
 from ..doors.token import render
 from ..engine.session import access_token
-from .common import URL_HELP, resolve
+from .common import MIN_TTL_HELP, URL_HELP, duration, resolve
 
 
 class TokenFormat(str, Enum):
@@ -25,10 +25,13 @@ def token(
     ctx: typer.Context,
     url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
     output_format: TokenFormat = typer.Option(TokenFormat.plain, "--format", help="Output format."),
+    min_ttl: int = typer.Option(
+        0, "--min-ttl", help=MIN_TTL_HELP, metavar="DURATION", parser=duration
+    ),
 ) -> None:
     """Print a valid access token, refreshing the session if needed."""
     settings, env = resolve(ctx, url)
-    result = access_token(settings, env)
+    result = access_token(settings, env, min_ttl)
     sys.stdout.write(render(result.access_token, result.expires_at, env.url, output_format.value))
 
 

@@ -1,6 +1,7 @@
-"""The `aqora-helper token` front door: `aqora-helper [--url U] token [--format F]`,
-answered through `fast.credential.get_for_env` like every other door (a valid cached
-token without importing the CLI framework or the engine), and its output formats.
+"""The `aqora-helper token` front door: `aqora-helper [--url U] token [--format F]
+[--min-ttl D]`, answered through `fast.credential.get_for_env` like every other door (a
+valid cached token without importing the CLI framework or the engine), and its output
+formats.
 `aqora_helper.__main__` hands every other command line to the CLI.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
+from ..fast.durations import parse_duration
 from ..fast.text import rfc3339
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -16,28 +18,36 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 
-def parse_token_args(argv: list[str]) -> tuple[str | None, str] | None:
-    """(url, format) of `aqora-helper [--url U] token [--url U] [--format F]`, or None
-    for any other command line (the subcommand's --url wins, as in the CLI)."""
+def parse_token_args(argv: list[str]) -> tuple[str | None, str, int] | None:
+    """(url, format, min_ttl seconds) of `aqora-helper [--url U] token [--url U]
+    [--format F] [--min-ttl D]`, or None for any other command line, a bad value included
+    (the CLI then says what is wrong; the subcommand's --url wins, as in the CLI)."""
     url: str | None = None
     fmt = "plain"
+    min_ttl: int | None = 0
     seen_token = False
     args = iter(argv)
     for arg in args:
         name, eq, inline = arg.partition("=")
         if arg == "token" and not seen_token:
             seen_token = True
-        elif name in ("--url", "--format") and arg.startswith("--"):
+        elif name in ("--url", "--format", "--min-ttl") and arg.startswith("--"):
             value = inline if eq else next(args, None)
-            if value is None or (name == "--format" and (not seen_token or value not in FORMATS)):
+            if value is None or (name != "--url" and not seen_token):
                 return None
             if name == "--url":
                 url = value
-            else:
+            elif name == "--min-ttl":
+                min_ttl = parse_duration(value)
+            elif value in FORMATS:
                 fmt = value
+            else:
+                return None
+            if min_ttl is None:
+                return None
         else:
             return None
-    return (url, fmt) if seen_token else None
+    return (url, fmt, min_ttl) if seen_token and min_ttl is not None else None
 
 
 FORMATS = ("plain", "json", "env", "header")
@@ -45,14 +55,14 @@ _OUTPUT_HINT = "Check where the output goes (a full disk, a closed pipe), then r
 _CACHE_HINT = "Remove the aqora-helper cache directory (it only holds cached data) and retry."
 
 
-def answer(url: str | None, fmt: str) -> NoReturn:
-    """Print the token of the environment at `url` in `fmt` and exit; failures are the
-    CLI's two-line errors with its exit codes."""
+def answer(url: str | None, fmt: str, min_ttl: int = 0) -> NoReturn:
+    """Print the token of the environment at `url` in `fmt`, with at least `min_ttl`
+    seconds left, and exit; failures are the CLI's two-line errors with its exit codes."""
     from ..fast.credential import get_for_env
     from ..fast.errors import EXIT_INTERRUPTED, INTERRUPTED_HINT, AqoraHelperError
 
     try:
-        cred = get_for_env(url)
+        cred = get_for_env(url, min_ttl)
     except AqoraHelperError as failed:
         fail(failed.message, failed.hint, failed.exit_code)
     except OSError as exc:

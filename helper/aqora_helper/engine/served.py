@@ -44,23 +44,30 @@ def credential_for_host(
 
 
 def credential_for_env(
-    url: str | None, held: str | None = None, stale: CachedToken | None = None
+    url: str | None, held: str | None = None, stale: CachedToken | None = None, min_ttl: int = 0
 ) -> HostCredential:
     """A valid credential for the environment at `url` (default: the default one), with
-    the same settings as `aqora-helper [--url URL] token` (see credential_for_host)."""
+    the same settings as `aqora-helper [--url URL] token` (see credential_for_host), with
+    at least `min_ttl` seconds left."""
     settings, _ = _settings_and_index()
     if url:
         settings = load_settings(url_override=url)
-    return _credential(settings, settings.environment(url), held, stale)
+    return _credential(settings, settings.environment(url), held, stale, min_ttl)
 
 
 def _credential(
-    settings: Settings, env: Environment, held: str | None, stale: CachedToken | None
+    settings: Settings,
+    env: Environment,
+    held: str | None,
+    stale: CachedToken | None,
+    min_ttl: int = 0,
 ) -> HostCredential:
     """The token of `env`: refreshed at once when the caller holds its lock (and so
     checked its cache twice), else through the whole sequence."""
     token: Token = (
-        refresh_locked(settings, env, stale) if env.url == held else access_token(settings, env)
+        refresh_locked(settings, env, stale, min_ttl)
+        if env.url == held
+        else access_token(settings, env, min_ttl)
     )
     return HostCredential(token.access_token, token.expires_at, env.username, env.git_auth, env.url)
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 
 from ..fast.credential import ensure
+from ..fast.durations import require_ttl
 from ..fast.errors import AqoraHelperError, ConfigError, KeyringUnavailable, NotLoggedIn
 from ..fast.signals import deferred_signals
 from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
@@ -44,27 +46,41 @@ def env_token(settings: Settings, env: Environment) -> Token | None:
     return None
 
 
-def access_token(settings: Settings, env: Environment) -> Token:
-    """A valid access token for `env`. Raises a typed AqoraHelperError."""
+def access_token(settings: Settings, env: Environment, min_ttl: int = 0) -> Token:
+    """A valid access token for `env`, refreshed first when less than `min_ttl` seconds
+    (or the refresh skew, if longer) are left. Raises a typed AqoraHelperError
+    (`TokenTooShort` when even a fresh token lives shorter than `min_ttl`)."""
     from_env = env_token(settings, env)
     if from_env is not None:
         return from_env
+    settings = at_least(settings, min_ttl)
     got = ensure(
         env.url,
         settings.refresh_skew,
         settings.timeouts.lock,
         lambda stale: _refresh(settings, env, stale),
     )
-    if isinstance(got, Token):
-        return got
-    register_secret(got.access_token)
-    return Token(got.access_token, got.expires_at, Source.CACHE)
+    if not isinstance(got, Token):
+        register_secret(got.access_token)
+        got = Token(got.access_token, got.expires_at, Source.CACHE)
+    require_ttl(env.url, got.expires_at, min_ttl)
+    return got
 
 
-def refresh_locked(settings: Settings, env: Environment, stale: CachedToken | None) -> Token:
+def refresh_locked(
+    settings: Settings, env: Environment, stale: CachedToken | None, min_ttl: int = 0
+) -> Token:
     """A new access token for `env`, for `fast.credential.ensure`, which holds the
     environment's refresh lock and found `stale` (or nothing) in the cache."""
-    return env_token(settings, env) or _refresh(settings, env, stale)
+    return env_token(settings, env) or _refresh(at_least(settings, min_ttl), env, stale)
+
+
+def at_least(settings: Settings, min_ttl: int) -> Settings:
+    """`settings` whose refresh skew is at least `min_ttl` seconds: every source then
+    counts a token with less left as stale (the official CLI's file included)."""
+    if min_ttl <= settings.refresh_skew:
+        return settings
+    return replace(settings, refresh_skew=min_ttl)
 
 
 def _refresh(settings: Settings, env: Environment, stale: CachedToken | None) -> Token:

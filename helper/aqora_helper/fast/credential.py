@@ -1,9 +1,10 @@
 """The one credential API of the front doors. Stdlib only at import time.
 
-`get_for_host(scheme, hostport)` (git, docker, keyring backend), `get_for_env(url)`
-(`aqora-helper token`) and `forget(scheme, hostport, token)` are all a door calls, plus
-two questions about served hosts (`served_username`, `usable_hosts`) for git's
-username check and docker's `store`/`list`.
+`get_for_host(scheme, hostport)` (git, docker, keyring backend), `get_for_env(url,
+min_ttl)` (`aqora-helper token`, the Python API) and `forget(scheme, hostport, token)`
+are all a door calls, plus questions about served hosts (`served_username`,
+`usable_hosts`, `serving_env`) for git's username check, docker's `store`/`list` and
+the Python API's host check.
 
 "Check the cache, take the lock, check again, refresh, persist" exists here only, in
 `ensure`: the engine's `session.access_token` calls it too. A hit reads the host index
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import time
 
+from .durations import require_ttl
 from .hostindex import env_url_of, load_index
 from .hostnames import host_key
 from .tokencache import CachedToken, drop_token, read_token
@@ -113,18 +115,27 @@ def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
     )
 
 
-def get_for_env(url: str | None) -> HostCredential:
+def get_for_env(url: str | None, min_ttl: int = 0) -> HostCredential:
     """A valid credential for the environment at `url` (default: the default one), as
-    `aqora-helper token [--url URL]` prints it. Raises `errors.AqoraHelperError`."""
+    `aqora-helper token [--url URL] [--min-ttl D]` prints it: refreshed first when less
+    than `min_ttl` seconds (or the configured skew, if longer) are left. Raises
+    `errors.AqoraHelperError` (`durations.TokenTooShort` when even a fresh token lives
+    shorter than `min_ttl`)."""
+    cred = _for_env(url, min_ttl)
+    require_ttl(cred.env_url, cred.expires_at, min_ttl)
+    return cred
+
+
+def _for_env(url: str | None, min_ttl: int) -> HostCredential:
     index = _index()
     env_url = None if index is None else index["default_url"] if url is None else env_url_of(url)
     if index is None or env_url is None:
-        return _engine_env(url)  # the engine rewrites the index, or says why
+        return _engine_env(url, min_ttl=min_ttl)  # the engine rewrites the index, or says why
     got = ensure(
         str(env_url),
-        int(index["skew"]),
+        max(int(index["skew"]), min_ttl),
         float(index["lock_timeout"]),
-        lambda stale: _engine_env(url, str(env_url), stale),
+        lambda stale: _engine_env(url, str(env_url), stale, min_ttl),
     )
     if not isinstance(got, CachedToken):
         return got
@@ -134,16 +145,21 @@ def get_for_env(url: str | None) -> HostCredential:
 def forget(scheme: str, hostport: str, token: str | None = None) -> bool:
     """Drop the cached access token of the environment serving this host (only when it
     equals `token`, if given). Never touches the session. True if dropped."""
+    env_url = serving_env(scheme, hostport)
+    return env_url is not None and drop_token(env_url, only_if=token)
+
+
+def serving_env(scheme: str, hostport: str) -> str | None:
+    """The base URL of the environment serving `scheme://hostport` (https, or plain http
+    to a loopback host; exact host and port), None when none does."""
     key = host_key(scheme, hostport)
     if key is None:
-        return False
+        return None
     index = load_index()
     if index is None:
-        env_url = _engine_env_url(scheme, hostport)
-    else:
-        entry = index["hosts"].get(key)
-        env_url = str(entry["url"]) if isinstance(entry, dict) else None
-    return env_url is not None and drop_token(env_url, only_if=token)
+        return _engine_env_url(scheme, hostport)
+    entry = index["hosts"].get(key)
+    return str(entry["url"]) if isinstance(entry, dict) else None
 
 
 def served_username(scheme: str, hostport: str) -> str | None:
@@ -174,11 +190,11 @@ def _engine_host(
 
 
 def _engine_env(
-    url: str | None, held: str | None = None, stale: CachedToken | None = None
+    url: str | None, held: str | None = None, stale: CachedToken | None = None, min_ttl: int = 0
 ) -> HostCredential:
     from ..engine import served
 
-    return served.credential_for_env(url, held, stale)
+    return served.credential_for_env(url, held, stale, min_ttl)
 
 
 def _engine_env_url(scheme: str, hostport: str) -> str | None:
