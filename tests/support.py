@@ -15,8 +15,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
+if TYPE_CHECKING:
+    import pytest
 
 TESTS = Path(__file__).resolve().parent  # tests/: support, servers, fake_backends
 REPO = TESTS.parent
