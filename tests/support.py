@@ -1,4 +1,12 @@
-"""Test utilities shared by the engine, reliability and front-door tests."""
+"""Test utilities shared by both tiers (tests/unit/ and tests/e2e/).
+
+- `make_user_env(home)`: an isolated environment for subprocesses (fresh HOME, XDG dirs,
+  no AQORA_*); the `user_env` fixture (tests/conftest.py) is one under tmp_path.
+- `run_cmd(args, env, input=None, timeout=60)`: run a command, capture text output;
+  `describe(proc)`: a failure message showing what it did.
+- `write_config(user_env, text)` / `config_path(user_env)`: the helper's config.toml.
+- keyring, token-cache and fast-path probes used by the end-to-end tests.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +15,89 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
+if TYPE_CHECKING:
+    import pytest
+
+TESTS = Path(__file__).resolve().parent  # tests/: support, servers, fake_backends
+REPO = TESTS.parent
+BIN_DIR = os.path.dirname(sys.executable)  # the test venv's bin: console scripts live here
+
+# Variables that would leak the developer's or the machine's setup into the tests.
+_DROP_EXACT = {"PYTHON_KEYRING_BACKEND", "PIP_FIND_LINKS"}
+
+
+def make_user_env(home: Path) -> dict[str, str]:
+    """The environment of a user whose HOME is `home` (created), for subprocesses."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("AQORA_") and k not in _DROP_EXACT
+    }
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_STATE_HOME=str(home / ".local" / "state"),
+        DOCKER_CONFIG=str(home / ".docker"),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_TERMINAL_PROMPT="0",
+        PIP_CONFIG_FILE="/dev/null",
+        UV_NO_CONFIG="1",
+        PATH=os.pathsep.join([BIN_DIR, *[p for p in env.get("PATH", "").split(os.pathsep) if p]]),
+    )
+    return env
+
+
+def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """Make `env` this process's whole environment for the test."""
+    for name in list(os.environ):
+        if name not in env:
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+def run_cmd(
+    args: list[str],
+    env: dict[str, str],
+    input: str | None = None,
+    timeout: float = 60,
+    cwd: str | Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command with captured text output; never raises on a non-zero exit."""
+    return subprocess.run(
+        [str(a) for a in args],
+        env=env,
+        input=input,
+        timeout=timeout,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
+
+
+def describe(proc: subprocess.CompletedProcess[str]) -> str:
+    """A failure message showing what a command did."""
+    return (
+        f"command: {proc.args}\nexit: {proc.returncode}\n"
+        f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
+    )
+
+
+def config_path(user_env: dict[str, str]) -> Path:
+    return Path(user_env["XDG_CONFIG_HOME"]) / "aqora-helper" / "config.toml"
+
+
+def write_config(user_env: dict[str, str], text: str) -> Path:
+    """Write `<XDG_CONFIG_HOME>/aqora-helper/config.toml`; return its path."""
+    path = config_path(user_env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
 
 # What a cached get must never import (the fast-path budget; see README, Performance).
 HEAVY_MODULES = (
@@ -145,7 +234,7 @@ def misbehaving_keyring_env(user_env: dict[str, str], backend: str, **extra: str
     """`user_env` with the OS keyring replaced by `fake_backends.misbehaving.<backend>`."""
     return dict(
         user_env,
-        PYTHONPATH=str(Path(__file__).parent),
+        PYTHONPATH=str(TESTS),
         PYTHON_KEYRING_BACKEND=f"fake_backends.misbehaving.{backend}",
         **extra,
     )
@@ -177,12 +266,3 @@ def assert_clean_failure(proc: subprocess.CompletedProcess[str], *expected: str)
     assert any(line.startswith("hint: ") for line in lines), detail
     for text in expected:
         assert text in proc.stderr, detail
-
-
-def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    """Make `env` this process's whole environment for the test."""
-    for name in list(os.environ):
-        if name not in env:
-            monkeypatch.delenv(name)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)

@@ -1,0 +1,80 @@
+"""The fast path: a valid cached token is answered without importing anything heavy
+(checked in a subprocess through sys.modules), and misses fall back correctly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from support import (
+    describe,
+    heavy_modules_loaded,
+    make_cached_token_stale,
+    run_cmd,
+    run_entry_point,
+    write_config,
+)
+
+
+@pytest.fixture
+def warm(aqora, user_env, login):
+    """Logged in, the git/registry host 127.0.0.1:PORT served, index and cache warm."""
+    port = aqora.url.rsplit(":", 1)[1]
+    write_config(
+        user_env,
+        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = ["127.0.0.1:{port}"]\n',
+    )
+    login()
+    warmup = run_cmd(["aqora-helper", "token"], user_env)
+    assert warmup.returncode == 0, describe(warmup)
+    return f"127.0.0.1:{port}"
+
+
+def test_token_fast_path_imports_nothing_heavy(aqora, user_env, warm):
+    for argv in (["aqora-helper", "token"], ["aqora-helper", "token", "--format", "json"]):
+        proc = run_entry_point("aqora_helper.__main__", argv, user_env)
+        assert proc.returncode == 0, describe(proc)
+        assert heavy_modules_loaded(proc) == []
+        assert aqora.refresh_calls == 0
+    as_json = json.loads(proc.stdout)
+    assert aqora.is_valid_access_token(as_json["access_token"])
+
+
+def test_git_fast_path_imports_nothing_heavy(aqora, user_env, warm):
+    request = f"protocol=http\nhost={warm}\n"
+    proc = run_entry_point(
+        "aqora_helper.doors.git", ["git-credential-aqora", "get"], user_env, request
+    )
+    assert proc.returncode == 0, describe(proc)
+    assert "password=" in proc.stdout
+    assert heavy_modules_loaded(proc) == []
+
+
+def test_docker_fast_path_imports_nothing_heavy(aqora, user_env, warm):
+    proc = run_entry_point(
+        "aqora_helper.doors.docker", ["docker-credential-aqora", "get"], user_env, warm
+    )
+    assert proc.returncode == 0, describe(proc)
+    assert aqora.is_valid_access_token(json.loads(proc.stdout)["Secret"])
+    assert heavy_modules_loaded(proc) == []
+
+
+def test_stale_cache_takes_the_slow_path_and_refreshes(aqora, user_env, warm):
+    make_cached_token_stale(user_env, aqora.url)
+    proc = run_entry_point("aqora_helper.__main__", ["aqora-helper", "token"], user_env)
+    assert proc.returncode == 0, describe(proc)
+    assert "aqora_helper.engine.session" in heavy_modules_loaded(proc)
+    assert aqora.refresh_calls == 1
+
+
+def test_config_change_invalidates_the_index(aqora, user_env, warm):
+    write_config(user_env, 'url = "https://aqora.io"\n')
+    proc = run_cmd(["aqora-helper", "token"], user_env)
+    assert proc.returncode == 1
+    assert "Not logged in to https://aqora.io/" in proc.stderr, describe(proc)
+
+
+def test_aqora_token_env_bypasses_the_cache(aqora, user_env, warm):
+    env = dict(user_env, AQORA_TOKEN="aqat_env_token_value_1234")
+    assert run_cmd(["aqora-helper", "token"], env).stdout == "aqat_env_token_value_1234\n"

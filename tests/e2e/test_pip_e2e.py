@@ -1,0 +1,300 @@
+"""Real pip, uv, twine and poetry against a local PEP 503 index that accepts only access
+tokens currently valid at the aqora stand-in (tests/servers/index_server.py).
+
+No credential is in any URL or config file: the index answers 401, the client asks
+keyring, and our backend (through the `keyring` program or imported) answers with the
+token. This machine's pip configuration is neutralised (`PIP_CONFIG_FILE=/dev/null`, no
+`PIP_FIND_LINKS`; `XDG_CONFIG_DIRS` pointed at an empty folder where a test reads the
+user's own config file), and every package is installed into a fresh venv.
+
+- pip, import mode: pip runs from the test venv, where aqora-helper and keyring are
+  installed (like a user who installed aqora-helper into the environment pip runs
+  from), installing into a fresh venv with `--prefix`.
+- pip, subprocess mode: pip runs inside a fresh venv that has no keyring at all
+  (`pip --python`), and finds the test venv's `keyring` program on PATH.
+- pip (the fresh venv's bundled pip) and uv configured by `aqora-helper setup pip|uv`
+  in the user's config files.
+After the token goes stale (the stand-in rejects it and its expiry has passed), the next
+install refreshes it transparently, once.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from servers.aqora import AqoraServer
+from servers.index_server import IndexServer, build_wheel
+from support import BIN_DIR, REPO, describe, make_cached_token_stale, run_cmd, write_config
+
+USERNAME = "pypi-user"  # the environment's configured username (any works at the index)
+
+
+@pytest.fixture
+def index(aqora: AqoraServer, tmp_path: Path) -> Iterator[IndexServer]:
+    with IndexServer(aqora.is_valid_access_token) as srv:
+        srv.add_file(build_wheel(tmp_path / "wheels", "tinypkg", "0.1"))
+        yield srv
+
+
+@pytest.fixture
+def pkg_env(
+    aqora: AqoraServer,
+    index: IndexServer,
+    user_env: dict[str, str],
+    login: Callable[..., subprocess.CompletedProcess[str]],
+    tmp_path: Path,
+) -> dict[str, str]:
+    """Logged in; the index host is a served host of the stand-in's environment."""
+    api_host = aqora.url.split("://", 1)[1]
+    write_config(
+        user_env,
+        f'url = "{aqora.url}"\n'
+        f'[environments."{aqora.url}"]\n'
+        f'hosts = ["{api_host}", "127.0.0.1:{index.port}"]\n'
+        f'username = "{USERNAME}"\n',
+    )
+    login()
+    for name in list(user_env):
+        if name.startswith(("TWINE_", "POETRY_", "UV_INDEX", "PIP_INDEX", "PIP_EXTRA")):
+            del user_env[name]
+    empty = tmp_path / "no-system-config"
+    empty.mkdir()
+    user_env["XDG_CONFIG_DIRS"] = str(empty)  # no /etc/xdg/pip/pip.conf, no /etc/xdg/uv
+    return user_env
+
+
+def fresh_venv(path: Path, with_pip: bool = False) -> Path:
+    args = [sys.executable, "-m", "venv", str(path)]
+    if not with_pip:
+        args.insert(3, "--without-pip")
+    subprocess.run(args, check=True, capture_output=True, timeout=300)
+    return path
+
+
+def imported_version(venv: Path, env: dict[str, str]) -> str:
+    proc = run_cmd(
+        [venv / "bin" / "python", "-c", "import tinypkg; print(tinypkg.VERSION, tinypkg.__file__)"],
+        env,
+    )
+    assert proc.returncode == 0, describe(proc)
+    version, where = proc.stdout.split()
+    assert where.startswith(str(venv)), where
+    return version
+
+
+def assert_authenticated_by_keyring(index: IndexServer, after_401: bool = True) -> None:
+    """The index accepted the token, under the environment's configured username; pip
+    asks keyring only after a 401 (uv with `authenticate = "always"` asks up front)."""
+    if after_401:
+        assert index.rejected(), index.seen
+        assert all(s.method == "GET" for s in index.rejected()), index.seen
+    accepted = index.accepted()
+    assert accepted, index.seen
+    assert {s.username for s in accepted} == {USERNAME}, accepted
+
+
+def make_stale(aqora: AqoraServer, user_env: dict[str, str]) -> int:
+    """The stand-in rejects every token issued so far, and the cached one has expired."""
+    aqora.expire_access_tokens()
+    make_cached_token_stale(user_env, aqora.url)
+    return aqora.refresh_calls
+
+
+# --- the installers -------------------------------------------------------------------
+def pip_import(env: dict[str, str], index: IndexServer, venv: Path, spec: str) -> None:
+    proc = run_cmd(
+        [sys.executable, "-m", "pip", "install", "--no-cache-dir", "--no-input",
+         "--disable-pip-version-check", "--keyring-provider", "import",
+         "--index-url", index.simple_url, "--prefix", venv, spec],
+        env, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, describe(proc)
+
+
+def pip_subprocess(env: dict[str, str], index: IndexServer, venv: Path, spec: str) -> None:
+    proc = run_cmd(
+        [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-v",
+         "--no-cache-dir", "--no-input", "--disable-pip-version-check",
+         "--keyring-provider", "subprocess", "--index-url", index.simple_url, spec],
+        env, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, describe(proc)
+    assert f"subprocess with executable {BIN_DIR}/keyring" in proc.stdout, describe(proc)
+
+
+def user_config_env(env: dict[str, str]) -> dict[str, str]:
+    """The user's own pip/uv config files are read (the machine's are not)."""
+    env = dict(env)
+    env.pop("PIP_CONFIG_FILE", None)
+    env.pop("UV_NO_CONFIG", None)
+    return env
+
+
+def setup(tool: str, env: dict[str, str], index: IndexServer, *extra: str) -> None:
+    proc = run_cmd(["aqora-helper", "setup", tool, "--index-url", index.simple_url, *extra], env)
+    assert proc.returncode == 0, describe(proc)
+
+
+def pip_configured(env: dict[str, str], index: IndexServer, venv: Path, *args: str) -> None:
+    proc = run_cmd(
+        [venv / "bin" / "python", "-m", "pip", "install", "--no-cache-dir", "--no-input",
+         "--disable-pip-version-check", *args],
+        user_config_env(env), timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, describe(proc)
+    # the index comes from the user's pip.conf (pip shows the URL's username as ****)
+    assert f"Looking in indexes: http://****@127.0.0.1:{index.port}/simple/" in proc.stdout, (
+        describe(proc)
+    )
+
+
+def uv_configured(env: dict[str, str], index: IndexServer, venv: Path, spec: str) -> None:
+    proc = run_cmd(
+        ["uv", "pip", "install", "--no-cache", "--python", venv / "bin" / "python", spec],
+        user_config_env(env), timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, describe(proc)
+
+
+# --- pip and uv -----------------------------------------------------------------------
+def test_pip_import_mode_installs_and_refreshes(aqora, index, pkg_env, tmp_path):
+    pip_import(pkg_env, index, fresh_venv(tmp_path / "v1"), "tinypkg")
+    assert imported_version(tmp_path / "v1", pkg_env) == "0.1"
+    assert_authenticated_by_keyring(index)
+
+    before = make_stale(aqora, pkg_env)
+    index.clear_seen()
+    pip_import(pkg_env, index, fresh_venv(tmp_path / "v2"), "tinypkg")
+    assert imported_version(tmp_path / "v2", pkg_env) == "0.1"
+    assert aqora.refresh_calls == before + 1
+    assert_authenticated_by_keyring(index)
+
+
+def test_pip_subprocess_mode_installs_and_refreshes(aqora, index, pkg_env, tmp_path):
+    venv = fresh_venv(tmp_path / "v1")
+    no_keyring = run_cmd([venv / "bin" / "python", "-c", "import keyring"], pkg_env)
+    assert no_keyring.returncode != 0  # pip's own environment has no keyring at all
+    pip_subprocess(pkg_env, index, venv, "tinypkg")
+    assert imported_version(venv, pkg_env) == "0.1"
+    assert_authenticated_by_keyring(index)
+
+    before = make_stale(aqora, pkg_env)
+    index.clear_seen()
+    pip_subprocess(pkg_env, index, fresh_venv(tmp_path / "v2"), "tinypkg")
+    assert imported_version(tmp_path / "v2", pkg_env) == "0.1"
+    assert aqora.refresh_calls == before + 1
+    assert_authenticated_by_keyring(index)
+
+
+def test_pip_configured_by_setup_pip(aqora, index, pkg_env, tmp_path):
+    """The fresh venv's own (bundled, possibly older) pip, configured only by
+    `aqora-helper setup pip` in the user's pip.conf (subprocess mode, username in URL)."""
+    setup("pip", user_config_env(pkg_env), index)
+    conf = Path(pkg_env["XDG_CONFIG_HOME"]) / "pip" / "pip.conf"
+    text = conf.read_text()
+    assert "keyring-provider = subprocess" in text
+    assert not any(aqora.is_valid_access_token(w) for w in text.split())
+    venv = fresh_venv(tmp_path / "v1", with_pip=True)
+    pip_configured(pkg_env, index, venv, "tinypkg")
+    assert imported_version(venv, pkg_env) == "0.1"
+    assert_authenticated_by_keyring(index)
+
+    before = make_stale(aqora, pkg_env)
+    index.clear_seen()
+    pip_configured(pkg_env, index, venv, "--force-reinstall", "tinypkg")
+    assert imported_version(venv, pkg_env) == "0.1"
+    assert aqora.refresh_calls == before + 1
+    assert_authenticated_by_keyring(index)
+
+
+def test_uv_configured_by_setup_uv_installs_and_refreshes(aqora, index, pkg_env, tmp_path):
+    setup("uv", user_config_env(pkg_env), index)
+    venv = fresh_venv(tmp_path / "v1")
+    uv_configured(pkg_env, index, venv, "tinypkg")
+    assert imported_version(venv, pkg_env) == "0.1"
+    assert_authenticated_by_keyring(index, after_401=False)
+
+    before = make_stale(aqora, pkg_env)
+    index.clear_seen()
+    uv_configured(pkg_env, index, fresh_venv(tmp_path / "v2"), "tinypkg")
+    assert imported_version(tmp_path / "v2", pkg_env) == "0.1"
+    assert aqora.refresh_calls == before + 1
+    assert_authenticated_by_keyring(index, after_401=False)
+
+
+# --- twine ----------------------------------------------------------------------------
+def test_twine_upload_authenticates_through_the_backend(aqora, index, pkg_env, tmp_path):
+    wheel = build_wheel(tmp_path / "dist", "tinypkg", "0.2")
+    proc = run_cmd(
+        ["twine", "upload", "--non-interactive", "--disable-progress-bar",
+         "--repository-url", index.upload_url, wheel],
+        pkg_env, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, describe(proc)
+    posts = [s for s in index.accepted() if s.method == "POST"]
+    assert [s.username for s in posts] == [USERNAME], index.seen
+    assert index.uploads and index.uploads[0]["name"] == "tinypkg"
+    # the upload is installable
+    pip_import(pkg_env, index, fresh_venv(tmp_path / "v"), "tinypkg==0.2")
+    assert imported_version(tmp_path / "v", pkg_env) == "0.2"
+
+
+# --- poetry ---------------------------------------------------------------------------
+POETRY_SPEC = "poetry>=2,<3"
+
+
+@pytest.fixture(scope="session")
+def poetry_bin() -> Path:
+    """Poetry in its own venv with aqora-helper installed next to it (as `poetry self add`
+    would), built once per test venv (~5 s with uv, from PyPI)."""
+    venv = Path(sys.prefix) / "aqora-test-poetry"
+    stamp = venv / ".aqora-stamp"
+    repo = REPO
+    want = f"{POETRY_SPEC}|{repo}"
+    if not (stamp.exists() and stamp.read_text() == want):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+        env["UV_NO_CONFIG"] = "1"
+        uv = Path(BIN_DIR) / "uv"
+        steps = [
+            [uv, "venv", "--quiet", "--python", sys.executable, venv],
+            [uv, "pip", "install", "--quiet", "--python", venv / "bin" / "python",
+             POETRY_SPEC, "-e", repo],
+        ]  # fmt: skip
+        for step in steps:
+            proc = run_cmd(step, env, timeout=600)
+            assert proc.returncode == 0, describe(proc)
+        stamp.write_text(want)
+    return venv / "bin" / "poetry"
+
+
+def test_poetry_install_authenticates_through_the_backend(
+    aqora, index, pkg_env, tmp_path, poetry_bin
+):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
+        'dependencies = ["tinypkg"]\n\n'
+        "[tool.poetry]\npackage-mode = false\n\n"
+        f'[[tool.poetry.source]]\nname = "aqora"\nurl = "{index.simple_url}"\n'
+        'priority = "primary"\n'
+    )
+    env = dict(
+        pkg_env,
+        POETRY_VIRTUALENVS_IN_PROJECT="true",
+        POETRY_CACHE_DIR=str(tmp_path / "poetry-cache"),
+        POETRY_CONFIG_DIR=str(tmp_path / "poetry-config"),
+        POETRY_DATA_DIR=str(tmp_path / "poetry-data"),
+    )
+    proc = run_cmd([poetry_bin, "install", "--no-interaction"], env, cwd=project, timeout=300)
+    assert proc.returncode == 0, describe(proc)
+    assert imported_version(project / ".venv", env) == "0.1"
+    assert any(s.username == USERNAME for s in index.accepted()), index.seen
+    lock = (project / "poetry.lock").read_text()
+    assert not any(aqora.is_valid_access_token(w.strip('"')) for w in lock.split())

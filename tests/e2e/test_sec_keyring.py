@@ -1,0 +1,297 @@
+"""Issue #11, classes 1 and 2, through the real `keyring` program, the keyring library
+(the chainer pip's import mode uses, and the OS backend alone) and a real Secret Service.
+
+1. Our stored session is never an answer to any keyring lookup. It lives under a service
+   name with a tab (no URL parser keeps one); a session stored by an earlier version
+   under `aqora-helper` (a valid host name) is moved on first use, under the refresh
+   lock, without ever being lost; until then our backend answers every spelling of our
+   store's names with an empty secret, so the chainer never reaches the OS keyring.
+2. A bare `host[:port]` lookup (scheme unknown: pip and uv ask it after the refused
+   plain-http URL, each in a new `keyring` process) is answered only for loopback hosts.
+
+The pip and uv runs against an attacker's index are in test_sec_keyring_e2e.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from aqora_helper.fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE
+from servers.aqora import AqoraServer
+from shared.keyring_names import OWN_STORE_SERVICES
+from support import (
+    base_url,
+    describe,
+    keyring_secret,
+    make_cached_token_stale,
+    misbehaving_keyring_env,
+    run_cmd,
+    stored_refresh_token,
+    write_config,
+)
+
+REMOTE = "pypi.aqora.example"  # a served host that is not loopback
+USERNAME = "pypi-user"
+OS_BACKEND = "keyring.backends.SecretService.Keyring"
+
+
+PLANT_LEGACY = f"""
+import sys
+from keyring.backends.SecretService import Keyring
+kr, url = Keyring(), sys.argv[1]
+raw = kr.get_password({SESSION_SERVICE!r}, url)
+if raw is not None:
+    kr.set_password({LEGACY_SERVICE!r}, url, raw)
+    kr.delete_password({SESSION_SERVICE!r}, url)
+"""
+
+LOOKUPS = """
+import json, sys, keyring
+services, usernames = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+answers = []
+for service in services:
+    for username in usernames:
+        cred = keyring.get_credential(service, username)
+        answers.append(None if cred is None else cred.password)
+        if username is not None:
+            answers.append(keyring.get_password(service, username))
+print(type(keyring.get_keyring()).__name__)
+print(json.dumps(answers))
+"""
+
+
+# --- helpers --------------------------------------------------------------------------
+def keyring_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The real `keyring` program, stdin closed (as pip and uv run it)."""
+    return run_cmd(["keyring", *args], env)
+
+
+def plant_legacy(env: dict[str, str], url: str) -> str:
+    """Put the session where earlier versions kept it (service `aqora-helper`), as an
+    upgraded user has it; returns the raw secret."""
+    proc = run_cmd([sys.executable, "-c", PLANT_LEGACY, base_url(url)], env)
+    assert proc.returncode == 0, describe(proc)
+    raw = keyring_secret(env, url, LEGACY_SERVICE)
+    assert raw is not None and keyring_secret(env, url) is None
+    return raw
+
+
+def lookups(env: dict[str, str], services: list[str], usernames: list[str | None]) -> Any:
+    """(backend name, every answer) of get_credential/get_password through the library."""
+    proc = run_cmd(
+        [sys.executable, "-c", LOOKUPS, json.dumps(services), json.dumps(usernames)], env
+    )
+    assert proc.returncode == 0, describe(proc)
+    kind, answers = proc.stdout.splitlines()
+    return kind, json.loads(answers)
+
+
+def leaked(secret: str, texts: list[Any]) -> list[Any]:
+    return [t for t in texts if isinstance(t, str) and secret in t]
+
+
+def serve_remote(aqora: AqoraServer, user_env: dict[str, str], login: Any) -> dict[str, str]:
+    """Logged in; the environment serves its API host and REMOTE; a valid cached token."""
+    api_host = aqora.url.split("://", 1)[1]
+    write_config(
+        user_env,
+        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\n'
+        f'hosts = ["{api_host}", "{REMOTE}"]\nusername = "{USERNAME}"\n',
+    )
+    login()
+    warm = run_cmd(["aqora-helper", "token"], user_env)
+    assert warm.returncode == 0, describe(warm)
+    return user_env
+
+
+@pytest.fixture
+def remote(aqora: AqoraServer, user_env: dict[str, str], login: Any) -> dict[str, str]:
+    return serve_remote(aqora, user_env, login)
+
+
+# --- class 1: our session is no keyring answer ----------------------------------------
+@pytest.mark.parametrize("layout", ["legacy", "current"])
+def test_no_library_lookup_returns_our_session(aqora, remote, layout):
+    """Through the chainer (pip's import mode, twine, poetry): every spelling of our
+    store's names, with no username, the environment URL or another one."""
+    if layout == "legacy":
+        raw = plant_legacy(remote, aqora.url)
+    else:
+        raw = keyring_secret(remote, aqora.url) or ""
+    refresh = json.loads(raw)["refresh_token"]
+    usernames = [None, base_url(aqora.url), "x", ""]
+    kind, answers = lookups(remote, OWN_STORE_SERVICES, usernames)
+    assert kind == "ChainerBackend"
+    assert answers and set(answers) == {""}  # answered empty by us: the chain ends there
+    _, env_answers = lookups(remote, [aqora.url, base_url(aqora.url)], usernames)
+    assert leaked(refresh, env_answers) == []
+
+
+def test_os_backend_alone_cannot_reach_the_session_by_any_url_form(aqora, remote):
+    """Unreachable by construction: with our backend out of the way (the OS keyring
+    selected directly), no URL-derived service string finds the stored session; only its
+    exact tab-holding name does, which no URL parser produces."""
+    refresh = stored_refresh_token(remote, aqora.url)
+    assert refresh
+    env = dict(remote, PYTHON_KEYRING_BACKEND=OS_BACKEND)
+    services = [s for s in OWN_STORE_SERVICES if s != SESSION_SERVICE]
+    kind, answers = lookups(env, services, [None, base_url(aqora.url), "x"])
+    assert kind == "Keyring"
+    assert leaked(refresh, answers) == []
+    _, exact = lookups(env, [SESSION_SERVICE], [None])
+    assert leaked(refresh, exact) != []  # the control: the session is there
+
+
+@pytest.mark.parametrize("layout", ["legacy", "current"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--mode", "creds", "get", "aqora-helper"],
+        ["--mode", "creds", "--output", "json", "get", "aqora-helper"],
+        ["--mode=creds", "--output=json", "get", "http://aqora-helper/simple/", "x"],
+        ["get", "aqora-helper", "ENV"],
+        ["--mode", "creds", "get", SESSION_SERVICE],
+        ["get", SESSION_SERVICE, "ENV"],
+    ],
+    ids=["creds", "creds-json", "pip-new-form", "password-env", "new-creds", "new-password"],
+)
+def test_keyring_program_never_prints_our_session(aqora, remote, layout, args):
+    if layout == "legacy":
+        plant_legacy(remote, aqora.url)
+    raw = keyring_secret(
+        remote, aqora.url, LEGACY_SERVICE if layout == "legacy" else SESSION_SERVICE
+    )
+    assert raw
+    refresh = json.loads(raw)["refresh_token"]
+    proc = keyring_cli([base_url(aqora.url) if a == "ENV" else a for a in args], remote)
+    assert refresh not in proc.stdout + proc.stderr, describe(proc)
+    assert "client_id" not in proc.stdout, describe(proc)
+    assert "Traceback" not in proc.stderr, describe(proc)
+
+
+# --- class 1: moving a session stored by an earlier version ------------------------------
+def test_legacy_session_is_moved_on_refresh_and_keeps_working(aqora, remote):
+    raw = plant_legacy(remote, aqora.url)
+    make_cached_token_stale(remote, aqora.url)
+    before = aqora.refresh_calls
+    proc = run_cmd(["aqora-helper", "token"], remote)
+    assert proc.returncode == 0, describe(proc)
+    assert aqora.is_valid_access_token(proc.stdout.strip())
+    assert aqora.refresh_calls == before + 1
+    assert keyring_secret(remote, aqora.url, LEGACY_SERVICE) is None
+    rotated = stored_refresh_token(remote, aqora.url)
+    assert rotated in aqora.valid_refresh_tokens()
+    assert rotated != json.loads(raw)["refresh_token"]
+    assert aqora.reuse_detected == 0
+
+
+def test_legacy_session_is_moved_without_a_refresh(aqora, remote):
+    """`doctor` reads the session outside any refresh: the move takes the lock itself
+    and copies the secret unchanged."""
+    raw = plant_legacy(remote, aqora.url)
+    before = aqora.refresh_calls
+    run_cmd(["aqora-helper", "doctor"], remote)
+    assert keyring_secret(remote, aqora.url) == raw
+    assert keyring_secret(remote, aqora.url, LEGACY_SERVICE) is None
+    assert aqora.refresh_calls == before
+
+
+def test_a_failed_move_loses_nothing(aqora, remote, tmp_path):
+    """The keyring refuses every write: the legacy session still serves, the rotated
+    one waits in the recovery file, and the next run moves everything into place."""
+    plant_legacy(remote, aqora.url)
+    marker = tmp_path / "fail-writes"
+    marker.touch()
+    env = misbehaving_keyring_env(remote, "FlakyWrites", AQORA_TEST_FAIL_WRITES=str(marker))
+    make_cached_token_stale(remote, aqora.url)
+    first = run_cmd(["aqora-helper", "token"], env)
+    assert first.returncode == 0, describe(first)
+    assert aqora.is_valid_access_token(first.stdout.strip())
+    assert keyring_secret(remote, aqora.url) is None  # the write was refused
+    marker.unlink()
+    make_cached_token_stale(remote, aqora.url)
+    second = run_cmd(["aqora-helper", "token"], env)
+    assert second.returncode == 0, describe(second)
+    assert stored_refresh_token(remote, aqora.url) in aqora.valid_refresh_tokens()
+    assert keyring_secret(remote, aqora.url, LEGACY_SERVICE) is None
+    assert aqora.reuse_detected == 0
+
+
+def test_concurrent_first_use_moves_once_and_refreshes_once(aqora, remote):
+    plant_legacy(remote, aqora.url)
+    make_cached_token_stale(remote, aqora.url)
+    before = aqora.refresh_calls
+    pipes: dict[str, Any] = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [
+        subprocess.Popen(["aqora-helper", "token"], env=remote, stdin=subprocess.DEVNULL, **pipes)
+        for _ in range(6)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    assert {out.strip() for out, _ in outputs} == {outputs[0][0].strip()}
+    assert aqora.refresh_calls == before + 1
+    assert aqora.reuse_detected == 0
+    assert stored_refresh_token(remote, aqora.url) in aqora.valid_refresh_tokens()
+    assert keyring_secret(remote, aqora.url, LEGACY_SERVICE) is None
+
+
+def test_logout_removes_a_legacy_session(aqora, remote):
+    plant_legacy(remote, aqora.url)
+    proc = run_cmd(["aqora-helper", "logout"], remote)
+    assert proc.returncode == 0, describe(proc)
+    assert "the session in the OS keyring" in proc.stdout + proc.stderr
+    assert keyring_secret(remote, aqora.url, LEGACY_SERVICE) is None
+    assert keyring_secret(remote, aqora.url) is None
+
+
+# --- class 2: a bare host is answered only for loopback ----------------------------------
+BARE_REMOTE_LOOKUPS = [
+    ["get", REMOTE, "aqora"],  # pip <= 26.1 and uv with a username
+    ["get", f"{REMOTE}:443", "aqora"],
+    ["get", REMOTE.upper(), "aqora"],
+    ["--mode", "creds", "get", REMOTE],  # uv without a username
+    ["--mode=creds", "--output=json", "get", REMOTE, "aqora"],  # pip >= 26.2
+    ["--mode=creds", "--output=json", "get", f"{REMOTE}:8080"],
+    ["--mode", "creds", "get", f"http://{REMOTE}/simple/"],
+    ["--mode", "creds", "get", f"http://{REMOTE}"],  # uv's scheme+host form
+    ["get", f"http://aqora@{REMOTE}:443/simple/", "aqora"],
+]
+
+
+@pytest.mark.parametrize("args", BARE_REMOTE_LOOKUPS, ids=lambda a: " ".join(a))
+def test_keyring_program_never_answers_a_remote_host_without_https(aqora, remote, args):
+    """Each lookup is a separate `keyring` process, as pip's and uv's are."""
+    proc = keyring_cli(args, remote)
+    assert proc.returncode == 1 and proc.stdout == "", describe(proc)
+    assert not any(t in proc.stderr for t in aqora.issued_tokens()), describe(proc)
+
+
+def test_https_and_loopback_forms_are_still_answered(aqora, remote):
+    """The control: the token is there for the https URL form of the same host (what
+    every client asks first) and for the loopback API host in bare form."""
+    for args in (
+        ["--mode", "creds", "get", f"https://{REMOTE}/simple/"],
+        ["get", f"https://aqora@{REMOTE}/simple/", "aqora"],
+        ["--mode", "creds", "get", aqora.url.split("://", 1)[1]],
+    ):
+        proc = keyring_cli(args, remote)
+        assert proc.returncode == 0, describe(proc)
+        assert aqora.is_valid_access_token(proc.stdout.splitlines()[-1]), describe(proc)
+
+
+def test_library_never_answers_a_remote_host_without_https(aqora, remote):
+    services = [
+        REMOTE,
+        f"{REMOTE}:443",
+        f"{REMOTE}.",
+        f"http://{REMOTE}/simple/",
+        f"http://{REMOTE}",
+    ]
+    kind, answers = lookups(remote, services, [None, "aqora"])
+    assert kind == "ChainerBackend"
+    assert answers == [None] * len(answers)
