@@ -1,5 +1,5 @@
 """The per-user cache directory and the config file, computed without platformdirs (too
-slow to import on the fast path). `tests/test_paths.py` checks it equals platformdirs' answer.
+slow to import on the fast path). `tests/unit/test_paths.py` checks it equals platformdirs' answer.
 """
 
 from __future__ import annotations
