@@ -3,7 +3,8 @@
 `get_for_host(scheme, hostport)` (git, docker, keyring backend), `get_for_env(url)`
 (`aqora-helper token`) and `forget(scheme, hostport, token)` are all a door calls, plus
 two questions about served hosts (`served_username`, `usable_hosts`) for git's
-username check and docker's `store`/`list`.
+username check and docker's `store`/`list`, and `docker_store` for the registries we do
+not serve when Docker's `credsStore` is `aqora`.
 
 "Check the cache, take the lock, check again, refresh, persist" exists here only, in
 `ensure`: the engine's `session.access_token` calls it too. A hit reads the host index
@@ -160,6 +161,15 @@ def usable_hosts() -> dict[str, str]:
     from ..engine import served
 
     return served.usable_hosts()
+
+
+def docker_store(action: str, data: str) -> str | None:
+    """Docker's answer for a registry we do not serve, from the full credentials store
+    (`credsStore: aqora`: the previous store, or the OS keyring); None when that mode is
+    off. Raises `errors.AqoraHelperError` (its message is the protocol's error text)."""
+    from ..engine import dockerstore
+
+    return dockerstore.handle(action, data)
 
 
 # The engine, imported only when the cache cannot answer.
