@@ -264,7 +264,7 @@ def containers_checks(hosts: list[str]) -> list[Check]:
         else ", which outranks the helper and fails once it expires"
     )
     checks = [
-        Check("warn" if first else "fail", "containers", what + effect, "R" + fix[1:] + ".")
+        Check("warn" if first else "fail", "containers", what + effect, fix + ".")
         for what, fix in statics
     ]
     if first:

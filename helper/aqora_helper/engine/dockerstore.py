@@ -28,11 +28,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from ..fast.errors import AqoraHelperError, KeyringFailure, KeyringTimeout
+from ..fast.errors import AqoraHelperError
 from ..fast.keyring_names import DOCKER_STORE_SERVICE as STORE_SERVICE
 from ..fast.privatefiles import read_private, remove_private, write_private
 from ..fast.refreshlock import RefreshLock
-from .bounded import CallTimedOut, call_with_timeout
 
 HELPER = "aqora"
 NOT_FOUND = "credentials not found in native keychain"
@@ -173,21 +172,9 @@ class KeyringStore:
         self.timeout = timeout
 
     def _call(self, method: str, *args: str) -> Any:
-        from .vault import os_keyring
+        from .vault import keyring_call
 
-        backend = os_keyring(self.timeout)
-        try:
-            return call_with_timeout(lambda: getattr(backend, method)(*args), self.timeout)
-        except CallTimedOut:
-            raise KeyringTimeout(self.timeout) from None
-        except AqoraHelperError:
-            raise
-        except Exception as exc:
-            from keyring.errors import PasswordDeleteError
-
-            if method == "delete_password" and isinstance(exc, PasswordDeleteError):
-                return None
-            raise KeyringFailure(type(exc).__name__) from None
+        return keyring_call(self.timeout, method, *args)
 
     def _index(self) -> dict[str, str]:
         raw = self._call("get_password", STORE_SERVICE, INDEX_USER)

@@ -181,7 +181,7 @@ def static_entries(hosts: list[str]) -> list[tuple[str, str]]:
                     (
                         f"{path} holds a static token for {netloc} (from 'podman login' or "
                         "'skopeo login')",
-                        f"run '{tool} logout --authfile {path} {key}'",
+                        f"Run '{tool} logout --authfile {path} {key}'",
                     )
                 )
     return found
