@@ -27,7 +27,7 @@ import pytest
 from conftest import describe, run_cmd, write_config
 from servers.aqora import AqoraServer
 from servers.registry_proxy import REGISTRY_BIN, RegistryProxy, free_port, registry_available
-from support import make_cached_token_stale
+from support import heavy_modules_loaded, make_cached_token_stale, run_entry_point
 from test_docker_e2e import write_oci_image
 
 pytestmark = pytest.mark.skipif(
@@ -310,6 +310,21 @@ def test_setup_and_remove_restore_every_file_byte_for_byte(world: World) -> None
     assert after == before or set(after) - set(before) <= {Path(".cache"), Path(".config")}
 
 
+def test_without_creds_store_another_registry_stays_on_the_fast_path(world: World) -> None:
+    w = world
+    w.ok("aqora-helper", "setup", "docker")
+    w.helper("get", w.served.hostport)  # the host index is written
+    proc = run_entry_point(
+        "aqora_helper.doors.docker", ["docker-credential-aqora", "get"], w.env, w.plain.host
+    )
+    assert proc.returncode == 1 and "credentials not found" in proc.stdout, describe(proc)
+    assert heavy_modules_loaded(proc) == []
+    request = json.dumps({"ServerURL": w.plain.host, "Username": USER, "Secret": PASSWORD})
+    proc = w.helper("store", request)
+    assert proc.returncode == 1 and "nothing was stored" in proc.stdout
+    assert w.keyring_item(w.plain.host) is None
+
+
 def test_the_keyring_backend_answers_lookups_of_the_store_name() -> None:
     from aqora_helper.fast.keyring_names import names_own_storage
 
@@ -396,3 +411,16 @@ def test_podman_buildah_pull_and_push_and_a_static_login_is_cleaned_up(
     assert static_tokens(auth) == []
     doctor = w.run("aqora-helper", "doctor")
     assert "containers: " in doctor.stdout and "static token" not in doctor.stdout
+
+
+def test_a_record_from_before_creds_store_still_loads() -> None:
+    from aqora_helper.setup.dockerrecord import ConfigRecord
+
+    old = {
+        "created_file": False, "created_dirs": [], "created_key": True, "top_inner": None,
+        "helpers_inner": None, "added": ["r.example"], "replaced": {},
+    }  # fmt: skip
+    record = ConfigRecord.from_json(old)
+    assert record.added == ["r.example"] and not record.store_changed
+    again = ConfigRecord.from_json({**old, "store_added": False, "store_replaced": '"pass"'})
+    assert again.store_replaced == '"pass"' and again.store_changed

@@ -22,12 +22,12 @@ The previous store's name is kept in `<data dir>/docker-store.json` (no secrets)
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
+from ..fast.credential import creds_store_is_aqora, docker_config_file
 from ..fast.errors import AqoraHelperError
 from ..fast.keyring_names import DOCKER_STORE_SERVICE as STORE_SERVICE
 from ..fast.privatefiles import read_private, remove_private, write_private
@@ -51,18 +51,7 @@ class StoreError(AqoraHelperError):
 
 def docker_config_path() -> Path:
     """`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (as the docker CLI)."""
-    base = os.environ.get("DOCKER_CONFIG", "").strip()
-    directory = Path(base).expanduser() if base else Path.home() / ".docker"
-    return directory / "config.json"
-
-
-def store_mode_on(config: Path | None = None) -> bool:
-    """True when the Docker config's `credsStore` is `aqora`."""
-    try:
-        doc = json.loads((config or docker_config_path()).read_bytes()[: 16 * 1024 * 1024])
-    except (OSError, ValueError):
-        return False
-    return isinstance(doc, dict) and doc.get("credsStore") == HELPER
+    return Path(docker_config_file())
 
 
 def delegates_file() -> Path:
@@ -117,7 +106,7 @@ def handle(action: str, data: str) -> str | None:
     """Docker's answer to `action` (`get`, `store`, `erase`, `list`) for a registry we do
     not serve, with `data` the request as it came on stdin; None when `credsStore` is
     not `aqora`. Raises StoreError (its message is the protocol's error text)."""
-    if not store_mode_on():
+    if not creds_store_is_aqora():
         return None
     timeout = _timeout()
     delegate = delegate_for()
