@@ -77,7 +77,8 @@ def command(
     if remove:
         # without --url no configuration is needed: a broken config must not block undoing
         lines, warnings = remove_entries(path, None if url is None else selected_hosts(url))
-        lines += remove_dropin(state_path())
+        if url is None:  # the drop-in serves every environment
+            lines += remove_dropin(state_path())
     else:
         hosts = selected_hosts(url)
         if not hosts:
