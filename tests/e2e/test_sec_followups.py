@@ -424,7 +424,7 @@ def test_skopeo_without_tls_verification_gets_no_token(
         inspect_options = ["--tls-verify=false"]
     elif insecure_by == "registries.conf":
         user_conf = Path(env["XDG_CONFIG_HOME"]) / "containers" / "registries.conf"
-        user_conf.parent.mkdir(parents=True)
+        user_conf.parent.mkdir(parents=True, exist_ok=True)  # setup wrote a drop-in there
         user_conf.write_text(conf)
     else:
         (tmp_path / "registries.conf").write_text(conf)

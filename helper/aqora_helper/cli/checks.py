@@ -249,6 +249,38 @@ def docker_checks(hosts: list[str]) -> list[Check]:
     return checks
 
 
+def containers_checks(hosts: list[str]) -> list[Check]:
+    """podman/buildah/skopeo ask aqora first; no static token of a served host in their
+    auth.json (`podman login` writes one, and it outranks credHelpers)."""
+    from ..setup.containers import TOOLS, asks_aqora_first, static_entries
+
+    first = asks_aqora_first()
+    statics = static_entries(hosts)
+    if not statics and not any(shutil.which(tool) for tool in TOOLS):
+        return [Check("ok", "containers", "no podman, buildah or skopeo; nothing to check")]
+    effect = (
+        " (outranked: the helper is asked first)"
+        if first
+        else ", which outranks the helper and fails once it expires"
+    )
+    checks = [
+        Check("warn" if first else "fail", "containers", what + effect, fix + ".")
+        for what, fix in statics
+    ]
+    if first:
+        checks.insert(0, Check("ok", "containers", "podman, buildah and skopeo ask aqora first"))
+    else:
+        checks.append(
+            Check(
+                "warn",
+                "containers",
+                "podman, buildah and skopeo read containers/auth.json before credHelpers",
+                "Run 'aqora-helper setup docker' (it makes them ask aqora first).",
+            )
+        )
+    return checks
+
+
 def _object(config: dict[str, Any], key: str) -> dict[str, Any]:
     value = config.get(key)
     return value if isinstance(value, dict) else {}

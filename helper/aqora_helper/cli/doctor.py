@@ -19,7 +19,7 @@ from ..engine.settings import Environment, Settings
 from ..engine.vault import KeyringVault, insecure_file
 from ..fast.errors import AqoraHelperError, ConfigError
 from ..fast.text import clean
-from .checks import Check, docker_checks, git_checks, pip_checks, uv_checks
+from .checks import Check, containers_checks, docker_checks, git_checks, pip_checks, uv_checks
 from .common import URL_HELP, resolve
 from .status import environment_status
 
@@ -52,7 +52,7 @@ def doctor(
         emit(check)
     emit(session_check(settings, env))
     hosts = list(dict.fromkeys(h for e in settings.environments.values() for h in e.hosts))
-    for check in [*git_checks(hosts), *docker_checks(hosts), *pip_checks(), *uv_checks()]:
+    for check in [*git_checks(hosts), *docker_checks(hosts), *containers_checks(hosts), *pip_checks(), *uv_checks()]:
         emit(check)
     if failed:
         raise typer.Exit(1)

@@ -17,6 +17,11 @@ only loopback hosts can match it. A non-loopback registry that the client is tol
 reach without TLS verification gets no token (`insecure_registries`): such a client
 falls back to plain http and would send it there.
 
+With `"credsStore": "aqora"` Docker sends every registry here: a registry we do not
+serve is passed, request as received, to `credential.docker_store` (the previous store
+or the OS keyring, engine/dockerstore.py), and `list` merges both; without it such
+a registry gets `credentials not found` and its `store` is refused.
+
 Stdlib only: every question goes through `fast.credential`, which answers a cached
 valid token without the session engine and loads it only on a miss and for
 store/erase/list.
@@ -88,8 +93,8 @@ def read_server_string(stdin: BinaryIO | None) -> str:
     return text
 
 
-def read_store_request(stdin: BinaryIO | None) -> str:
-    """The ServerURL of a `store` request (Username and Secret are checked, never kept)."""
+def read_store_request(stdin: BinaryIO | None) -> tuple[str, str]:
+    """(ServerURL, the request's text) of a `store` request, its fields checked."""
     text = _decode(read_limited(stdin, MAX_STORE_BYTES))
     try:
         data = json.loads(text)
@@ -107,7 +112,7 @@ def read_store_request(stdin: BinaryIO | None) -> str:
         raise ProtocolError(MISSING_SERVER_URL)
     if not username:
         raise ProtocolError(MISSING_USERNAME)
-    return str(server).strip(ASCII_WS)
+    return str(server).strip(ASCII_WS), text
 
 
 def parse_server(server: str) -> tuple[str, str] | None:
@@ -150,16 +155,18 @@ def safe_username(username: str | None) -> str:
 def action_get(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
     server = read_server_string(stdin)
     target = parse_server(server)
-    if target is None:
-        raise ProtocolError(NOT_FOUND)
-    scheme, hostport = target
     try:
-        cred = credential.get_for_host(scheme, hostport)
+        cred = None if target is None else credential.get_for_host(*target)
     except NotLoggedIn as exc:
         raise ProtocolError(NOT_FOUND, f"{exc.message}. {exc.hint}") from None
-    if cred is None or not cred.token:
+    if cred is None:
+        answer = _other_registry("get", server)
+        if not answer:
+            raise ProtocolError(NOT_FOUND)
+        return answer
+    if not cred.token or target is None:
         raise ProtocolError(NOT_FOUND)
-    _refuse_without_tls(hostport)
+    _refuse_without_tls(target[1])
     body = {"ServerURL": server, "Username": safe_username(cred.username), "Secret": cred.token}
     return json.dumps(body) + "\n"
 
@@ -182,6 +189,11 @@ def _refuse_without_tls(hostport: str) -> None:
         )
 
 
+def _other_registry(action: str, data: str) -> str | None:
+    """The full store's answer for a registry we do not serve (None: that mode is off)."""
+    return credential.docker_store(action, data)
+
+
 def _is_served(target: tuple[str, str] | None) -> bool:
     """True when the engine serves this (scheme, host[:port]) (reads the configuration)."""
     if target is None:
@@ -190,28 +202,48 @@ def _is_served(target: tuple[str, str] | None) -> bool:
 
 
 def action_store(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
-    server = read_store_request(stdin)
-    if not _is_served(parse_server(server)):
+    server, request = read_store_request(stdin)
+    if _is_served(parse_server(server)):
+        return ""  # a served host: tokens come from the aqora session, nothing to store
+    answer = _other_registry("store", request)
+    if answer is None:
         raise ProtocolError(
             f"aqora-helper serves only aqora hosts, and '{shown(server)}' is not one of "
             "them; nothing was stored",
             "Route only aqora registries to this helper with 'credHelpers' in the Docker "
             "config ('aqora-helper setup docker' does it), and keep 'credsStore' for your "
-            "usual credential store.",
+            "usual credential store, or make aqora a full store with "
+            "'aqora-helper setup docker --creds-store'.",
         )
-    return ""  # a served host: tokens come from the aqora session, nothing to store
+    return answer
 
 
 def action_erase(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
-    target = parse_server(read_server_string(stdin))
-    if target is not None:
-        credential.forget(*target)  # served hosts only; the cached token, never the session
-    return ""  # nothing (more) of ours for this server: idempotent success
+    server = read_server_string(stdin)
+    target = parse_server(server)
+    if target is not None and _is_served(target):
+        credential.forget(*target)  # the cached token, never the session
+        return ""
+    return _other_registry("erase", server) or ""  # nothing (more) here: success
 
 
 def action_list(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
-    hosts = credential.usable_hosts()
-    return json.dumps({key: safe_username(name) for key, name in hosts.items()}) + "\n"
+    ours = {key: safe_username(name) for key, name in credential.usable_hosts().items()}
+    try:
+        others = json.loads(_other_registry("list", "") or "{}")
+    except ValueError:
+        others = None
+    if not isinstance(others, dict):
+        raise ProtocolError("the previous credentials store answered 'list' with no JSON object")
+    merged = {k: v for k, v in others.items() if _list_key(str(k)) not in ours}
+    merged.update(ours)
+    return json.dumps(merged) + "\n"
+
+
+def _list_key(server: str) -> str | None:
+    """The host key of a listed server string (to drop other stores' served hosts)."""
+    target = parse_server(server)
+    return None if target is None else host_key(*target)
 
 
 def action_version(stdin: BinaryIO | None, stderr: TextIO | None) -> str:

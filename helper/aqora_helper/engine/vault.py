@@ -268,6 +268,22 @@ def _translate(exc: Exception) -> AqoraHelperError:
     return KeyringFailure(name)
 
 
+def keyring_call(timeout: float, method: str, *args: str) -> Any:
+    """`method(*args)` of the OS keyring backend, bounded by `timeout`; a delete of a
+    missing item is None. Raises an AqoraHelperError subclass."""
+    backend = os_keyring(timeout)
+    try:
+        return call_with_timeout(lambda: getattr(backend, method)(*args), timeout)
+    except CallTimedOut:
+        raise KeyringTimeout(timeout) from None
+    except Exception as exc:
+        from keyring.errors import PasswordDeleteError
+
+        if method == "delete_password" and isinstance(exc, PasswordDeleteError):
+            return None
+        raise _translate(exc) from None
+
+
 class KeyringVault:
     """Sessions in the OS keyring."""
 
@@ -277,17 +293,7 @@ class KeyringVault:
         self.timeout = timeout
 
     def _call(self, method: str, *args: str) -> Any:
-        backend = os_keyring(self.timeout)
-        try:
-            return call_with_timeout(lambda: getattr(backend, method)(*args), self.timeout)
-        except CallTimedOut:
-            raise KeyringTimeout(self.timeout) from None
-        except Exception as exc:
-            from keyring.errors import PasswordDeleteError
-
-            if method == "delete_password" and isinstance(exc, PasswordDeleteError):
-                return None
-            raise _translate(exc) from None
+        return keyring_call(self.timeout, method, *args)
 
     def _get(self, service: str, env_url: str) -> str | None:
         """The secret stored under (service, env_url), or None."""

@@ -4,7 +4,8 @@
 min_ttl)` (`aqora-helper token`, the Python API) and `forget(scheme, hostport, token)`
 are all a door calls, plus questions about served hosts (`served_username`,
 `usable_hosts`, `serving_env`) for git's username check, docker's `store`/`list` and
-the Python API's host check.
+the Python API's host check, and `docker_store` for the registries we do not serve when
+Docker's `credsStore` is `aqora`.
 
 "Check the cache, take the lock, check again, refresh, persist" exists here only, in
 `ensure`: the engine's `session.access_token` calls it too. A hit reads the host index
@@ -24,6 +25,7 @@ from .hostindex import env_url_of, load_index
 from .hostnames import host_key
 from .tokencache import CachedToken, drop_token, read_token
 
+DOCKER_CONFIG_LIMIT = 16 * 1024 * 1024
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -176,6 +178,49 @@ def usable_hosts() -> dict[str, str]:
     from ..engine import served
 
     return served.usable_hosts()
+
+
+def docker_store(action: str, data: str) -> str | None:
+    """Docker's answer for a registry we do not serve, from the full credentials store
+    (`credsStore: aqora`: the previous store, or the OS keyring); None when that mode is
+    off (learnt without the engine). Raises `errors.AqoraHelperError` (its message is
+    the protocol's error text)."""
+    if not creds_store_is_aqora():
+        return None
+    from ..engine import dockerstore
+
+    return dockerstore.handle(action, data)
+
+
+def docker_config_file() -> str:
+    """`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (as the docker CLI)."""
+    base = os.environ.get("DOCKER_CONFIG", "").strip()
+    folder = os.path.expanduser(base) if base else os.path.join(os.path.expanduser("~"), ".docker")
+    return os.path.join(folder, "config.json")
+
+
+def creds_store_is_aqora() -> bool:
+    """True when the Docker config's `credsStore` is `aqora` (a config that is missing,
+    not a regular file, over 16 MiB or not JSON says no)."""
+    import json
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(docker_config_file(), flags)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        with os.fdopen(os.dup(fd), "rb") as f:
+            raw = f.read(DOCKER_CONFIG_LIMIT + 1)
+        doc = json.loads(raw) if len(raw) <= DOCKER_CONFIG_LIMIT else None
+    except (OSError, ValueError):
+        return False
+    finally:
+        os.close(fd)
+    return isinstance(doc, dict) and doc.get("credsStore") == "aqora"
 
 
 # The engine, imported only when the cache cannot answer.

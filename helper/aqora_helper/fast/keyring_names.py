@@ -2,12 +2,13 @@
 checks every lookup against them).
 
 A session is stored under service `SESSION_SERVICE`, username = the environment's base
-URL. The service holds a tab: every URL parser (WHATWG, so uv; Python's `urlsplit`, so
-pip, twine and poetry) removes tabs, so no service string a client derives from an index
-URL can equal it. `LEGACY_SERVICE` (a valid host name, so reachable from an index URL)
+URL; with `credsStore: aqora`, other registries' Docker credentials are stored under
+`DOCKER_STORE_SERVICE` (engine/dockerstore.py). Both names hold a tab: every URL parser
+(WHATWG, so uv; Python's `urlsplit`, so pip, twine and poetry) removes tabs, so no
+service string a client derives from an index URL can equal them. `LEGACY_SERVICE` (a valid host name, so reachable from an index URL)
 is where earlier versions stored sessions; the vault moves them on first use.
 
-`names_own_storage` tells whether a lookup aims at either name, in any spelling a client
+`names_own_storage` tells whether a lookup aims at any of these names, in any spelling a client
 or a case-insensitive OS keyring could map to it (case, whitespace, percent-encoding,
 scheme, userinfo, port, path, trailing dots): the keyring backend answers such a lookup
 itself, with an empty secret, so that keyring's chainer never goes on to the OS keyring
@@ -25,7 +26,8 @@ from urllib.parse import unquote
 
 SESSION_SERVICE = "aqora-helper\tsession"
 LEGACY_SERVICE = "aqora-helper"
-_RESERVED_HOSTS = frozenset({"aqora-helper", "aqora-helpersession"})
+DOCKER_STORE_SERVICE = "aqora-helper\tdocker"  # other registries, `credsStore: aqora`
+_RESERVED_HOSTS = frozenset({"aqora-helper", "aqora-helpersession", "aqora-helperdocker"})
 
 
 def names_own_storage(service: object) -> bool:

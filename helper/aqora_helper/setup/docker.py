@@ -2,8 +2,10 @@
 
 For each served host it adds `"credHelpers": {"<host>": "aqora"}` to the Docker client
 config (`$DOCKER_CONFIG/config.json`, default `~/.docker/config.json`). `credHelpers` is
-per registry, so every other registry keeps the user's `credsStore` or `auths`;
-`credsStore` is never set (aqora-helper serves only aqora hosts).
+per registry, so every other registry keeps the user's `credsStore` or `auths`.
+`--creds-store` also sets `"credsStore": "aqora"` (`credsstore`): aqora-helper then keeps
+every other registry's credentials too, in the store it replaced or the OS keyring.
+Both modes also cover podman, buildah and skopeo (`containers`).
 
 The file is edited as text (`jsontext`), not re-serialised: new entries are appended in
 the style of the file, everything else keeps its bytes, and the result is checked to
@@ -31,6 +33,8 @@ from typing import Any
 import typer
 
 from ..fast.errors import AqoraHelperError, ConfigError, StorageFailure
+from .credsstore import KEY as STORE_KEY
+from .credsstore import set_store, undo_store
 from .dockerrecord import ConfigRecord
 from .dockerrecord import load as load_record
 from .dockerrecord import save as save_record
@@ -59,12 +63,22 @@ def command(
         None, "--url", help="Environment whose hosts to configure (default: every environment)."
     ),
     remove: bool = typer.Option(False, "--remove", help="Remove the entries instead."),
+    creds_store: bool = typer.Option(
+        False,
+        "--creds-store",
+        help="Also make aqora Docker's credsStore: other registries go to the previous "
+        "store, or the OS keyring when there was none.",
+    ),
 ) -> None:
     """Make Docker clients get aqora registry credentials from docker-credential-aqora."""
+    from .containers import add_dropin, remove_dropin
+
     path = docker_config_path()
     if remove:
         # without --url no configuration is needed: a broken config must not block undoing
         lines, warnings = remove_entries(path, None if url is None else selected_hosts(url))
+        if url is None:  # the drop-in serves every environment
+            lines += remove_dropin(state_path())
     else:
         hosts = selected_hosts(url)
         if not hosts:
@@ -73,7 +87,9 @@ def command(
                 'Add \'hosts = ["registry.example"]\' under [environments."<url>"] in the '
                 "config file, or log in first.",
             )
-        lines, warnings = add_entries(path, hosts)
+        lines, warnings = add_entries(path, hosts, creds_store)
+        more, notes = add_dropin(state_path(), hosts)
+        lines, warnings = lines + more, warnings + notes
     for line in lines:
         typer.echo(line)
     for warning in warnings:
@@ -104,9 +120,9 @@ def _same_url(a: str, b: str) -> bool:
 
 def docker_config_path() -> Path:
     """`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (as the docker CLI)."""
-    base = os.environ.get("DOCKER_CONFIG", "").strip()
-    directory = Path(base).expanduser() if base else Path.home() / ".docker"
-    return directory / "config.json"
+    from ..engine.dockerstore import docker_config_path as config_path
+
+    return config_path()
 
 
 def state_path() -> Path:
@@ -153,12 +169,12 @@ def _check(path: Path, text: str, doc: dict[str, Any]) -> None:
         raise ConfigError(f"{path}: a registry appears more than once in {KEY!r}")
 
 
-def _creds_store_warning(path: Path, doc: dict[str, Any]) -> list[str]:
-    if doc.get("credsStore") == HELPER:
+def _creds_store_warning(path: Path, doc: dict[str, Any], record: ConfigRecord | None) -> list[str]:
+    if doc.get("credsStore") == HELPER and (record is None or not record.store_changed):
         return [
-            f"{path}: 'credsStore' is {HELPER!r}, so Docker asks aqora-helper for every "
-            "registry, but it serves only aqora hosts: set 'credsStore' back to your usual "
-            "store (or remove it); 'credHelpers' already routes the aqora hosts."
+            f"{path}: 'credsStore' is {HELPER!r} but was not set by 'aqora-helper setup "
+            "docker --creds-store': other registries' credentials go to the OS keyring, "
+            "and no previous store is recorded to go back to."
         ]
     return []
 
@@ -311,8 +327,11 @@ def _remove_created(path: Path, record: ConfigRecord) -> None:
 # ------------------------------------------------------------------ setup
 
 
-def add_entries(config: Path, hosts: list[str]) -> tuple[list[str], list[str]]:
-    """Add `credHelpers[host] = "aqora"` for each host; (report lines, warnings)."""
+def add_entries(
+    config: Path, hosts: list[str], creds_store: bool = False
+) -> tuple[list[str], list[str]]:
+    """Add `credHelpers[host] = "aqora"` for each host (and, with `creds_store`,
+    `credsStore = "aqora"`); (report lines, warnings)."""
     path = real_path(config)
     state = load_record(state_path())
     found = _read(path)
@@ -322,7 +341,7 @@ def add_entries(config: Path, hosts: list[str]) -> tuple[list[str], list[str]]:
         text, old_stat = found
         record = state.configs.get(str(path)) or ConfigRecord()
     doc: dict[str, Any] = json.loads(text)
-    warnings = _creds_store_warning(path, doc)
+    warnings = [] if creds_store else _creds_store_warning(path, doc, record)
     lines: list[str] = []
 
     top = _top(path, text)
@@ -354,6 +373,10 @@ def add_entries(config: Path, hosts: list[str]) -> tuple[list[str], list[str]]:
     expected = dict(doc)
     if helpers or KEY in doc:
         expected[KEY] = helpers
+    if creds_store:
+        text, more = set_store(path, text, record)
+        lines += more
+        expected[STORE_KEY] = HELPER
     _verify(path, text, expected)
     if found is None:
         record.created_dirs = _make_dirs(path.parent)
@@ -381,9 +404,14 @@ def remove_entries(config: Path, hosts: list[str] | None) -> tuple[list[str], li
         return [f"unchanged: {path} does not exist"], []
     text, old_stat = found
     doc: dict[str, Any] = json.loads(text)
-    warnings = _creds_store_warning(path, doc)
+    warnings = _creds_store_warning(path, doc, record)
+    lines: list[str] = []
+    if record is not None and hosts is None:
+        text, lines = undo_store(path, text, record)
+        doc = json.loads(text)
     helpers: dict[str, str] = dict(doc.get(KEY) or {})
-    ours, lines = _entries_to_undo(path, helpers, record, hosts)
+    ours, more = _entries_to_undo(path, helpers, record, hosts)
+    lines += more
 
     for host in ours:
         text, old = _undo_helper(path, text, host, record)
@@ -412,7 +440,7 @@ def remove_entries(config: Path, hosts: list[str] | None) -> tuple[list[str], li
         lines.append(f"unchanged: no {KEY} entries of aqora-helper in {path}")
 
     if record is not None:
-        if delete_file or not record.hosts:
+        if delete_file or not (record.hosts or record.store_changed):
             del state.configs[str(path)]
         save_record(state_path(), state)
     return lines, warnings

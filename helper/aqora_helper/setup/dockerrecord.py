@@ -3,8 +3,10 @@
 One private file (`<data dir>/docker-setup.json`, mode 0600) holds, per edited Docker
 config file: whether setup created the file, its directories or the `credHelpers` key;
 the whitespace inside an object that was empty before setup filled it; the entries it
-added; and, for an entry it replaced, the old value's JSON text (a helper name). Nothing
-else of the config file. What is read back is checked field by field: a record that
+added; and, for an entry it replaced, the old value's JSON text (a helper name); with
+`--creds-store`, whether it added `credsStore` or the old value's JSON text. Nothing
+else of the config file. (Records written before `--creds-store` existed lack its two
+fields, which then read as "not changed".) What is read back is checked field by field: a record that
 does not validate is refused with a clear error, never half-used or overwritten.
 """
 
@@ -22,6 +24,7 @@ from ..fast.privatefiles import read_private, remove_private, write_private
 from .jsontext import is_whitespace
 
 VERSION = 1
+OPTIONAL = ("store_added", "store_replaced")  # absent from records of earlier versions
 
 
 class InvalidRecord(ValueError):
@@ -50,6 +53,13 @@ class ConfigRecord:
     helpers_inner: str | None = None  # inside of `credHelpers` when it was empty
     added: list[str] = field(default_factory=list)
     replaced: dict[str, str] = field(default_factory=dict)  # host -> old value's JSON text
+    store_added: bool = False  # setup added `credsStore`
+    store_replaced: str | None = None  # the JSON text of the `credsStore` setup replaced
+
+    @property
+    def store_changed(self) -> bool:
+        """True when setup set `credsStore` (and --remove must undo it)."""
+        return self.store_added or self.store_replaced is not None
 
     @property
     def hosts(self) -> set[str]:
@@ -75,12 +85,20 @@ class ConfigRecord:
             "helpers_inner": self.helpers_inner,
             "added": list(self.added),
             "replaced": dict(self.replaced),
+            "store_added": self.store_added,
+            "store_replaced": self.store_replaced,
         }
 
     @classmethod
     def from_json(cls, data: object) -> ConfigRecord:
         """The record in `data`. Raises InvalidRecord."""
-        values = _exact_keys(data, [f.name for f in fields(cls)], "a config record")
+        names = [f.name for f in fields(cls)]
+        if isinstance(data, dict) and not set(OPTIONAL) & set(data):
+            data = {**data, "store_added": False, "store_replaced": None}  # an older record
+        values = _exact_keys(data, names, "a config record")
+        stored = values["store_replaced"]
+        if stored is not None and not (isinstance(stored, str) and _is_json_string(stored)):
+            raise InvalidRecord("'store_replaced' is neither null nor the text of a JSON string")
         return cls(
             created_file=_bool(values, "created_file"),
             created_dirs=_strings(values, "created_dirs"),
@@ -89,6 +107,8 @@ class ConfigRecord:
             helpers_inner=_inner(values, "helpers_inner"),
             added=_strings(values, "added"),
             replaced=_replaced(values["replaced"]),
+            store_added=_bool(values, "store_added"),
+            store_replaced=None if stored is None else str(stored),
         )
 
 

@@ -1,0 +1,103 @@
+"""`aqora-helper setup docker --creds-store`: make aqora Docker's full credentials store.
+
+Sets `"credsStore": "aqora"` in the Docker config (after `credHelpers` were added, which
+the containers tools and a later plain setup still use). The value it replaced is kept
+twice: its JSON text in the setup record (`dockerrecord`), so `--remove` puts back the
+same bytes, and its name in the engine's delegate file (`engine.dockerstore`), so the
+helper passes other registries on to that store. With no previous store, the OS keyring
+holds them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..fast.errors import ConfigError
+from .dockerrecord import ConfigRecord
+from .jsontext import (
+    JsonTextError,
+    Style,
+    append_members,
+    remove_member,
+    render_member,
+    replace_value,
+    scan_top,
+)
+
+KEY = "credsStore"
+HELPER = "aqora"
+
+
+def _edit_error(path: Path) -> ConfigError:
+    return ConfigError(
+        f"Could not edit {KEY!r} in {path} safely; nothing was written",
+        f'Set "{KEY}": "{HELPER}" by hand, or use plain \'aqora-helper setup docker\'.',
+    )
+
+
+def set_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[str]]:
+    """`text` with `credsStore` set to aqora, the change recorded; (text, report lines)."""
+    from ..engine.dockerstore import set_delegate, valid_store_name
+
+    doc: dict[str, Any] = json.loads(text)
+    current = doc.get(KEY)
+    if current == HELPER:
+        return text, [f"unchanged: {KEY} is already {HELPER!r} in {path}"]
+    if current is not None and not (isinstance(current, str) and valid_store_name(current)):
+        raise ConfigError(
+            f"{path}: {KEY!r} is {current!r}, not the name of a credentials store",
+            f"Fix {KEY!r} (or remove it), then run this again.",
+        )
+    try:
+        top = scan_top(text)
+        found = top.find(KEY)
+        if len(found) > 1:
+            raise ConfigError(f"{path}: the key {KEY!r} appears more than once")
+        if found:
+            member = top.members[found[0]]
+            record.store_replaced = text[member.value_start : member.value_end]
+            text = replace_value(text, member, json.dumps(HELPER))
+        else:
+            record.store_added = True
+            style = Style.of(text, top)
+            text = append_members(
+                text, top, [render_member(KEY, json.dumps(HELPER), style.colon)], style, 0
+            )
+    except JsonTextError:
+        raise _edit_error(path) from None
+    set_delegate(path, current)
+    if current is None:
+        where = "the OS keyring keeps other registries' credentials"
+    else:
+        where = f"other registries go on to docker-credential-{current}"
+    return text, [f"set: {KEY} = {HELPER!r} in {path} ({where})"]
+
+
+def undo_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[str]]:
+    """`text` with the `credsStore` change of `record` undone (when still aqora)."""
+    from ..engine.dockerstore import set_delegate
+
+    if not record.store_changed:
+        return text, []
+    doc: dict[str, Any] = json.loads(text)
+    old, added = record.store_replaced, record.store_added
+    record.store_replaced, record.store_added = None, False
+    set_delegate(path, None)
+    if doc.get(KEY) != HELPER:
+        return text, [f"left alone: {KEY} in {path} was changed since setup"]
+    try:
+        top = scan_top(text)
+        index = top.find(KEY)[0]
+        if old is not None:
+            return replace_value(text, top.members[index], old), [
+                f"restored: {KEY} = {json.loads(old)!r} in {path}"
+            ]
+        if added:
+            return remove_member(text, top, index, record.top_inner or ""), [
+                f"removed: {KEY} from {path}"
+            ]
+    except (JsonTextError, IndexError):
+        raise _edit_error(path) from None
+    return text, []
