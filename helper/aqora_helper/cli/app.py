@@ -14,6 +14,7 @@ from ..fast.errors import (
     EXIT_USAGE,
     INTERRUPTED_HINT,
     AqoraHelperError,
+    NotLoggedIn,
 )
 from ..fast.text import clean
 from ..setup import register as register_setup
@@ -77,6 +78,9 @@ def run(argv: list[str] | None = None) -> int:
         if status == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this status, silently
             _interrupted()
         return status
+    except NotLoggedIn as error:
+        print_error(error.for_command(list(sys.argv[1:] if argv is None else argv)))
+        return error.exit_code
     except AqoraHelperError as error:
         print_error(error)
         return error.exit_code

@@ -48,9 +48,11 @@ def doctor(
         raise typer.Exit(1) from None
     emit(config_check(settings))
     emit(keyring_check(settings, env))
-    for check in api_checks(settings, env):
+    api = api_checks(settings, env)
+    for check in api:
         emit(check)
-    emit(session_check(settings, env))
+    # one bounded wait on a hanging server: the session is then checked locally only
+    emit(session_check(settings, env, offline=api[0].status == "fail"))
     hosts = list(dict.fromkeys(h for e in settings.environments.values() for h in e.hosts))
     for check in [*git_checks(hosts), *docker_checks(hosts), *pip_checks(), *uv_checks()]:
         emit(check)
@@ -134,14 +136,22 @@ def clock_check(date_header: str | None, local: float) -> Check:
     )
 
 
-def session_check(settings: Settings, env: Environment) -> Check:
-    """A token can be produced now and the server accepts it."""
-    report = environment_status(settings, env, True, offline=False)
+def session_check(settings: Settings, env: Environment, offline: bool = False) -> Check:
+    """A token can be produced now and the server accepts it (`offline`: the API did
+    not answer, so only what is stored locally is checked)."""
+    report = environment_status(settings, env, True, offline=offline)
     error = report["error"]
     if not report["logged_in"]:
         return Check("fail", "session", error["message"], error["hint"])
     expiry = f"expires {report['expires_at']}" if report["expires_at"] else "expiry unknown"
     where = f"{report['source']} ({report['storage']}), {expiry}"
+    if offline:
+        return Check(
+            "warn",
+            "session",
+            f"stored in {where}; not checked with the server (the API did not answer)",
+            f"Rerun 'aqora-helper doctor --url {env.url}' once the API answers.",
+        )
     if error:
         return Check("warn", "session", f"token from {where}; {error['message']}", error["hint"])
     return Check("ok", "session", f"usable: {report['account']} via {where}")

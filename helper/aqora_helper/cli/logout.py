@@ -59,6 +59,12 @@ def logout_one(settings: Settings, env: Environment) -> None:
         say(f"Logged out of {env.url}: removed {_join(removed)}.")
     else:
         say(f"Not logged in to {env.url} with aqora-helper: nothing to remove.")
+        elsewhere = sessions.logged_in_urls()
+        if elsewhere:
+            say(
+                f"You are logged in to {', '.join(elsewhere)}: "
+                f"'aqora-helper logout --url {elsewhere[0]}' (or --all) logs out there."
+            )
     if env.url == settings.token_url and os.environ.get("AQORA_TOKEN", "").strip():
         say("Note: AQORA_TOKEN is set and still supplies a token for this environment.")
     if official.has_session(settings, env):

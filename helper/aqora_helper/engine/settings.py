@@ -117,7 +117,8 @@ class Settings:
     """Everything resolved from defaults, the config file and the environment."""
 
     config_path: Path
-    default_url: str  # the selected default: --url when given, else token_url
+    default_url: str  # the selected default: --url when given, else token_url, else
+    # the only environment logged in to (when AQORA_URL, `url` and AQORA_TOKEN are unset)
     refresh_skew: int
     timeouts: TimeoutsFile
     environments: dict[str, Environment]
@@ -246,7 +247,10 @@ def load_settings(url_override: str | None = None, allow_insecure_flag: bool = F
             token_url = None  # --url chose the environment; the broken default is unused
     else:
         default_url = token_url = _configured_url(cfg.url, path, allow_insecure)
-    for extra in [default_url, *_logged_in_urls()]:
+    logged_in = _logged_in_urls()
+    if not url_override and default_url_is_builtin(cfg.url) and len(logged_in) == 1:
+        default_url = logged_in[0]  # the only environment logged in to (as gh does)
+    for extra in [default_url, *logged_in]:
         if extra not in environments:
             candidate = _default_environment(extra, cfg.username)
             if not any(h in owner_of for h in candidate.hosts):
@@ -268,6 +272,15 @@ def _configured_url(from_file: str | None, path: Path, allow_insecure: bool) -> 
         if os.environ.get("AQORA_URL") or not from_file:
             raise
         raise ConfigError(f"Config file {path}: key 'url': {exc.message}", exc.hint) from None
+
+
+def default_url_is_builtin(from_file: str | None) -> bool:
+    """True when neither AQORA_URL nor the config's `url` names the default, so the only
+    environment logged in to becomes it. Not while AQORA_TOKEN is set: that token belongs
+    to the configured default (the built-in one here) and to nothing else."""
+    return not (
+        os.environ.get("AQORA_URL") or from_file or os.environ.get("AQORA_TOKEN", "").strip()
+    )
 
 
 def _logged_in_urls() -> list[str]:
