@@ -138,7 +138,8 @@ def test_status_lists_every_known_environment(aqora, user_env, login):
     assert not other["logged_in"] and not other["default"] and not other["selected"]
     assert other["hosts"] == ["other.example", "git.other.example"]
     code, body = status_json(user_env, "--url", "https://other.example")
-    assert code == 1 and [e["url"] for e in body["environments"]] == ["https://other.example/"]
+    assert code == 1 and body["selected"] == "https://other.example/"
+    assert {e["url"] for e in body["environments"] if e["selected"]} == {"https://other.example/"}
 
 
 def test_status_sources_env_and_insecure_file(aqora, user_env, login):
