@@ -83,7 +83,9 @@ def test_two_logins_name_both_and_the_exact_command(aqora, second, user_env, log
     assert again.returncode == 0, describe(again)
     status = helper(user_env, "status")
     assert status.returncode == 1
-    assert first in status.stdout and other in status.stdout and "https://aqora.io/" in status.stdout
+    assert (
+        first in status.stdout and other in status.stdout and "https://aqora.io/" in status.stdout
+    )
     logout = helper(user_env, "logout")
     assert logout.returncode == 0, describe(logout)
     assert "Not logged in to https://aqora.io/ with aqora-helper: nothing to remove." in (

@@ -72,7 +72,7 @@ def drop_index() -> None:
     try:
         os.remove(index_path())
     except FileNotFoundError:
-        pass
+        return
 
 
 def load_index() -> dict[str, Any] | None:
