@@ -277,7 +277,7 @@ def test_doctor_not_logged_in_and_server_down(aqora, user_env):
     proc = doctor(user_env, "--url", aqora.url)
     assert proc.returncode == 1, describe(proc)
     assert re.search(r"^fail  session: Not logged in to", proc.stdout, re.M)
-    assert re.search(r"^      fix: Run 'aqora-helper login", proc.stdout, re.M)
+    assert re.search(r"^      fix: aqora-helper login --url ", proc.stdout, re.M)
     aqora.stop()
     down = doctor(user_env, "--url", aqora.url)
     assert down.returncode == 1

@@ -19,8 +19,10 @@ from ..engine.settings import Environment, Settings
 from ..engine.vault import KeyringVault, insecure_file
 from ..fast.errors import AqoraHelperError, ConfigError
 from ..fast.text import clean
-from .checks import Check, docker_checks, git_checks, pip_checks, uv_checks
+from .checks import Check, docker_checks, git_checks
 from .common import URL_HELP, resolve
+from .containerchecks import container_checks
+from .indexchecks import index_checks
 from .status import environment_status
 
 MAX_CLOCK_SKEW = 60.0
@@ -53,8 +55,14 @@ def doctor(
         emit(check)
     # one bounded wait on a hanging server: the session is then checked locally only
     emit(session_check(settings, env, offline=api[0].status == "fail"))
-    hosts = list(dict.fromkeys(h for e in settings.environments.values() for h in e.hosts))
-    for check in [*git_checks(hosts), *docker_checks(hosts), *pip_checks(), *uv_checks()]:
+    served = {h: e for e in settings.environments.values() for h in e.hosts}
+    hosts = list(served)
+    for check in [
+        *git_checks({h: e.url for h, e in served.items()}),
+        *docker_checks(hosts),
+        *container_checks(hosts),
+        *index_checks(served),
+    ]:
         emit(check)
     if failed:
         raise typer.Exit(1)
@@ -142,7 +150,9 @@ def session_check(settings: Settings, env: Environment, offline: bool = False) -
     report = environment_status(settings, env, True, offline=offline)
     error = report["error"]
     if not report["logged_in"]:
-        return Check("fail", "session", error["message"], error["hint"])
+        relogin = "aqora-helper login" in error["hint"]  # not logged in, expired, revoked
+        fix = f"aqora-helper login --url {env.url}" if relogin else error["hint"]
+        return Check("fail", "session", error["message"], fix)
     expiry = f"expires {report['expires_at']}" if report["expires_at"] else "expiry unknown"
     where = f"{report['source']} ({report['storage']}), {expiry}"
     if offline:
@@ -150,7 +160,7 @@ def session_check(settings: Settings, env: Environment, offline: bool = False) -
             "warn",
             "session",
             f"stored in {where}; not checked with the server (the API did not answer)",
-            f"Rerun 'aqora-helper doctor --url {env.url}' once the API answers.",
+            f"aqora-helper doctor --url {env.url}",
         )
     if error:
         return Check("warn", "session", f"token from {where}; {error['message']}", error["hint"])
