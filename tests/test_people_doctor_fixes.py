@@ -86,13 +86,17 @@ def test_login_fix_line_works(aqora, user_env):
     assert status_of(after, "session") == {"ok"}, describe(after)
 
 
-def test_shadowed_keyring_program(aqora, user_env, login, tmp_path):
+def pip_set_up(aqora, user_env, login) -> dict[str, str]:
+    """Logged in, pip set up for the stand-in's index: the keyring program is next."""
     login()
     env = client_env(user_env, Path(user_env["HOME"]), aqora.url)
-    assert paste(env, f"aqora-helper setup pip --index-url {aqora.url}/simple/").returncode in (
-        0,
-        1,
-    )
+    setup = run_cmd(["aqora-helper", "setup", "pip", "--index-url", f"{aqora.url}/simple/"], env)
+    assert setup.returncode == 0, describe(setup)
+    return env
+
+
+def test_shadowed_keyring_program(aqora, user_env, login, tmp_path):
+    env = pip_set_up(aqora, user_env, login)
     other = tmp_path / "other-bin"
     other.mkdir()
     fake = other / "keyring"
@@ -110,12 +114,7 @@ def test_shadowed_keyring_program(aqora, user_env, login, tmp_path):
 
 
 def test_no_keyring_program_on_path(aqora, user_env, login, tmp_path):
-    login()
-    env = client_env(user_env, Path(user_env["HOME"]), aqora.url)
-    assert paste(env, f"aqora-helper setup pip --index-url {aqora.url}/simple/").returncode in (
-        0,
-        1,
-    )
+    env = pip_set_up(aqora, user_env, login)
     bare = tmp_path / "bare-bin"
     bare.mkdir()
     for name in ("aqora-helper", "git-credential-aqora", "docker-credential-aqora"):

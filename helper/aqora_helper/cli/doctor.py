@@ -20,7 +20,7 @@ from ..engine.vault import KeyringVault, insecure_file
 from ..fast.errors import AqoraHelperError, ConfigError
 from ..fast.text import clean
 from .checks import Check, docker_checks, git_checks
-from .common import URL_HELP, resolve
+from .common import URL_HELP, examples, insecure_option, resolve
 from .containerchecks import container_checks
 from .indexchecks import index_checks
 from .status import environment_status
@@ -31,6 +31,7 @@ MAX_CLOCK_SKEW = 60.0
 def doctor(
     ctx: typer.Context,
     url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
+    allow_insecure_host: bool = insecure_option(),
 ) -> None:
     """Diagnose the setup: keyring, config, API, clock, session, integrations."""
     failed = False
@@ -44,7 +45,7 @@ def doctor(
         sys.stdout.flush()
 
     try:
-        settings, env = resolve(ctx, url)
+        settings, env = resolve(ctx, url, allow_insecure_host)
     except ConfigError as exc:
         emit(Check("fail", "config", exc.message, exc.hint))
         raise typer.Exit(1) from None
@@ -169,4 +170,8 @@ def session_check(settings: Settings, env: Environment, offline: bool = False) -
 
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
-    app.command()(doctor)
+    app.command(
+        epilog=examples(
+            "aqora-helper doctor", "aqora-helper doctor --url https://staging.aqora.example"
+        )
+    )(doctor)

@@ -39,7 +39,7 @@ from ..fast.errors import (
 )
 from ..fast.text import clean, rfc3339
 from ..fast.tokencache import drop_token, read_token
-from .common import URL_HELP, resolve
+from .common import URL_HELP, examples, insecure_option, resolve
 
 JSON_VERSION = 1
 
@@ -47,6 +47,7 @@ JSON_VERSION = 1
 def status(
     ctx: typer.Context,
     url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
+    allow_insecure_host: bool = insecure_option(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (shape in the README)."),
     offline: bool = typer.Option(
         False,
@@ -59,7 +60,7 @@ def status(
     Exit 0 when the selected environment (--url, else the default) is usable; exit 1
     when it is not logged in, or logged in while the server is unreachable or failing.
     """
-    settings, selected = resolve(ctx, url)
+    settings, selected = resolve(ctx, url, allow_insecure_host)
     envs = list(settings.environments.values())
     if selected not in envs:
         envs.insert(0, selected)
@@ -101,7 +102,7 @@ def environment_status(
         return _stored_only(settings, env, report, None)
     if not offline:
         try:
-            token, report["account"] = _account(settings, env, token)
+            token, report["account"] = account_of(settings, env, token)
         except SessionRejected as exc:
             report["error"] = _error(exc)
             return report
@@ -180,7 +181,7 @@ def _error(exc: AqoraHelperError) -> dict[str, str]:
     return {"message": exc.message, "hint": exc.hint}
 
 
-def _account(settings: Settings, env: Environment, token: Token) -> tuple[Token, str | None]:
+def account_of(settings: Settings, env: Environment, token: Token) -> tuple[Token, str | None]:
     """The account name; a cached token the server no longer accepts is dropped and
     the session asked once more (the next `get` would do the same)."""
     api = Api(env.url, settings.timeouts)
@@ -239,4 +240,10 @@ def render(report: dict[str, Any], offline: bool) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
-    app.command()(status)
+    app.command(
+        epilog=examples(
+            "aqora-helper status",
+            "aqora-helper status --offline",
+            "aqora-helper status --json --url https://staging.aqora.example",
+        )
+    )(status)

@@ -190,8 +190,16 @@ class ConfigError(AqoraHelperError):
         super().__init__(message, hint or "Fix the configuration and retry.")
 
 
+class InvalidUrl(ConfigError):
+    """A URL that is not `http(s)://host[:port]` (a usage error when given as --url)."""
+
+    exit_code = EXIT_USAGE
+
+
 class InsecureUrl(ConfigError):
     """Plain http to a non-loopback host without the explicit opt-in."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, url: str) -> None:
         super().__init__(

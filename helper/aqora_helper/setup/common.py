@@ -167,6 +167,15 @@ def undo_or_resolve(
     return path, resolve_target(index_url, env_url)
 
 
+def existing_dir(file: Path) -> Path:
+    """`--file PATH` whose directory exists: setup never creates one silently."""
+    if not file.parent.is_dir():
+        raise typer.BadParameter(
+            f"the directory {file.parent} does not exist (create it first)", param_hint="--file"
+        )
+    return file
+
+
 def closing_notes(tool: str) -> None:
     """The last lines of a successful `setup pip|uv`."""
     warn_without_keyring_program(tool)
