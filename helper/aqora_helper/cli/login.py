@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import getpass
 import sys
+import time
 
 import typer
 
+from ..engine.api import Api
 from ..engine.login import interactive_login
 from ..engine.served import refresh_index
-from ..engine.session import access_token, env_token
 from ..engine.settings import Environment, Settings
 from ..fast.errors import AqoraHelperError, LoginFailed
+from ..fast.tokencache import read_token
 from .common import URL_HELP, examples, insecure_option, resolve, say
-from .status import account_of, stored_session
+from .status import stored_session
 
 
 def _read_password_stdin() -> str:
@@ -58,9 +60,8 @@ def login(
     settings, env = resolve(ctx, url, allow_insecure_host)
     previous = current_account(settings, env)
     if previous is not None:
-        say(
-            f"Note: you are logged in to {env.url} as {previous}; this login replaces that session."
-        )
+        who = f" as {previous}" if previous else ""
+        say(f"Note: you are logged in to {env.url}{who}; this login replaces that session.")
     if not (interactive or username is not None or password_stdin):
         from ..engine.browser_login import browser_login_command
 
@@ -80,22 +81,30 @@ def login(
     account = current_account(settings, env)
     who = f" as {account}" if account else ""
     say(f"Logged in to {env.url}{who}; the session is stored in {where}.")
-    if previous is not None and account is not None and previous != account:
+    if previous and account and previous != account:
         say(f"Warning: the session of {previous} for {env.url} was replaced by {account}'s.")
     if insecure_storage:
         say("Warning: the refresh token is stored unencrypted on disk (--insecure-storage).")
 
 
 def current_account(settings: Settings, env: Environment) -> str | None:
-    """The account of the session stored for `env` (the helper's own, not AQORA_TOKEN
-    or the official CLI's), or None when there is none or it cannot be told now."""
+    """The account of the helper's session for `env` ('' when a session is stored but its
+    account cannot be told now), or None when there is none. Asks the server with the
+    cached access token only: never refreshes (no rotation just to name the account)."""
     try:
         found = stored_session(settings, env)
-        if found is None or found[0] == "official CLI" or env_token(settings, env) is not None:
-            return None
-        return account_of(settings, env, access_token(settings, env))[1]
     except AqoraHelperError:
         return None
+    if found is None or found[0] == "official CLI":
+        return None
+    cached = read_token(env.url)
+    if cached is None or cached.expires_at <= time.time():
+        return ""
+    try:
+        name = Api(env.url, settings.timeouts).viewer(cached.access_token).get("username")
+    except AqoraHelperError:
+        return ""
+    return name if isinstance(name, str) else ""
 
 
 def register(app: typer.Typer) -> None:

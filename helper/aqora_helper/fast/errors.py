@@ -197,9 +197,7 @@ class InvalidUrl(ConfigError):
 
 
 class InsecureUrl(ConfigError):
-    """Plain http to a non-loopback host without the explicit opt-in."""
-
-    exit_code = EXIT_USAGE
+    """Plain http to a non-loopback host without the explicit opt-in (a refusal, exit 1)."""
 
     def __init__(self, url: str) -> None:
         super().__init__(
