@@ -94,3 +94,21 @@ def test_a_host_of_another_environment_is_refused_and_nothing_changes(aqora, use
     bad = helper(user_env, "setup", "docker", "https://x.example/path")
     assert bad.returncode == 1 and "Invalid host" in bad.stderr
     assert path.read_text() == original
+
+
+def test_setup_warns_when_the_program_clients_run_is_not_on_path(user_env, tmp_path):
+    from conftest import BIN_DIR
+
+    bare = tmp_path / "bare-bin"
+    bare.mkdir()
+    (bare / "aqora-helper").symlink_to(f"{BIN_DIR}/aqora-helper")
+    path = [str(bare), *(p for p in user_env["PATH"].split(":") if p != BIN_DIR)]
+    env = dict(user_env, PATH=":".join(path))
+    for args, program in (
+        (["git"], "git-credential-aqora"),
+        (["docker", "aqora.io"], "docker-credential-aqora"),
+        (["pip", "--index-url", "https://aqora.io/simple/"], "keyring"),
+    ):
+        proc = helper(env, "setup", *args)
+        assert proc.returncode == 0, describe(proc)
+        assert f"'{program}'" in proc.stderr and "PATH" in proc.stderr, describe(proc)

@@ -28,6 +28,7 @@ import typer
 from ..cli.common import URL_HELP, insecure_option, resolve
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import is_loopback, split_hostport
+from .common import warn_missing_program
 
 HELPER_VALUES = ["", "aqora"]
 GIT_TIMEOUT = 30.0
@@ -56,6 +57,8 @@ def command(
     if shutil.which("git") is None:
         raise AqoraHelperError("git is not installed (not found on PATH)", "Install git first.")
     _, env = resolve(ctx, url, allow_insecure_host)
+    if not remove:
+        warn_missing_program("git-credential-aqora", "git")
     failed = removed = False
     for section in helper_sections(env.hosts):
         line, ok = (remove_section if remove else add_section)(scope, section)
