@@ -146,7 +146,8 @@ def test_status_lists_every_known_environment(aqora, user_env, login):
     assert not other["logged_in"] and not other["default"] and not other["selected"]
     assert other["hosts"] == ["other.example", "git.other.example"]
     code, body = status_json(user_env, "--url", "https://other.example")
-    assert code == 1 and [e["url"] for e in body["environments"]] == ["https://other.example/"]
+    assert code == 1 and body["selected"] == "https://other.example/"
+    assert {e["url"] for e in body["environments"] if e["selected"]} == {"https://other.example/"}
 
 
 def test_status_sources_env_and_insecure_file(aqora, user_env, login):
@@ -284,7 +285,7 @@ def test_doctor_not_logged_in_and_server_down(aqora, user_env):
     proc = doctor(user_env, "--url", aqora.url)
     assert proc.returncode == 1, describe(proc)
     assert re.search(r"^fail  session: Not logged in to", proc.stdout, re.M)
-    assert re.search(r"^      fix: Run 'aqora-helper login", proc.stdout, re.M)
+    assert re.search(r"^      fix: aqora-helper login --url ", proc.stdout, re.M)
     aqora.stop()
     down = doctor(user_env, "--url", aqora.url)
     assert down.returncode == 1

@@ -152,7 +152,11 @@ def test_url_never_builds_a_path_outside_the_cache(aqora, user_env, warm, url):
     home = Path(user_env["HOME"])
     before = {p for p in home.rglob("*") if "aqora-helper" not in p.parts}
     proc = run_cmd(["aqora-helper", "token", "--url", url], user_env)
-    assert_clean_failure(proc)
+    if url.startswith("https://"):
+        assert_clean_failure(proc)
+    else:  # not a URL at all: a usage error (exit 2), in the same two lines
+        assert proc.returncode == 2 and proc.stdout == "", describe(proc)
+        assert proc.stderr.startswith("error: Invalid URL") and "\nhint: " in proc.stderr
     after = {p for p in home.rglob("*") if "aqora-helper" not in p.parts}
     assert after == before, sorted(map(str, after - before))
     locks = cache_root(user_env) / "locks"

@@ -413,7 +413,9 @@ def test_secrets_echoed_by_the_server_are_never_shown(aqora, logged_in, tmp_path
     for where, text in shown.items():
         assert leaks(text, secrets) == [], f"{where}: {text}"
         assert not any(c in text for c in CONTROL), f"{where}: {text!r}"
-    assert json.loads(status.stdout)["environments"][0]["logged_in"] is False
+    # the session is stored and the server answers garbage: logged in, no token, exit 1
+    reported = json.loads(status.stdout)["environments"][0]
+    assert status.returncode == 1 and reported["token_fingerprint"] is None, describe(status)
     assert stored_refresh_token(env, aqora.url) == stored
 
 

@@ -104,7 +104,7 @@ def test_file_option_and_warnings(user_env, tmp_path):
     custom.write_text("[global]\ntimeout = 5\n")
     proc = cli("pip", env, "--index-url", "https://other.example/simple/")
     assert proc.returncode == 0, describe(proc)
-    assert "other.example is not a served host" in proc.stderr
+    assert "config: added other.example to hosts of" in proc.stderr
     assert f"PIP_CONFIG_FILE={custom} is set" in proc.stderr
     proc = cli("pip", env, "--index-url", UV_URL, "--file", str(custom))
     assert proc.returncode == 0, describe(proc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer vendors click
 
 from .. import __version__
 from ..engine import log
@@ -14,20 +15,42 @@ from ..fast.errors import (
     EXIT_USAGE,
     INTERRUPTED_HINT,
     AqoraHelperError,
+    NotLoggedIn,
 )
 from ..fast.text import clean
 from ..setup import register as register_setup
 from . import doctor, login, logout, status, token
 from . import exec as exec_command
-from .common import URL_HELP, GlobalOptions
+from .common import URL_HELP, GlobalOptions, examples, insecure_option
 
 app = typer.Typer(
     name="aqora-helper",
     help="Fresh aqora.io tokens for git, Docker, pip/uv and scripts.",
+    epilog=examples(
+        "aqora-helper login",
+        "aqora-helper status",
+        "aqora-helper setup git",
+        "aqora-helper --install-completion   # shell completion (bash, zsh, fish, PowerShell)",
+    ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _flags_without_type() -> None:
+    """Help shows a boolean flag as a flag, not `<bool>` (this typer lists a type for
+    every option, though a flag takes no value)."""
+    option = typer.core.TyperOption
+    shown = option.display_type_rich
+
+    def display(self: typer.core.TyperOption, ctx: typer.Context) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    option.display_type_rich = display  # type: ignore[method-assign,assignment]
+
+
+_flags_without_type()
 
 
 def _version(value: bool) -> None:
@@ -40,11 +63,7 @@ def _version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
-    allow_insecure_host: bool = typer.Option(
-        False,
-        "--allow-insecure-host",
-        help="Allow plain http to a non-loopback host (also AQORA_ALLOW_INSECURE_HOST=1).",
-    ),
+    allow_insecure_host: bool = insecure_option(),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
@@ -63,6 +82,15 @@ def print_error(error: AqoraHelperError) -> None:
     sys.stderr.write(f"error: {clean(error.message)}\nhint: {clean(error.hint)}\n")
 
 
+def print_usage_error(usage: UsageError) -> None:
+    """A usage error in the two-line format, naming the allowed values (exit 2)."""
+    message = usage.format_message().replace("Value error, ", "")
+    command = usage.ctx.command_path if usage.ctx is not None else "aqora-helper"
+    sys.stderr.write(
+        f"error: {clean(message)}\nhint: see '{clean(command)} --help' for the usage.\n"
+    )
+
+
 def _interrupted() -> None:
     sys.stderr.write(f"error: interrupted\nhint: {INTERRUPTED_HINT}\n")
 
@@ -71,13 +99,26 @@ def run(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (documented in the README)."""
     log.configure()
     try:
-        app(args=argv, prog_name="aqora-helper")
+        code = app(args=argv, prog_name="aqora-helper", standalone_mode=False)
+        return code if isinstance(code, int) else 0
+    except NoArgsIsHelpError as no_args:
+        no_args.show()  # the help page
+        return EXIT_USAGE
+    except UsageError as usage:
+        print_usage_error(usage)
+        return EXIT_USAGE
+    except typer.Abort:
+        _interrupted()
+        return EXIT_INTERRUPTED
     except SystemExit as done:
         code = done.code
         status = code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
         if status == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this status, silently
             _interrupted()
         return status
+    except NotLoggedIn as error:
+        print_error(error.for_command(list(sys.argv[1:] if argv is None else argv)))
+        return error.exit_code
     except AqoraHelperError as error:
         print_error(error)
         return error.exit_code
@@ -90,4 +131,3 @@ def run(argv: list[str] | None = None) -> int:
             "hint: rerun with AQORA_HELPER_LOG=debug and report the output.\n"
         )
         return EXIT_FAILURE
-    return 0

@@ -5,7 +5,7 @@ for each served host, and does something else answer first?
   loopback hosts), computed as git does: every matching `credential.helper` and
   `credential.<url>.helper` in config order, an empty value resetting the list.
 - Docker: `credHelpers` of the client config, and static credentials in `auths`.
-- pip / uv: their config mentions a keyring provider.
+- pip / uv: see indexchecks.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -23,8 +22,6 @@ from urllib.parse import urlsplit
 
 from ..fast.hostnames import DEFAULT_PORTS, is_loopback, served_key, split_hostport
 from ..setup.docker import docker_config_path
-from ..setup.pip import pip_config_file
-from ..setup.uv import uv_config_file
 
 GIT_TIMEOUT = 10.0
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
@@ -34,7 +31,6 @@ STORING_HELPERS = frozenset(
     {"store", "cache", "osxkeychain", "libsecret", "gnome-keyring", "manager", "manager-core"}
     | {"wincred", "netrc", "pass", "keepassxc"}
 )
-_KEYRING_PROVIDER = re.compile(r"^\s*keyring[-_]provider\s*=", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -47,8 +43,14 @@ class Check:
     fix: str | None = None
 
 
-def git_checks(hosts: list[str]) -> list[Check]:
-    """Is `aqora` the first credential helper git asks for each served host?"""
+def setup_git_fix(env_urls: list[str]) -> str:
+    """The command that sets git up for these environments."""
+    return " && ".join(f"aqora-helper setup git --url {u}" for u in dict.fromkeys(env_urls))
+
+
+def git_checks(hosts: dict[str, str]) -> list[Check]:
+    """Is `aqora` the first credential helper git asks for each served host (host key ->
+    its environment's URL)?"""
     git = shutil.which("git")
     if git is None:
         return [Check("ok", "git", "git is not installed; nothing to check")]
@@ -66,29 +68,29 @@ def git_checks(hosts: list[str]) -> list[Check]:
         return [Check("fail", "git", f"'git config' failed: {detail}", "Fix the git config.")]
     entries = _git_entries(proc.stdout)
     answered, missing, checks = [], [], []
-    for url in _git_urls(hosts):
+    missing_envs: list[str] = []
+    for url, env_url in _git_urls(hosts):
         scheme, _, hostport = url.partition("://")
         helpers = effective_helpers(entries, scheme, hostport)
         first = next((i for i, h in enumerate(helpers) if _is_aqora(h)), None)
         if first is None:
             others = f" (it asks {', '.join(helpers)})" if helpers else ""
             missing.append(url + others)
+            missing_envs.append(env_url)
         elif first > 0:
             checks.append(
                 Check(
                     "fail",
                     "git",
                     f"credential helper(s) {', '.join(helpers[:first])} answer before aqora "
-                    f"for {url}",
-                    "Run 'aqora-helper setup git' (it resets the helper list for aqora's "
-                    "hosts), or remove them: see 'git config --show-origin --get-regexp "
-                    "credential'.",
+                    f"for {url} ('aqora-helper setup git' resets the list for aqora's hosts)",
+                    setup_git_fix([env_url]),
                 )
             )
         else:
             answered.append(url)
         if first is not None:
-            checks.extend(_copy_keepers(url, [h for h in helpers if not _is_aqora(h)]))
+            checks.extend(_copy_keepers(url, env_url, [h for h in helpers if not _is_aqora(h)]))
     if answered:
         checks.insert(0, Check("ok", "git", f"aqora answers first for {', '.join(answered)}"))
     if missing:
@@ -96,30 +98,36 @@ def git_checks(hosts: list[str]) -> list[Check]:
             Check(
                 "warn",
                 "git",
-                f"aqora is not a credential helper for {', '.join(missing)}",
-                "Run 'aqora-helper setup git' if you use git with aqora.",
+                f"aqora is not a credential helper for {', '.join(missing)} (if you use git "
+                "with aqora)",
+                setup_git_fix(missing_envs),
             )
         )
     return checks
 
 
-def _copy_keepers(url: str, others: list[str]) -> list[Check]:
+def _copy_keepers(url: str, env_url: str, others: list[str]) -> list[Check]:
     """git hands every credential that worked to all helpers of the list (`store`), so
     any other helper there, before or after aqora, may keep a copy of aqora's tokens."""
     storing = [h for h in others if _helper_name(h) in STORING_HELPERS]
     unknown = [h for h in others if h not in storing]
-    fix = (
-        "Run 'aqora-helper setup git' (only aqora answers for aqora's hosts), then "
-        "'aqora-helper logout' to make the other helpers forget stored tokens."
-    )
+    fix = setup_git_fix([env_url])  # then only aqora answers for aqora's hosts
+    later = " (after the fix, 'aqora-helper logout' makes them forget stored tokens)"
     checks = []
     if storing:
         checks.append(
-            Check("fail", "git", f"{', '.join(storing)} stores aqora's tokens for {url}", fix)
+            Check(
+                "fail", "git", f"{', '.join(storing)} stores aqora's tokens for {url}{later}", fix
+            )
         )
     if unknown:
         checks.append(
-            Check("warn", "git", f"{', '.join(unknown)} may store aqora's tokens for {url}", fix)
+            Check(
+                "warn",
+                "git",
+                f"{', '.join(unknown)} may store aqora's tokens for {url}{later}",
+                fix,
+            )
         )
     return checks
 
@@ -148,12 +156,13 @@ def _git_entries(output: bytes) -> list[tuple[str, str]]:
     return entries
 
 
-def _git_urls(hosts: list[str]) -> list[str]:
-    urls: list[str] = []
-    for key in hosts:
+def _git_urls(hosts: dict[str, str]) -> list[tuple[str, str]]:
+    """(URL git asks about, environment URL) for each served host."""
+    urls: list[tuple[str, str]] = []
+    for key, env_url in hosts.items():
         parsed = split_hostport(key)
         schemes = ["https", "http"] if parsed and is_loopback(parsed[0]) else ["https"]
-        urls.extend(f"{scheme}://{key}" for scheme in schemes)
+        urls.extend((f"{scheme}://{key}", env_url) for scheme in schemes)
     return urls
 
 
@@ -204,15 +213,27 @@ def _is_aqora(helper: str) -> bool:
     return first in ("aqora", "git-credential-aqora", "git-credential-aqora.exe")
 
 
+def setup_docker_fix(hosts: list[str]) -> str:
+    """The command that routes these (served) hosts to aqora."""
+    return "aqora-helper setup docker " + " ".join(hosts)
+
+
 def docker_checks(hosts: list[str]) -> list[Check]:
     """credHelpers route each served host to aqora; no static `auths` for them."""
     path = docker_config_path()
-    fix = "Run 'aqora-helper setup docker' if you use Docker registries with aqora."
+    fix = setup_docker_fix(hosts)
     try:
         raw = path.read_bytes()[:MAX_CONFIG_BYTES]
     except FileNotFoundError:
         if any(shutil.which(tool) for tool in ("docker", "skopeo", "podman")):
-            return [Check("warn", "docker", f"no Docker client config at {path}", fix)]
+            return [
+                Check(
+                    "warn",
+                    "docker",
+                    f"no Docker client config at {path} (if you use aqora's registries)",
+                    fix,
+                )
+            ]
         return [Check("ok", "docker", "no Docker client or config; nothing to check")]
     except OSError as exc:
         return [Check("fail", "docker", f"cannot read {path}: {exc.strerror}", "Fix its mode.")]
@@ -235,8 +256,7 @@ def docker_checks(hosts: list[str]) -> list[Check]:
                     "fail",
                     "docker",
                     f"credHelpers sends {host} to docker-credential-{helper}, not aqora",
-                    f"Run 'aqora-helper setup docker', or remove '{host}' from credHelpers "
-                    f"in {path}.",
+                    setup_docker_fix([host]),
                 )
             )
         else:
@@ -245,7 +265,14 @@ def docker_checks(hosts: list[str]) -> list[Check]:
     if answered:
         checks.insert(0, Check("ok", "docker", f"credHelpers use aqora for {', '.join(answered)}"))
     if missing:
-        checks.append(Check("warn", "docker", f"no aqora credHelper for {', '.join(missing)}", fix))
+        checks.append(
+            Check(
+                "warn",
+                "docker",
+                f"no aqora credHelper for {', '.join(missing)} (if you use aqora's registries)",
+                setup_docker_fix(missing),
+            )
+        )
     return checks
 
 
@@ -264,7 +291,7 @@ def containers_checks(hosts: list[str]) -> list[Check]:
         else ", which outranks the helper and fails once it expires"
     )
     checks = [
-        Check("warn" if first else "fail", "containers", what + effect, fix + ".")
+        Check("warn" if first else "fail", "containers", what + effect, fix)
         for what, fix in statics
     ]
     if first:
@@ -275,7 +302,7 @@ def containers_checks(hosts: list[str]) -> list[Check]:
                 "warn",
                 "containers",
                 "podman, buildah and skopeo read containers/auth.json before credHelpers",
-                "Run 'aqora-helper setup docker' (it makes them ask aqora first).",
+                "aqora-helper setup docker",
             )
         )
     return checks
@@ -297,60 +324,7 @@ def _static_auths(auths: dict[str, Any], host: str, path: Path) -> list[Check]:
                     "fail",
                     "docker",
                     f"static credentials for {host} in 'auths' of {path} (key '{key}')",
-                    f"Remove '{key}' from 'auths' in {path}, or run 'docker logout {key}'.",
+                    f"docker logout {key}",
                 )
             )
     return found
-
-
-def pip_checks() -> list[Check]:
-    """pip's config names a keyring provider."""
-    if os.environ.get("PIP_KEYRING_PROVIDER"):
-        return [Check("ok", "pip", "PIP_KEYRING_PROVIDER is set")]
-    override = os.environ.get("PIP_CONFIG_FILE")
-    if override == os.devnull:
-        return [
-            Check(
-                "warn",
-                "pip",
-                f"PIP_CONFIG_FILE={override}: pip reads no config file",
-                "Unset PIP_CONFIG_FILE, or set PIP_KEYRING_PROVIDER=subprocess.",
-            )
-        ]
-    files = ([Path(override)] if override else []) + [pip_config_file()]
-    return [_keyring_provider_check("pip", files)]
-
-
-def uv_checks() -> list[Check]:
-    """uv's config names a keyring provider."""
-    if os.environ.get("UV_KEYRING_PROVIDER"):
-        return [Check("ok", "uv", "UV_KEYRING_PROVIDER is set")]
-    if os.environ.get("UV_NO_CONFIG", "").strip().lower() not in ("", "0", "false", "no"):
-        return [
-            Check(
-                "warn",
-                "uv",
-                "UV_NO_CONFIG is set: uv reads no config file",
-                "Unset UV_NO_CONFIG, or set UV_KEYRING_PROVIDER=subprocess.",
-            )
-        ]
-    override = os.environ.get("UV_CONFIG_FILE")
-    files = [Path(override)] if override else [uv_config_file()]
-    return [_keyring_provider_check("uv", files)]
-
-
-def _keyring_provider_check(tool: str, files: list[Path]) -> Check:
-    for path in files:
-        try:
-            text = path.read_bytes()[:MAX_CONFIG_BYTES].decode("utf-8", "replace")
-        except OSError:
-            continue
-        if _KEYRING_PROVIDER.search(text):
-            return Check("ok", tool, f"keyring-provider is set in {path}")
-    shown = ", ".join(str(p) for p in files)
-    return Check(
-        "warn",
-        tool,
-        f"no keyring-provider in {shown}",
-        f"Run 'aqora-helper setup {tool}' if you install packages from aqora with {tool}.",
-    )

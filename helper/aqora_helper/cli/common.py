@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import typer
 
@@ -12,8 +13,9 @@ from ..fast.durations import parse_duration
 from ..fast.text import clean
 
 URL_HELP = (
-    "aqora API URL (default: AQORA_URL, then 'url' in the config file, then "
-    "https://aqora.io). Given on a subcommand it wins over the top-level --url."
+    "aqora API URL (default: AQORA_URL, then 'url' in the config file, then the only "
+    "environment you are logged in to, then https://aqora.io). Given on a subcommand it "
+    "wins over the top-level --url."
 )
 
 MIN_TTL_HELP = (
@@ -42,12 +44,29 @@ class GlobalOptions:
     allow_insecure_host: bool = False
 
 
-def resolve(ctx: typer.Context, url: str | None) -> tuple[Settings, Environment]:
-    """Settings and the selected environment; the subcommand's --url wins."""
+INSECURE_HELP = "Allow plain http to a non-loopback host (also AQORA_ALLOW_INSECURE_HOST=1)."
+
+
+def insecure_option() -> Any:
+    """`--allow-insecure-host`, accepted before and after the subcommand."""
+    return typer.Option(False, "--allow-insecure-host", help=INSECURE_HELP)
+
+
+def resolve(
+    ctx: typer.Context, url: str | None, allow_insecure_host: bool = False
+) -> tuple[Settings, Environment]:
+    """Settings and the selected environment; the subcommand's --url wins, and
+    --allow-insecure-host counts wherever it is given."""
     options = ctx.find_object(GlobalOptions) or GlobalOptions()
     chosen = url or options.url
-    settings = load_settings(url_override=chosen, allow_insecure_flag=options.allow_insecure_host)
+    allow = allow_insecure_host or options.allow_insecure_host
+    settings = load_settings(url_override=chosen, allow_insecure_flag=allow)
     return settings, settings.environment(chosen)
+
+
+def examples(*lines: str) -> str:
+    """The EXAMPLES section of a help page (typer's epilog)."""
+    return "EXAMPLES\n\n" + "\n\n".join(f"  $ {line}" for line in lines)
 
 
 def say(text: str) -> None:

@@ -23,19 +23,20 @@ from ..fast.errors import AqoraHelperError, KeyringUnavailable
 from ..fast.refreshlock import RefreshLock
 from ..fast.tokencache import drop_token, issued_tokens
 from ..setup.git import reject_copies
-from .common import URL_HELP, GlobalOptions, resolve, say
+from .common import URL_HELP, GlobalOptions, examples, insecure_option, resolve, say
 
 
 def logout(
     ctx: typer.Context,
     url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
+    allow_insecure_host: bool = insecure_option(),
     all_: bool = typer.Option(False, "--all", help="Log out of every known environment."),
 ) -> None:
     """Remove the stored session and cached token (never the official CLI's session)."""
     options = ctx.find_object(GlobalOptions) or GlobalOptions()
     if all_ and (url or options.url):
         raise typer.BadParameter("--all and --url are mutually exclusive")
-    settings, env = resolve(ctx, url)
+    settings, env = resolve(ctx, url, allow_insecure_host)
     targets = list(settings.environments.values()) if all_ else [env]
     try:
         for target in targets:
@@ -59,6 +60,12 @@ def logout_one(settings: Settings, env: Environment) -> None:
         say(f"Logged out of {env.url}: removed {_join(removed)}.")
     else:
         say(f"Not logged in to {env.url} with aqora-helper: nothing to remove.")
+        elsewhere = sessions.logged_in_urls()
+        if elsewhere:
+            say(
+                f"You are logged in to {', '.join(elsewhere)}: "
+                f"'aqora-helper logout --url {elsewhere[0]}' (or --all) logs out there."
+            )
     if env.url == settings.token_url and os.environ.get("AQORA_TOKEN", "").strip():
         say("Note: AQORA_TOKEN is set and still supplies a token for this environment.")
     if official.has_session(settings, env):
@@ -93,4 +100,10 @@ def _join(items: list[str]) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
-    app.command()(logout)
+    app.command(
+        epilog=examples(
+            "aqora-helper logout",
+            "aqora-helper logout --url https://staging.aqora.example",
+            "aqora-helper logout --all",
+        )
+    )(logout)

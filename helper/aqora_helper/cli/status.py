@@ -9,28 +9,37 @@
    "expires_at": "2026-11-28T10:00:00Z" | null, "token_fingerprint": "sha256:…" | null,
    "hosts": ["aqora.io"], "error": {"message": "…", "hint": "…"} | null}]}
 ```
-Exit 0 when the selected environment (--url, else the default) has a usable session.
+Exit 0 when the selected environment (--url, else the default) is usable. A stored
+session whose server is unreachable or failing is "logged in" with an error; `--offline`
+reads only local state (AQORA_TOKEN, the cache, the stored session) and never the network.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any
 
 import typer
 
-from ..engine import official
+from ..engine import known, official
 from ..engine.api import Api
-from ..engine.log import fingerprint
-from ..engine.session import access_token
+from ..engine.log import fingerprint, register_secret
+from ..engine.session import access_token, env_token
 from ..engine.settings import Environment, Settings
 from ..engine.sources import Source, Token
 from ..engine.vault import FileVault, insecure_file, vault_for
-from ..fast.errors import AqoraHelperError, SessionRejected
+from ..fast.errors import (
+    AqoraHelperError,
+    NotLoggedIn,
+    ServerUnreachable,
+    SessionRejected,
+    UnexpectedResponse,
+)
 from ..fast.text import clean, rfc3339
-from ..fast.tokencache import drop_token
-from .common import URL_HELP, GlobalOptions, resolve
+from ..fast.tokencache import drop_token, read_token
+from .common import URL_HELP, examples, insecure_option, resolve
 
 JSON_VERSION = 1
 
@@ -38,27 +47,30 @@ JSON_VERSION = 1
 def status(
     ctx: typer.Context,
     url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
+    allow_insecure_host: bool = insecure_option(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (shape in the README)."),
     offline: bool = typer.Option(
-        False, "--offline", help="Skip the account lookup (the viewer query)."
+        False,
+        "--offline",
+        help="Never touch the network: no refresh, no account lookup (local state only).",
     ),
 ) -> None:
-    """Show login state, token source, expiry and served hosts. Exit 1 when not logged in."""
-    settings, selected = resolve(ctx, url)
-    options = ctx.find_object(GlobalOptions) or GlobalOptions()
-    if url or options.url:
-        envs = [selected]
-    else:
-        envs = list(settings.environments.values())
-        if selected not in envs:
-            envs.insert(0, selected)
+    """Show every known environment: login state, token source, expiry, served hosts.
+
+    Exit 0 when the selected environment (--url, else the default) is usable; exit 1
+    when it is not logged in, or logged in while the server is unreachable or failing.
+    """
+    settings, selected = resolve(ctx, url, allow_insecure_host)
+    envs = list(settings.environments.values())
+    if selected not in envs:
+        envs.insert(0, selected)
     reports = [environment_status(settings, env, env.url == selected.url, offline) for env in envs]
     if as_json:
         body = {"version": JSON_VERSION, "selected": selected.url, "environments": reports}
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
     else:
         sys.stdout.write("\n".join(render(report, offline) for report in reports))
-    if not next(r["logged_in"] for r in reports if r["selected"]):
+    if not usable(next(r for r in reports if r["selected"]), offline):
         raise typer.Exit(1)
 
 
@@ -80,13 +92,17 @@ def environment_status(
         "error": None,
     }
     try:
-        token = access_token(settings, env)
+        token = _offline_token(settings, env) if offline else access_token(settings, env)
+    except (ServerUnreachable, UnexpectedResponse) as exc:
+        return _stored_only(settings, env, report, exc)
     except AqoraHelperError as exc:
         report["error"] = _error(exc)
         return report
+    if token is None:  # --offline, no valid token at hand: is a session stored?
+        return _stored_only(settings, env, report, None)
     if not offline:
         try:
-            token, report["account"] = _account(settings, env, token)
+            token, report["account"] = account_of(settings, env, token)
         except SessionRejected as exc:
             report["error"] = _error(exc)
             return report
@@ -101,11 +117,71 @@ def environment_status(
     return report
 
 
+def _offline_token(settings: Settings, env: Environment) -> Token | None:
+    """AQORA_TOKEN or a cached token still valid; never the network."""
+    from_env = env_token(settings, env)
+    if from_env is not None:
+        return from_env
+    cached = read_token(env.url)
+    if cached is None or not cached.usable(settings.refresh_skew, time.time()):
+        return None
+    register_secret(cached.access_token)
+    return Token(cached.access_token, cached.expires_at, Source.CACHE)
+
+
+def stored_session(settings: Settings, env: Environment) -> tuple[str, str] | None:
+    """(source, storage) of a stored session, read locally (keyring, insecure file,
+    the official CLI's credentials.json); None when there is none."""
+    vault = vault_for(env.url, settings.timeouts.keyring)
+    if isinstance(vault, FileVault):
+        found = vault.load(env.url) is not None
+        where = ("insecure file", str(insecure_file(env.url)))
+    else:
+        found = vault.load_unlocked(env.url) is not None
+        where = ("keyring", vault.backend_name()) if found else ("", "")
+    if found:
+        return where
+    if official.has_session(settings, env):
+        return "official CLI", str(official.credentials_path())
+    return None
+
+
+def _stored_only(
+    settings: Settings, env: Environment, report: dict[str, Any], trouble: AqoraHelperError | None
+) -> dict[str, Any]:
+    """The report when no token could be had now: logged in when a session is stored
+    (the server is unreachable or failing: `trouble`; or --offline), else not."""
+    try:
+        found = stored_session(settings, env)
+    except AqoraHelperError as exc:
+        report["error"] = _error(trouble or exc)
+        return report
+    if found is None:
+        report["error"] = _error(trouble or NotLoggedIn(env.url, _elsewhere(env)))
+        return report
+    report.update(logged_in=True, source=found[0], storage=found[1])
+    if trouble is not None:
+        report["error"] = {
+            "message": f"logged in, but the server is unreachable or failing ({trouble.message})",
+            "hint": trouble.hint,
+        }
+    return report
+
+
+def _elsewhere(env: Environment) -> tuple[str, ...]:
+    return tuple(u for u in known.logged_in_urls() if u != env.url)
+
+
+def usable(report: dict[str, Any], offline: bool) -> bool:
+    """A token can be had now (--offline: a session is stored, not checked)."""
+    return bool(report["logged_in"]) and (offline or report["token_fingerprint"] is not None)
+
+
 def _error(exc: AqoraHelperError) -> dict[str, str]:
     return {"message": exc.message, "hint": exc.hint}
 
 
-def _account(settings: Settings, env: Environment, token: Token) -> tuple[Token, str | None]:
+def account_of(settings: Settings, env: Environment, token: Token) -> tuple[Token, str | None]:
     """The account name; a cached token the server no longer accepts is dropped and
     the session asked once more (the next `get` would do the same)."""
     api = Api(env.url, settings.timeouts)
@@ -146,8 +222,13 @@ def render(report: dict[str, Any], offline: bool) -> str:
             who = " (account not checked: --offline)"
         lines.append(f"  status:  logged in{who}")
         lines.append(f"  source:  {report['source']} ({report['storage']})")
-        expiry = f"expires {report['expires_at']}" if report["expires_at"] else "expiry unknown"
-        lines.append(f"  token:   {report['token_fingerprint']}, {expiry}")
+        if report["token_fingerprint"]:
+            expiry = f"expires {report['expires_at']}" if report["expires_at"] else "expiry unknown"
+            lines.append(f"  token:   {report['token_fingerprint']}, {expiry}")
+        elif offline:
+            lines.append("  token:   none valid in the cache (not refreshed: --offline)")
+        else:
+            lines.append("  token:   none (the server is unreachable or failing)")
     else:
         lines.append("  status:  not logged in")
     if report["error"]:
@@ -159,4 +240,10 @@ def render(report: dict[str, Any], offline: bool) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
-    app.command()(status)
+    app.command(
+        epilog=examples(
+            "aqora-helper status",
+            "aqora-helper status --offline",
+            "aqora-helper status --json --url https://staging.aqora.example",
+        )
+    )(status)

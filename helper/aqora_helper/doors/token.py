@@ -59,10 +59,14 @@ def answer(url: str | None, fmt: str, min_ttl: int = 0) -> NoReturn:
     """Print the token of the environment at `url` in `fmt`, with at least `min_ttl`
     seconds left, and exit; failures are the CLI's two-line errors with its exit codes."""
     from ..fast.credential import get_for_env
-    from ..fast.errors import EXIT_INTERRUPTED, INTERRUPTED_HINT, AqoraHelperError
+    from ..fast.errors import EXIT_INTERRUPTED, INTERRUPTED_HINT, AqoraHelperError, NotLoggedIn
 
     try:
         cred = get_for_env(url, min_ttl)
+    except NotLoggedIn as failed:
+        words = ["token", *([] if fmt == "plain" else ["--format", fmt])]
+        retargeted = failed.for_command(words)
+        fail(retargeted.message, retargeted.hint, retargeted.exit_code)
     except AqoraHelperError as failed:
         fail(failed.message, failed.hint, failed.exit_code)
     except OSError as exc:

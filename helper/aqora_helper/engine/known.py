@@ -1,11 +1,14 @@
 """The list of environments the user logged in to (URLs only, never a secret), so that
-their hosts are served without a config file."""
+their hosts are served without a config file, and the only one is the default
+environment when nothing else names it. Changing the list drops the fast path's host
+index (it records both)."""
 
 from __future__ import annotations
 
 import json
 
 from ..fast.errors import UnsafeStorage
+from ..fast.hostindex import drop_index
 from ..fast.privatefiles import read_private, write_private
 from .datadir import data_dir, sessions_file
 
@@ -25,6 +28,7 @@ def add_url(url: str) -> None:
     urls = logged_in_urls()
     if url not in urls:
         write_private(sessions_file(), json.dumps([*urls, url]).encode(), data_dir())
+        drop_index()  # served hosts and maybe the default environment changed
 
 
 def remove_url(url: str) -> None:
@@ -34,3 +38,4 @@ def remove_url(url: str) -> None:
         write_private(
             sessions_file(), json.dumps([u for u in urls if u != url]).encode(), data_dir()
         )
+        drop_index()

@@ -152,7 +152,11 @@ def _from_official_cli(
 
     token = official_token(settings, env)
     if token is None:
-        raise missing or NotLoggedIn(env.url)
+        if missing is not None:
+            raise missing
+        from .known import logged_in_urls
+
+        raise NotLoggedIn(env.url, tuple(u for u in logged_in_urls() if u != env.url))
     return token
 
 

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..fast.errors import ConfigError, InsecureUrl, UnsafeStorage
+from ..fast.errors import ConfigError, InsecureUrl, InvalidUrl, UnsafeStorage
 from ..fast.hostnames import is_loopback, join_key, served_key, split_hostport
 from ..fast.paths import config_path
 from ..fast.privatefiles import read_regular_file
@@ -117,7 +117,8 @@ class Settings:
     """Everything resolved from defaults, the config file and the environment."""
 
     config_path: Path
-    default_url: str  # the selected default: --url when given, else token_url
+    default_url: str  # the selected default: --url when given, else token_url, else
+    # the only environment logged in to (when AQORA_URL, `url` and AQORA_TOKEN are unset)
     refresh_skew: int
     timeouts: TimeoutsFile
     environments: dict[str, Environment]
@@ -144,18 +145,21 @@ def normalize_url(url: str, allow_insecure: bool = False) -> str:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise ConfigError(
+        raise InvalidUrl(
             f"Invalid URL {text!r}: {exc}", "Use a URL like https://aqora.io"
         ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
+        raise InvalidUrl(
             f"Invalid URL {text!r}: expected http(s)://host[:port]",
             "Use a URL like https://aqora.io",
         )
     if parts.username or parts.password:
-        raise ConfigError(f"Invalid URL {text!r}: credentials in URLs are not allowed")
+        raise InvalidUrl(
+            f"Invalid URL {text!r}: credentials in URLs are not allowed",
+            "Pass the URL without user or password: aqora-helper supplies the token.",
+        )
     if split_hostport(parts.hostname) is None and ":" not in parts.hostname:
-        raise ConfigError(f"Invalid URL {text!r}: bad host name")
+        raise InvalidUrl(f"Invalid URL {text!r}: bad host name", "Use a URL like https://aqora.io")
     host = parts.hostname.lower()
     if parts.scheme == "http" and not is_loopback(host) and not allow_insecure:
         raise InsecureUrl(text)
@@ -185,6 +189,11 @@ def _read_config_file(path: Path) -> ConfigFile:
             f"Make {path} a regular TOML file (at most {MAX_CONFIG_BYTES} bytes).",
         ) from None
     if raw is None:
+        if os.environ.get("AQORA_HELPER_CONFIG"):
+            raise ConfigError(
+                f"AQORA_HELPER_CONFIG names {path}, which does not exist",
+                f"Create {path}, or unset AQORA_HELPER_CONFIG to use the default file.",
+            )
         return ConfigFile()
     try:
         data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
@@ -197,10 +206,26 @@ def _read_config_file(path: Path) -> ConfigFile:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        if first["type"] == "extra_forbidden":
+            allowed = ", ".join(_allowed_keys(first["loc"]))
+            raise ConfigError(
+                f"Config file {path}: unknown key '{key}' (allowed here: {allowed})",
+                f"Remove or rename '{key}' in {path} (see README, Configuration).",
+            ) from None
         raise ConfigError(
             f"Config file {path}: key '{key}': {first['msg']}",
             f"Fix '{key}' in {path} (see README, Configuration).",
         ) from None
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed in the table holding the unknown key at `loc`."""
+    model: type[BaseModel] = ConfigFile
+    if len(loc) > 1 and loc[0] == "timeouts":
+        model = TimeoutsFile
+    elif len(loc) > 2 and loc[0] == "environments":
+        model = EnvironmentFile
+    return list(model.model_fields)
 
 
 def load_settings(url_override: str | None = None, allow_insecure_flag: bool = False) -> Settings:
@@ -246,7 +271,10 @@ def load_settings(url_override: str | None = None, allow_insecure_flag: bool = F
             token_url = None  # --url chose the environment; the broken default is unused
     else:
         default_url = token_url = _configured_url(cfg.url, path, allow_insecure)
-    for extra in [default_url, *_logged_in_urls()]:
+    logged_in = _logged_in_urls()
+    if not url_override and default_url_is_builtin(cfg.url) and len(logged_in) == 1:
+        default_url = logged_in[0]  # the only environment logged in to (as gh does)
+    for extra in [default_url, *logged_in]:
         if extra not in environments:
             candidate = _default_environment(extra, cfg.username)
             if not any(h in owner_of for h in candidate.hosts):
@@ -268,6 +296,15 @@ def _configured_url(from_file: str | None, path: Path, allow_insecure: bool) -> 
         if os.environ.get("AQORA_URL") or not from_file:
             raise
         raise ConfigError(f"Config file {path}: key 'url': {exc.message}", exc.hint) from None
+
+
+def default_url_is_builtin(from_file: str | None) -> bool:
+    """True when neither AQORA_URL nor the config's `url` names the default, so the only
+    environment logged in to becomes it. Not while AQORA_TOKEN is set: that token belongs
+    to the configured default (the built-in one here) and to nothing else."""
+    return not (
+        os.environ.get("AQORA_URL") or from_file or os.environ.get("AQORA_TOKEN", "").strip()
+    )
 
 
 def _logged_in_urls() -> list[str]:

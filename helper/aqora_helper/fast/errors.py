@@ -39,10 +39,40 @@ class AqoraHelperError(Exception):
 
 
 class NotLoggedIn(AqoraHelperError):
-    """No session for this URL in any source."""
+    """No session for this URL in any source; `elsewhere`: the environments with one."""
 
-    def __init__(self, url: str) -> None:
-        super().__init__(f"Not logged in to {url}", f"Run 'aqora-helper login --url {url}'.")
+    def __init__(self, url: str, elsewhere: tuple[str, ...] = ()) -> None:
+        self.url, self.elsewhere = url, elsewhere
+        where = f" (you are logged in to {', '.join(elsewhere)})" if elsewhere else ""
+        login = f"'aqora-helper login --url {url}'"
+        hint = (
+            f"Add '--url {elsewhere[0]}' to use that session, or log in with {login}."
+            if elsewhere
+            else f"Run {login}."
+        )
+        super().__init__(f"Not logged in to {url}{where}", hint)
+
+    def for_command(self, words: list[str]) -> NotLoggedIn:
+        """The same error whose hint is `aqora-helper WORDS` retargeted with `--url` at
+        an environment you are logged in to (the exact command that would work)."""
+        if not self.elsewhere:
+            return self
+        kept: list[str] = []
+        skip = False
+        for word in words:
+            if skip or word.startswith("--url="):
+                skip = False
+            elif word == "--url":
+                skip = True
+            else:
+                kept.append(word)
+        command = " ".join(["aqora-helper", *kept, "--url", self.elsewhere[0]])
+        error = NotLoggedIn(self.url, self.elsewhere)
+        error.hint = (
+            f"Run '{command}' to use that session, or log in with "
+            f"'aqora-helper login --url {self.url}'."
+        )
+        return error
 
 
 class SessionRejected(AqoraHelperError):
@@ -160,8 +190,14 @@ class ConfigError(AqoraHelperError):
         super().__init__(message, hint or "Fix the configuration and retry.")
 
 
+class InvalidUrl(ConfigError):
+    """A URL that is not `http(s)://host[:port]` (a usage error when given as --url)."""
+
+    exit_code = EXIT_USAGE
+
+
 class InsecureUrl(ConfigError):
-    """Plain http to a non-loopback host without the explicit opt-in."""
+    """Plain http to a non-loopback host without the explicit opt-in (a refusal, exit 1)."""
 
     def __init__(self, url: str) -> None:
         super().__init__(

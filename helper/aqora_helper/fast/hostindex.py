@@ -19,7 +19,15 @@ if TYPE_CHECKING:
     from typing import Any
 
 INDEX_VERSION = 1
-FINGERPRINT_ENV = ("AQORA_URL", "AQORA_ALLOW_INSECURE_HOST", "AQORA_HELPER_CONFIG")
+# AQORA_HELPER_DATA_DIR holds sessions.json (logged-in environments are served, and the
+# only one is the default when nothing else names it); engine.known drops the index
+# whenever it changes that list.
+FINGERPRINT_ENV = (
+    "AQORA_URL",
+    "AQORA_ALLOW_INSECURE_HOST",
+    "AQORA_HELPER_CONFIG",
+    "AQORA_HELPER_DATA_DIR",
+)
 
 
 def index_path() -> str:
@@ -57,6 +65,14 @@ def save_index(
         "lock_timeout": lock_timeout,
     }
     write_private(index_path(), json.dumps(body, sort_keys=True).encode(), cache_root())
+
+
+def drop_index() -> None:
+    """Remove the index (the next miss rewrites it)."""
+    try:
+        os.remove(index_path())
+    except FileNotFoundError:
+        return
 
 
 def load_index() -> dict[str, Any] | None:

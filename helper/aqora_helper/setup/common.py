@@ -11,8 +11,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import typer
 
-from ..fast.errors import AqoraHelperError
-from ..fast.hostnames import key_from_url
+from ..fast.hostnames import key_from_url, served_key
 from .files import SetupError, real_path
 from .textblocks import Markers, status, undo
 
@@ -55,7 +54,6 @@ class IndexTarget:
     url: str
     host_key: str
     username: str
-    served: bool
 
 
 def appdata_dir() -> Path:
@@ -101,29 +99,41 @@ def check_index_url(index_url: str) -> tuple[str, str]:
 def resolve_target(index_url: str, env_url: str | None) -> IndexTarget:
     """The index URL, its host key, and the username of the environment serving it.
 
-    Prints a warning (and goes on) when no configured environment serves the host.
+    A host no environment serves yet is added to the hosts of the environment `env_url`
+    (else the default) in the config file, with a line saying so.
     """
     url, key = check_index_url(index_url)
-    try:
-        from ..engine import served as broker
-        from ..engine.settings import load_settings, normalize_url
+    from ..engine import served as broker
+    from ..engine.settings import normalize_url
 
-        wanted = None if env_url is None else normalize_url(env_url)
-        hosts = [h for h in broker.served_hosts() if wanted is None or h.env_url == wanted]
-        match = next((h for h in hosts if h.key == key), None)
-        if match is not None:
-            return IndexTarget(url, key, match.username, True)
-        settings = load_settings(url_override=env_url)
-        env = settings.environment(env_url)
-    except AqoraHelperError as exc:
-        status(f"aqora-helper: warning: could not read the configuration: {exc.message}")
-        return IndexTarget(url, key, "aqora", False)
-    status(
-        f"aqora-helper: warning: {key} is not a served host of {env.url}, so aqora-helper "
-        f"will not answer for it yet: add it to 'hosts' of [environments.\"{env.url}\"] in "
-        f"{settings.config_path}."
-    )
-    return IndexTarget(url, key, env.username, False)
+    wanted = None if env_url is None else normalize_url(env_url)
+    hosts = [h for h in broker.served_hosts() if wanted is None or h.env_url == wanted]
+    match = next((h for h in hosts if h.key == key), None)
+    if match is None:
+        add_served_hosts(env_url, [key])
+        match = next(h for h in broker.served_hosts() if h.key == key)
+    return IndexTarget(url, key, match.username)
+
+
+def add_served_hosts(env_url: str | None, hosts: list[str]) -> list[str]:
+    """Serve `hosts` (adding those not yet served to the environment `env_url`, else the
+    default, in the config file, with a line each); their host keys."""
+    from ..engine.served import refresh_index
+    from .confighosts import add_hosts
+
+    for line in add_hosts(env_url, hosts):
+        status(line)
+    refresh_index()
+    return [served_key(h.strip()) or h for h in hosts]
+
+
+def warn_missing_program(program: str, clients: str) -> None:
+    """Warn when `program`, which the clients run, is not on PATH."""
+    if shutil.which(program) is None:
+        status(
+            f"aqora-helper: warning: '{program}' is not on PATH, so {clients} cannot run it; "
+            "add aqora-helper's bin directory (install.sh: ~/.local/bin) to the PATH they see."
+        )
 
 
 def with_username(url: str, username: str) -> str:
@@ -155,6 +165,15 @@ def undo_or_resolve(
     if not index_url:
         raise typer.BadParameter("required unless --remove", param_hint="--index-url")
     return path, resolve_target(index_url, env_url)
+
+
+def existing_dir(file: Path) -> Path:
+    """`--file PATH` whose directory exists: setup never creates one silently."""
+    if not file.parent.is_dir():
+        raise typer.BadParameter(
+            f"the directory {file.parent} does not exist (create it first)", param_hint="--file"
+        )
+    return file
 
 
 def closing_notes(tool: str) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -114,7 +115,7 @@ def add_dropin(state_file: Path, hosts: list[str]) -> tuple[list[str], list[str]
     path = dropin_path()
     text = dropin_text()
     found = read_file(path, MAX_BYTES)
-    warnings = [f"{line} ({fix})" for line, fix in static_entries(hosts)]
+    warnings = [f"{line} (clear it: {fix})" for line, fix in static_entries(hosts)]
     if found is not None and not found[0].decode("utf-8", "replace").startswith(MARKER):
         return [], [f"{path} exists and was not written by aqora-helper; left alone", *warnings]
     if found is not None and found[0].decode("utf-8", "replace") == text:
@@ -164,7 +165,7 @@ def auth_files() -> list[Path]:
 
 
 def static_entries(hosts: list[str]) -> list[tuple[str, str]]:
-    """(what, the command that clears it) for each static token of a served host."""
+    """(what, the shell command that clears it) for each static token of a served host."""
     tool = next((t for t in TOOLS if shutil.which(t)), "podman")
     found = []
     for path in auth_files():
@@ -179,9 +180,9 @@ def static_entries(hosts: list[str]) -> list[tuple[str, str]]:
             if isinstance(entry, dict) and entry.get("auth") and served_key(netloc) in hosts:
                 found.append(
                     (
-                        f"{path} holds a static token for {netloc} (from 'podman login' or "
-                        "'skopeo login')",
-                        f"Run '{tool} logout --authfile {path} {key}'",
+                        f"static credentials for {netloc} in {path} (key '{key}', from "
+                        "'podman login' or 'skopeo login')",
+                        f"{tool} logout --authfile {shlex.quote(str(path))} {shlex.quote(key)}",
                     )
                 )
     return found

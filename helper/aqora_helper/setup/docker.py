@@ -59,8 +59,19 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
 def command(
+    hosts_given: list[str] | None = typer.Argument(
+        None,
+        metavar="[HOST]...",
+        help="Registry hosts to configure; one not yet served is added to the hosts of "
+        "the environment (--url, else the default) in the config file. Default: every "
+        "served host.",
+        show_default=False,
+    ),
     url: str | None = typer.Option(
-        None, "--url", help="Environment whose hosts to configure (default: every environment)."
+        None,
+        "--url",
+        help="Environment whose hosts to configure (default: every environment).",
+        metavar="URL",
     ),
     remove: bool = typer.Option(False, "--remove", help="Remove the entries instead."),
     creds_store: bool = typer.Option(
@@ -71,25 +82,28 @@ def command(
     ),
 ) -> None:
     """Make Docker clients get aqora registry credentials from docker-credential-aqora."""
+    from .common import add_served_hosts, warn_missing_program
     from .containers import add_dropin, remove_dropin
 
     path = docker_config_path()
     if remove:
         # without --url no configuration is needed: a broken config must not block undoing
-        lines, warnings = remove_entries(path, None if url is None else selected_hosts(url))
-        if url is None:  # the drop-in serves every environment
+        scope = hosts_given or (None if url is None else selected_hosts(url))
+        lines, warnings = remove_entries(path, scope)
+        if scope is None:  # the drop-in serves every environment
             lines += remove_dropin(state_path())
     else:
-        hosts = selected_hosts(url)
+        hosts = add_served_hosts(url, hosts_given) if hosts_given else selected_hosts(url)
         if not hosts:
             raise ConfigError(
                 "No served hosts to configure",
-                'Add \'hosts = ["registry.example"]\' under [environments."<url>"] in the '
-                "config file, or log in first.",
+                "Name the registries: 'aqora-helper setup docker registry.example', or log "
+                "in first.",
             )
         lines, warnings = add_entries(path, hosts, creds_store)
         more, notes = add_dropin(state_path(), hosts)
         lines, warnings = lines + more, warnings + notes
+        warn_missing_program("docker-credential-aqora", "Docker, skopeo and docker-py")
     for line in lines:
         typer.echo(line)
     for warning in warnings:

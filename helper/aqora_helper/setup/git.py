@@ -25,9 +25,10 @@ from pathlib import Path
 
 import typer
 
-from ..cli.common import URL_HELP, resolve
+from ..cli.common import URL_HELP, insecure_option, resolve
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import is_loopback, split_hostport
+from .common import warn_missing_program
 
 HELPER_VALUES = ["", "aqora"]
 GIT_TIMEOUT = 30.0
@@ -44,6 +45,7 @@ class GitConfigError(AqoraHelperError):
 def command(
     ctx: typer.Context,
     url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
+    allow_insecure_host: bool = insecure_option(),
     remove: bool = typer.Option(False, "--remove", help="Remove the entries instead."),
     global_: bool = typer.Option(False, "--global", help="Write ~/.gitconfig (the default)."),
     local: bool = typer.Option(False, "--local", help="Write the current repository's config."),
@@ -54,7 +56,9 @@ def command(
     scope = "--local" if local else "--global"
     if shutil.which("git") is None:
         raise AqoraHelperError("git is not installed (not found on PATH)", "Install git first.")
-    _, env = resolve(ctx, url)
+    _, env = resolve(ctx, url, allow_insecure_host)
+    if not remove:
+        warn_missing_program("git-credential-aqora", "git")
     failed = removed = False
     for section in helper_sections(env.hosts):
         line, ok = (remove_section if remove else add_section)(scope, section)

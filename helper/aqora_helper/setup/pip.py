@@ -40,6 +40,7 @@ from .common import (
     appdata_dir,
     closing_notes,
     config_home,
+    existing_dir,
     file_option,
     remove_option,
     undo_or_resolve,
@@ -221,7 +222,7 @@ def command(
     file: Path | None = file_option("pip", "pip's user config file"),
 ) -> None:
     """Make pip use aqora-helper (through keyring) for an aqora package index."""
-    chosen = file if file is not None else pip_config_file()
+    chosen = existing_dir(file) if file is not None else pip_config_file()
     path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url)
     if target is None:
         return

@@ -39,6 +39,7 @@ from .common import (
     appdata_dir,
     closing_notes,
     config_home,
+    existing_dir,
     file_option,
     remove_option,
     undo_or_resolve,
@@ -179,7 +180,7 @@ def command(
     file: Path | None = file_option("uv", "uv's user uv.toml"),
 ) -> None:
     """Make uv use aqora-helper (through keyring) for an aqora package index."""
-    chosen = file if file is not None else uv_config_file()
+    chosen = existing_dir(file) if file is not None else uv_config_file()
     path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url)
     if target is None:
         return

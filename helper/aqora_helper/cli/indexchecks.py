@@ -1,0 +1,162 @@
+"""doctor's pip and uv checks: when pip or uv is configured for an index on a served host,
+it must name a keyring provider, and the `keyring` program it will run (the first on
+PATH) must see aqora-helper's backend and answer for that index.
+
+Every fix is a command that works when pasted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ..engine.settings import Environment
+from ..fast.hostnames import key_from_url
+from ..setup.pip import pip_config_file
+from ..setup.uv import uv_config_file
+from .checks import MAX_CONFIG_BYTES, Check
+
+KEYRING_TIMEOUT = 15.0
+BACKEND = "AqoraKeyring"
+_PROVIDER = re.compile(r"^\s*keyring[-_]provider\s*=", re.MULTILINE)
+_PIP_URL = re.compile(r"^\s*(?:extra[-_])?index[-_]url\s*=\s*(\S+)", re.MULTILINE)
+_UV_URL = re.compile(r"^\s*(?:url|index-url|extra-index-url)\s*=\s*[\"']([^\"']+)", re.MULTILINE)
+
+
+def index_checks(served: dict[str, Environment]) -> list[Check]:
+    """The pip and uv checks (served: host key -> its environment)."""
+    return [
+        _tool_check("pip", _pip_files(), _pip_env_urls(), "PIP_KEYRING_PROVIDER", served),
+        _tool_check("uv", _uv_files(), _uv_env_urls(), "UV_KEYRING_PROVIDER", served),
+    ]
+
+
+def _pip_files() -> list[Path]:
+    override = os.environ.get("PIP_CONFIG_FILE")
+    if override == os.devnull:
+        return []
+    return ([Path(override)] if override else []) + [pip_config_file()]
+
+
+def _uv_files() -> list[Path]:
+    if os.environ.get("UV_NO_CONFIG", "").strip().lower() not in ("", "0", "false", "no"):
+        return []
+    override = os.environ.get("UV_CONFIG_FILE")
+    return [Path(override)] if override else [uv_config_file()]
+
+
+def _pip_env_urls() -> list[str]:
+    names = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL")
+    return [u for n in names for u in os.environ.get(n, "").split()]
+
+
+def _uv_env_urls() -> list[str]:
+    names = ("UV_DEFAULT_INDEX", "UV_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL")
+    words = [w for n in names for w in os.environ.get(n, "").split()]
+    return [w.split("=", 1)[1] if "=" in w.split("://", 1)[0] else w for w in words]
+
+
+def _tool_check(
+    tool: str,
+    files: list[Path],
+    env_urls: list[str],
+    provider_var: str,
+    served: dict[str, Environment],
+) -> Check:
+    texts: dict[Path, str] = {}
+    for path in files:
+        try:
+            texts[path] = path.read_bytes()[:MAX_CONFIG_BYTES].decode("utf-8", "replace")
+        except OSError:
+            continue
+    pattern = _PIP_URL if tool == "pip" else _UV_URL
+    urls = env_urls + [u for text in texts.values() for u in pattern.findall(text)]
+    ours = [(u, served[k[1]]) for u in urls if (k := key_from_url(u)) and k[1] in served]
+    if not ours:
+        return Check(
+            "ok",
+            tool,
+            f"{tool} is not configured for an aqora index; nothing to check "
+            f"('aqora-helper setup {tool} --index-url URL' sets one up)",
+        )
+    url, env = ours[0]
+    provider = bool(os.environ.get(provider_var)) or any(
+        _PROVIDER.search(t) for t in texts.values()
+    )
+    if not provider:
+        shown = ", ".join(str(p) for p in texts) or "the environment"
+        return Check(
+            "warn",
+            tool,
+            f"{url} is an aqora index but no keyring-provider is set ({shown})",
+            f"aqora-helper setup {tool} --index-url {shlex.quote(url)}",
+        )
+    return keyring_program_check(tool, url, env)
+
+
+def keyring_program_check(tool: str, url: str, env: Environment) -> Check:
+    """The `keyring` program first on PATH sees our backend and answers for `url`."""
+    program = shutil.which("keyring")
+    ours = _our_keyring()
+    if program is None:
+        return Check(
+            "fail",
+            tool,
+            f"no 'keyring' program on PATH: {tool} cannot ask aqora-helper for {url}",
+            _link_fix(ours, shutil.which("aqora-helper")),
+        )
+    backends = _run([program, "--list-backends"])
+    if backends is None or BACKEND not in backends:
+        return Check(
+            "fail",
+            tool,
+            f"the 'keyring' program first on PATH ({program}) cannot see aqora-helper's "
+            f"backend, so {tool} gets no token for {url}",
+            _link_fix(ours, None),
+        )
+    answer = _run([program, "--mode", "creds", "get", url, env.username])
+    if not answer or len(answer.splitlines()) < 2:
+        return Check(
+            "warn",
+            tool,
+            f"{program} sees aqora-helper's backend but gave no credentials for {url}",
+            f"aqora-helper login --url {env.url}",
+        )
+    return Check("ok", tool, f"{program} answers for {url} (keyring-provider set)")
+
+
+def _our_keyring() -> str:
+    """aqora-helper's own `keyring` program (install.sh links it as aqora-keyring)."""
+    linked = shutil.which("aqora-keyring")
+    if linked:
+        return os.path.realpath(linked)
+    return str(Path(sys.executable).parent / "keyring")
+
+
+def _link_fix(ours: str, next_to: str | None) -> str:
+    """Make ours the `keyring` first on PATH: linked next to aqora-helper when that
+    directory is on PATH and has no keyring, else in a directory put first on PATH."""
+    if next_to is not None:
+        directory = os.path.dirname(next_to)
+        return f"ln -s {shlex.quote(ours)} {shlex.quote(os.path.join(directory, 'keyring'))}"
+    directory = "$HOME/.local/share/aqora-helper/keyring-bin"
+    return (
+        f'mkdir -p "{directory}" && ln -sf {shlex.quote(ours)} "{directory}/keyring" && '
+        f'export PATH="{directory}:$PATH"'
+    )
+
+
+def _run(args: list[str]) -> str | None:
+    """stdout of a bounded run, or None when it failed (never shown: it may hold a token)."""
+    try:
+        proc = subprocess.run(
+            args, capture_output=True, stdin=subprocess.DEVNULL, timeout=KEYRING_TIMEOUT
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None

@@ -1,0 +1,111 @@
+"""Add hosts to an environment's `hosts` in aqora-helper's own config file, edited in
+place with tomlkit (comments, order and layout kept), for `setup docker HOST...` and
+`setup pip|uv --index-url URL`.
+
+An environment without `hosts` serves only its API host, so that host is written first
+when the key is created. The edited file is written atomically and must load as valid
+settings (a host served by two environments is refused), else the old bytes come back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import Table
+
+from ..fast.errors import AqoraHelperError, ConfigError
+from ..fast.hostnames import served_key
+from .files import read_file, remove_file, write_file
+
+MAX_CONFIG_BYTES = 256 * 1024
+
+
+def add_hosts(env_url: str | None, hosts: list[str]) -> list[str]:
+    """Make `hosts` served: those no environment serves yet are added to the environment
+    `env_url` (default: the default one). A host served by another environment than an
+    explicit `env_url` is an error. Returns the lines saying what changed."""
+    from ..engine.settings import api_host_key, load_settings, normalize_url
+
+    settings = load_settings(url_override=env_url)
+    env = settings.environment(env_url)
+    keys = [_host_key(h) for h in hosts]
+    owners = {h: e.url for e in settings.environments.values() for h in e.hosts}
+    for key in keys:
+        if env_url is not None and owners.get(key, env.url) != env.url:
+            raise ConfigError(
+                f"{key} is already served by {owners[key]}, not {env.url}",
+                f"Pass '--url {owners[key]}', or move {key} in {settings.config_path}.",
+            )
+    new = [k for k in dict.fromkeys(keys) if k not in owners]
+    if not new:
+        return []
+    path = settings.config_path
+    found = read_file(path, MAX_CONFIG_BYTES)
+    old_text = found[0].decode("utf-8") if found else ""
+    try:
+        doc = tomlkit.parse(old_text)
+    except TOMLKitError as exc:
+        raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from None
+    table = _environment_table(doc, env.url, normalize_url)
+    if "hosts" in table:
+        current = table["hosts"]
+    else:
+        current = tomlkit.array()
+        current.append(api_host_key(env.url))
+        table["hosts"] = current
+    for key in new:
+        current.append(key)
+    _write_checked(path, tomlkit.dumps(doc), found)
+    where = f'hosts of [environments."{env.url}"] in {path}'
+    return [f"config: added {key} to {where}" for key in new]
+
+
+def _host_key(host: str) -> str:
+    key = served_key(host.strip())
+    if key is None:
+        raise ConfigError(
+            f"Invalid host {host!r}: expected host[:port] (no scheme, no path)",
+            "Pass a registry host such as registry.aqora.io or 127.0.0.1:5000.",
+        )
+    return key
+
+
+def _environment_table(
+    doc: tomlkit.TOMLDocument, url: str, normalize: Callable[[str, bool], str]
+) -> Table:
+    """The `[environments."<url>"]` table (any spelling of the URL), created if missing."""
+    environments = doc.get("environments")
+    if environments is None:
+        environments = tomlkit.table(is_super_table=True)
+        doc["environments"] = environments
+    for name, table in environments.items():
+        try:
+            same = normalize(name, True) == url
+        except AqoraHelperError:
+            same = False
+        if same and isinstance(table, Table):
+            return table
+    table = tomlkit.table()
+    environments[url] = table
+    return table
+
+
+def _write_checked(path: Path, text: str, old: tuple[bytes, os.stat_result] | None) -> None:
+    """Write `text`; put the old bytes back when the result does not load."""
+    from ..engine.settings import load_settings
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stat = old[1] if old else None
+    write_file(path, text.encode("utf-8"), stat, 0o600)
+    try:
+        load_settings()
+    except ConfigError:
+        if old is None:
+            remove_file(path)
+        else:
+            write_file(path, old[0], stat, 0o600)
+        raise
