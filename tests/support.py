@@ -24,6 +24,7 @@ HEAVY_MODULES = (
     "aqora_helper.engine.settings",
     "typing",
     "pathlib",
+    "re",
 )
 
 _IMPORT_PROBE = """

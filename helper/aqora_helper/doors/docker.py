@@ -24,7 +24,6 @@ store/erase/list.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -32,6 +31,7 @@ from .. import __version__
 from ..fast import credential
 from ..fast.errors import AqoraHelperError, NotLoggedIn
 from ..fast.hostnames import host_key, is_loopback, split_hostport
+from ..fast.jsonlite import dumps
 from ..fast.text import one_line, shown
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
@@ -90,6 +90,8 @@ def read_server_string(stdin: BinaryIO | None) -> str:
 
 def read_store_request(stdin: BinaryIO | None) -> str:
     """The ServerURL of a `store` request (Username and Secret are checked, never kept)."""
+    import json  # `store` only: a get stays free of `re`
+
     text = _decode(read_limited(stdin, MAX_STORE_BYTES))
     try:
         data = json.loads(text)
@@ -161,7 +163,7 @@ def action_get(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
         raise ProtocolError(NOT_FOUND)
     _refuse_without_tls(hostport)
     body = {"ServerURL": server, "Username": safe_username(cred.username), "Secret": cred.token}
-    return json.dumps(body) + "\n"
+    return dumps(body) + "\n"
 
 
 def _refuse_without_tls(hostport: str) -> None:
@@ -211,7 +213,7 @@ def action_erase(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
 
 def action_list(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
     hosts = credential.usable_hosts()
-    return json.dumps({key: safe_username(name) for key, name in hosts.items()}) + "\n"
+    return dumps({key: safe_username(name) for key, name in hosts.items()}) + "\n"
 
 
 def action_version(stdin: BinaryIO | None, stderr: TextIO | None) -> str:

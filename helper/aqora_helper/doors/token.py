@@ -6,9 +6,9 @@ token without importing the CLI framework or the engine), and its output formats
 
 from __future__ import annotations
 
-import json
 import sys
 
+from ..fast.jsonlite import dumps
 from ..fast.text import rfc3339
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -113,7 +113,7 @@ def render(token: str, expires_at: int | None, url: str, fmt: str) -> str:
     POSIX shell whatever the token holds (`~`, for one, would expand unquoted)."""
     if fmt == "json":
         body = {"access_token": token, "expires_at": rfc3339(expires_at), "url": url}
-        return json.dumps(body) + "\n"
+        return dumps(body) + "\n"
     if fmt == "env":
         import shlex
 
