@@ -91,9 +91,7 @@ def test_every_get_form_is_byte_identical_to_keyrings_cli(aqora, user_env, serve
 def test_a_cached_get_is_the_fast_path_for_every_form(user_env, served):
     """The fourth front door: no keyring, re, typing, typer or engine on a cached hit."""
     for args in get_forms(served):
-        proc = run_entry_point(
-            "aqora_helper.doors.keyring_program", ["keyring", *args], user_env
-        )
+        proc = run_entry_point("aqora_helper.doors.keyring_program", ["keyring", *args], user_env)
         assert proc.returncode == 0, describe(proc)
         assert heavy_modules_loaded(proc) == [], args
 
@@ -185,20 +183,18 @@ def test_fuzz_a_get_we_answer_is_the_get_keyring_would_run(args):
 
 # --- pip and uv through the program -------------------------------------------------
 @pytest.fixture
-def via_ours(pkg_env, tmp_path):
+def via_ours(pkg_env, tmp_path):  # noqa: F811
     """`keyring` on PATH is our program (as install.sh links it), logging each argv."""
     bin_dir = tmp_path / "our-bin"
     bin_dir.mkdir()
     log = tmp_path / "keyring-calls"
-    (bin_dir / "keyring").write_text(
-        f'#!/bin/sh\nprintf "%s\\n" "$*" >>{log}\nexec {OURS} "$@"\n'
-    )
+    (bin_dir / "keyring").write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >>{log}\nexec {OURS} "$@"\n')
     (bin_dir / "keyring").chmod(0o755)
     pkg_env["PATH"] = f"{bin_dir}{os.pathsep}{pkg_env['PATH']}"
     return log
 
 
-def pip_through(env: dict[str, str], index, venv: Path, program: Path) -> None:
+def pip_through(env: dict[str, str], index, venv: Path, program: Path) -> None:  # noqa: F811
     proc = run_cmd(
         [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-v",
          "--no-cache-dir", "--no-input", "--disable-pip-version-check",
@@ -209,7 +205,7 @@ def pip_through(env: dict[str, str], index, venv: Path, program: Path) -> None:
     assert f"subprocess with executable {program}" in proc.stdout, describe(proc)
 
 
-def test_pip_subprocess_mode_through_our_program(aqora, index, pkg_env, via_ours, tmp_path):
+def test_pip_subprocess_mode_through_our_program(aqora, index, pkg_env, via_ours, tmp_path):  # noqa: F811
     """pip asks `--mode=creds --output=json get URL`: the JSON form."""
     program = tmp_path / "our-bin" / "keyring"
     venv = fresh_venv(tmp_path / "v1")
@@ -227,7 +223,7 @@ def test_pip_subprocess_mode_through_our_program(aqora, index, pkg_env, via_ours
     assert_authenticated_by_keyring(index)
 
 
-def test_uv_through_our_program(aqora, index, pkg_env, via_ours, tmp_path):
+def test_uv_through_our_program(aqora, index, pkg_env, via_ours, tmp_path):  # noqa: F811
     """uv asks `get URL USERNAME`: the plain form."""
     env = dict(pkg_env)
     env.pop("PIP_CONFIG_FILE", None)

@@ -107,7 +107,7 @@ def configured_elsewhere() -> bool:
 def _keyring_config_root() -> str:
     """keyring's `platform_.config_root()` (Windows: LOCALAPPDATA; elsewhere XDG)."""
     if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA", os.environ.get("ProgramData", "."))
+        base = os.environ.get("LOCALAPPDATA", os.environ.get("PROGRAMDATA", "."))
         return os.path.join(base, "Python Keyring")
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return os.path.join(base, "python_keyring")
@@ -156,7 +156,7 @@ def hand_off(args: list[str], without_us: bool = False) -> NoReturn:
     sys.argv = ["keyring", *args]
     from keyring.cli import main as keyring_main
 
-    sys.exit(keyring_main(args))
+    sys.exit(keyring_main(args))  # type: ignore[no-untyped-call]
 
 
 def write_warning(text: str) -> None:

@@ -34,7 +34,7 @@ class _Context:
     memo: dict[str, str] = {}  # noqa: RUF012 - read by the scanner, which keeps its own
 
 
-_scan = _json.make_scanner(_Context())
+_scan = _json.make_scanner(_Context())  # type: ignore[arg-type]  # a duck-typed decoder
 
 
 def loads(data: bytes | str) -> Any:
