@@ -45,6 +45,10 @@ def loads(data: bytes | str) -> Any:
         value, end = _scan(text, start)
     except StopIteration as stop:
         raise ValueError(f"no JSON value at {stop.value}") from None
+    except ValueError:
+        raise
+    except Exception as exc:  # the scanner's own error path can fail oddly without `json`
+        raise ValueError(f"invalid JSON ({type(exc).__name__})") from None
     if text[end:].strip(_WHITESPACE):
         raise ValueError(f"extra data at {end}")
     return value
