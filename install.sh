@@ -10,8 +10,10 @@
 # --uninstall removes exactly what an install added (the links it recorded and the venv).
 #
 # Links: aqora-helper, git-credential-aqora, docker-credential-aqora, aqora-keyring, and
-# `keyring` only when no other `keyring` program is on PATH (pip's and uv's subprocess
-# mode call `keyring` by name; an existing one is never shadowed: see README).
+# `keyring` (our light keyring program) only when no other `keyring` program is on PATH
+# (pip's and uv's subprocess mode call `keyring` by name; an existing one is never
+# shadowed: see README). The links go to launchers that start Python with -I -S (no
+# site import: a third of a start), with the venv's package paths written in.
 set -eu
 
 PY=python3
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
         --python) PY=$2; shift 2 ;;
         --python=*) PY=${1#*=}; shift ;;
         --uninstall) ACTION=uninstall; shift ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "install.sh: unknown option: $1" >&2; echo "Run './install.sh --help'." >&2; exit 2 ;;
     esac
 done
@@ -84,10 +86,41 @@ echo "installing aqora-helper into $PREFIX ..."
     grep -v 'is ignored: it is neither a file nor a directory' || true
 "$PREFIX/bin/python" -c 'import aqora_helper' || { echo "error: the install failed" >&2; exit 1; }
 
+# The launchers: `#!<venv python> -IS`, the venv's package paths, the entry point. A venv
+# path with a space cannot be a shebang: pip's own scripts are linked then.
+LAUNCH_DIR="$PREFIX/bin"
+case "$PREFIX" in
+    *" "*) ;;
+    *)
+        LAUNCH_DIR="$PREFIX/launchers"
+        "$PREFIX/bin/python" -I - "$LAUNCH_DIR" <<'PY' || { echo "error: writing the launchers failed" >&2; exit 1; }
+import ast, os, subprocess, sys
+dest = sys.argv[1]
+bare = subprocess.run([sys.executable, "-I", "-S", "-c", "import sys; print(sys.path)"],
+                      capture_output=True, text=True, check=True).stdout
+extra = [p for p in sys.path if p and p not in ast.literal_eval(bare)]
+entry = {
+    "aqora-helper": "aqora_helper.__main__",
+    "git-credential-aqora": "aqora_helper.doors.git",
+    "docker-credential-aqora": "aqora_helper.doors.docker",
+    "aqora-keyring": "aqora_helper.doors.keyring_program",
+}
+os.makedirs(dest, exist_ok=True)
+for name, module in entry.items():
+    path = os.path.join(dest, name)
+    with open(path + ".new", "w") as out:
+        out.write(f"#!{sys.executable} -IS\nimport sys\nsys.path += {extra!r}\n"
+                  f"from {module} import main\nsys.exit(main())\n")
+    os.chmod(path + ".new", 0o755)
+    os.replace(path + ".new", path)
+PY
+        ;;
+esac
+
 mkdir -p "$BIN_DIR"
 : >"$MANIFEST.new"
 link() {  # link NAME [TARGET-NAME]
-    target="$PREFIX/bin/${2:-$1}"
+    target="$LAUNCH_DIR/${2:-$1}"
     dest="$BIN_DIR/$1"
     if [ -e "$dest" ] && [ ! -L "$dest" ]; then
         echo "warning: $dest exists and is not a link; left alone"
@@ -98,7 +131,7 @@ link() {  # link NAME [TARGET-NAME]
     echo "linked $dest"
 }
 for cmd in $COMMANDS; do link "$cmd"; done
-link aqora-keyring keyring
+link aqora-keyring
 existing=$(PATH=$(echo ":$PATH:" | sed "s#:$BIN_DIR:#:#g; s/^://; s/:$//") command -v keyring 2>/dev/null || true)
 if [ -e "$BIN_DIR/keyring" ] || [ -L "$BIN_DIR/keyring" ]; then
     case "$(readlink "$BIN_DIR/keyring" 2>/dev/null)" in
@@ -110,7 +143,7 @@ if [ -n "$existing" ]; then
     echo "note: another 'keyring' program is on PATH ($existing); not linking ours over it."
     echo "      pip/uv subprocess mode will use that one: see README (Python package indexes)."
 else
-    link keyring
+    link keyring aqora-keyring
 fi
 mv "$MANIFEST.new" "$MANIFEST"
 

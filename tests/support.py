@@ -115,6 +115,7 @@ HEAVY_MODULES = (
     "aqora_helper.engine.settings",
     "typing",
     "pathlib",
+    "re",
 )
 
 _IMPORT_PROBE = """

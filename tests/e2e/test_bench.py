@@ -25,14 +25,20 @@ ROWS = (
     "git-credential-aqora get (cached)",
     "docker-credential-aqora get (cached)",
     "aqora-helper token (cached)",
+    "keyring get URL alice (cached)",
+    "keyring get URL --mode creds (cached)",
+    "keyring --mode=creds --output=json get URL alice (cached)",
     "git-credential-aqora get (stale: refresh)",
     "peer: git credential-store get",
-    "peer: keyring --mode creds get (CLI)",
+    "peer: keyring's own CLI, --mode creds get",
+    "pip download, keyring program / token in URL",
+    "uv pip install, keyring program / token in URL",
     "keyring backend get_credential (in-process, cached)",
     "same through keyring.get_credential (chainer, info)",
     "keyring import (info)",
     "keyring.get_keyring() discovery (info)",
-    "50 concurrent gets, stale (git/docker/token)",
+    "50 concurrent gets, stale",
+    "100 concurrent gets, stale",
 )
 
 
@@ -65,16 +71,23 @@ def test_bench_runs_and_reports_every_row(tmp_path: Path) -> None:
     assert data["meta"]["rounds"] == 3
     rows = {row["name"].strip(): row for row in data["rows"]}
     assert len(rows) == len(ROWS), rows.keys()
-    timed = [row for row in data["rows"] if not row["name"].startswith(("50 ", " "))]
+    timed = [row for row in data["rows"] if not row["name"].startswith(("50 ", "100 ", " "))]
     for row in timed:
         assert row["samples"] == 3 and row["median_ms"] > 0, row
 
-    burst = next(row for name, row in rows.items() if name.startswith("50 concurrent"))
-    assert "refreshes=1" in burst["name"], burst
-    for one in burst["bursts"]:
-        assert one["refreshes"] == 1, burst
-        assert one["failures"] == [], burst
-        assert one["distinct_tokens"] == 1, burst
+    for size in ("50", "100"):
+        burst = next(row for name, row in rows.items() if name.startswith(f"{size} concurrent"))
+        assert "refreshes=1" in burst["name"], burst
+        for one in burst["bursts"]:
+            assert one["refreshes"] == 1, burst
+            assert one["failures"] == [], burst
+            assert one["distinct_tokens"] == 1, burst
+
+    for name in ("python -I -c pass", "git-credential-aqora get (cached)"):
+        assert rows[name]["peak_mib"] > 0, rows[name]  # peak RSS measured
+    for name in ("pip download", "uv pip install"):
+        pair = next(row for key, row in rows.items() if key.startswith(name))
+        assert pair["ratio"] > 0 and pair["index_accepted"] > 0, pair
 
     stale = rows["git-credential-aqora get (stale: refresh)"]
     assert stale["refreshes"] == stale["runs"], stale  # one refresh per stale get

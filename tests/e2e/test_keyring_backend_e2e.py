@@ -236,7 +236,10 @@ def test_import_and_fast_path_stay_light(aqora, logged_in):
     )
     assert proc.returncode == 0, describe(proc)
     ours, heavy, username = proc.stdout.splitlines()
-    assert ours == "aqora_helper,aqora_helper.doors,aqora_helper.doors.keyring_backend"
+    assert ours == (
+        "aqora_helper,aqora_helper.doors,aqora_helper.doors.keyring_backend,"
+        "aqora_helper.doors.keyring_service"  # os only: which services are ours
+    )
     assert heavy == ""
     assert username == "pypi-user"
 

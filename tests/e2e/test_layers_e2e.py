@@ -33,6 +33,8 @@ def light(door: str, loaded: str) -> bool:
     own = {"aqora_helper", "aqora_helper.doors", door}
     if door.endswith(".git"):
         own.add("aqora_helper.doors.gitwire")
+    if door.endswith((".keyring_backend", ".keyring_program")):
+        own.add("aqora_helper.doors.keyring_service")
     if door.endswith(".keyring_backend"):
         return loaded in own or layer(loaded) == "third-party"
     return loaded in own

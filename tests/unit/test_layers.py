@@ -57,6 +57,8 @@ def test_doors_import_only_the_standard_library_and_fast(path: Path) -> None:
     for module, _ in imports_of(path):
         if path.name == "keyring_backend.py" and module.split(".")[0] in ("keyring", "jaraco"):
             continue
+        if path.name == "keyring_program.py" and module == "keyring.cli":
+            continue  # the hand-off to keyring's own CLI, inside a function
         if layer(module) == "package":
             assert module == "aqora_helper.__version__", f"{path.name} imports {module}"
         assert layer(module) in allowed, f"{path.name} imports {module}"

@@ -29,7 +29,6 @@ store/erase/list.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -37,6 +36,7 @@ from .. import __version__
 from ..fast import credential
 from ..fast.errors import AqoraHelperError, NotLoggedIn
 from ..fast.hostnames import host_key, is_loopback, split_hostport
+from ..fast.jsonlite import dumps, loads
 from ..fast.text import one_line, shown
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
@@ -97,6 +97,8 @@ def read_store_request(stdin: BinaryIO | None) -> tuple[str, str]:
     """(ServerURL, the request's text) of a `store` request, its fields checked."""
     text = _decode(read_limited(stdin, MAX_STORE_BYTES))
     try:
+        import json  # `store` only: a get stays free of `re`
+
         data = json.loads(text)
     except ValueError:
         raise ProtocolError(
@@ -168,7 +170,7 @@ def action_get(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
         raise ProtocolError(NOT_FOUND)
     _refuse_without_tls(target[1])
     body = {"ServerURL": server, "Username": safe_username(cred.username), "Secret": cred.token}
-    return json.dumps(body) + "\n"
+    return dumps(body) + "\n"
 
 
 def _refuse_without_tls(hostport: str) -> None:
@@ -230,14 +232,14 @@ def action_erase(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
 def action_list(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
     ours = {key: safe_username(name) for key, name in credential.usable_hosts().items()}
     try:
-        others = json.loads(_other_registry("list", "") or "{}")
+        others = loads(_other_registry("list", "") or "{}")
     except ValueError:
         others = None
     if not isinstance(others, dict):
         raise ProtocolError("the previous credentials store answered 'list' with no JSON object")
     merged = {k: v for k, v in others.items() if _list_key(str(k)) not in ours}
     merged.update(ours)
-    return json.dumps(merged) + "\n"
+    return dumps(merged) + "\n"
 
 
 def _list_key(server: str) -> str | None:

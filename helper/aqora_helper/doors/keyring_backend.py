@@ -40,7 +40,6 @@ recursion through the chainer) answers None at once.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from typing import Any
@@ -49,10 +48,10 @@ from jaraco.classes import properties
 from keyring.backend import KeyringBackend
 from keyring.credentials import SimpleCredential
 
+from .keyring_service import DISABLE_ENV, disabled, served_credential
+from .keyring_service import service_target as service_target  # its home before
+
 PRIORITY = 9.5
-DISABLE_ENV = "AQORA_HELPER_KEYRING"
-DISABLE_VALUES = frozenset({"0", "off", "false", "no", "disable", "disabled"})
-MAX_SERVICE_LENGTH = 2048
 PREFIX = "aqora-helper"
 OWN_STORE_REFUSED = (
     "aqora-helper's session store is not written through keyring: "
@@ -62,31 +61,6 @@ OWN_STORE_REFUSED = (
 _state = threading.local()
 _warned: set[str] = set()
 _warn_lock = threading.Lock()
-
-
-def service_target(service: object) -> tuple[str, str] | None:
-    """(scheme, host key) that a keyring service string names, or None.
-
-    Accepted: `scheme://[user@]host[:port][/path...]` with https (any host) or http (a
-    loopback host), and a bare loopback `host[:port]` (over http or https alike).
-    Anything with whitespace, control characters or a backslash is refused (parsers
-    disagree on those).
-    """
-    if not isinstance(service, str) or not service or len(service) > MAX_SERVICE_LENGTH:
-        return None
-    if not service.isascii() or any(c <= " " or c in "\x7f\\" for c in service):
-        return None
-    from ..fast.hostnames import host_key, is_loopback, key_from_url, split_hostport
-
-    if "://" in service:
-        return key_from_url(service)
-    if any(c in service for c in "/@?#"):
-        return None
-    parsed = split_hostport(service)
-    if parsed is None or not is_loopback(parsed[0]):
-        return None  # the scheme is unknown: plain http would send the token in clear
-    key = host_key("https", service)
-    return None if key is None else ("https", key)
 
 
 def warn(text: str) -> None:
@@ -107,13 +81,13 @@ def warn(text: str) -> None:
 
 def lookup(service: object) -> Any:
     """The `HostCredential` for a served service, or None. Never raises."""
-    from ..fast.keyring_names import KeyringCallThread
+    from ..fast.keyring_call import KeyringCallThread
 
     if getattr(_state, "depth", 0) or isinstance(threading.current_thread(), KeyringCallThread):
         return None  # re-entered from our own lookup: never recurse through keyring
     _state.depth = 1
     try:
-        return _lookup(service)
+        return served_credential(service, warn)
     except Exception as exc:
         warn(f"internal error ({type(exc).__name__}); run 'aqora-helper doctor'")
         return None
@@ -122,35 +96,6 @@ def lookup(service: object) -> Any:
         return None
     finally:
         _state.depth = 0
-
-
-def _lookup(service: object) -> Any:
-    target = service_target(service)
-    if target is None:
-        return None
-    scheme, key = target
-    from ..fast.credential import get_for_host
-    from ..fast.errors import AqoraHelperError
-
-    try:
-        cred = get_for_host(scheme, key)
-    except AqoraHelperError as exc:
-        warn(f"{exc.message}. {exc.hint}")
-        return None
-    if cred is not None and not (_one_value(cred.token, ascii=True) and _one_value(cred.username)):
-        warn("the token or username holds control characters; not handed out")
-        return None
-    return cred
-
-
-def _one_value(value: object, ascii: bool = False) -> bool:
-    """A non-empty value a client can take as one line (printable; ASCII if asked)."""
-    return (
-        isinstance(value, str)
-        and bool(value)
-        and value.isprintable()
-        and (value.isascii() or not ascii)
-    )
 
 
 def names_own_storage(service: object) -> bool:
@@ -170,16 +115,12 @@ def _own_store(service: object) -> bool:
     return reserved(service)
 
 
-def _disabled() -> bool:
-    return os.environ.get(DISABLE_ENV, "").strip().lower() in DISABLE_VALUES
-
-
 class AqoraKeyring(KeyringBackend):  # type: ignore[misc]
     """aqora access tokens for the configured index hosts; nothing else."""
 
     @properties.classproperty  # type: ignore[misc]
     def priority(cls) -> float:
-        if _disabled():
+        if disabled():
             raise RuntimeError(f"disabled by {DISABLE_ENV}")
         return PRIORITY
 

@@ -7,10 +7,10 @@ formats.
 
 from __future__ import annotations
 
-import json
 import sys
 
 from ..fast.durations import parse_duration
+from ..fast.jsonlite import dumps
 from ..fast.text import rfc3339
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -127,7 +127,7 @@ def render(token: str, expires_at: int | None, url: str, fmt: str) -> str:
     POSIX shell whatever the token holds (`~`, for one, would expand unquoted)."""
     if fmt == "json":
         body = {"access_token": token, "expires_at": rfc3339(expires_at), "url": url}
-        return json.dumps(body) + "\n"
+        return dumps(body) + "\n"
     if fmt == "env":
         import shlex
 

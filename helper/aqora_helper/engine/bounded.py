@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from ..fast.keyring_names import KeyringCallThread
+from ..fast.keyring_call import KeyringCallThread
 
 T = TypeVar("T")
 

@@ -7,10 +7,10 @@ hosts are served (config file identity and the relevant environment variables);
 
 from __future__ import annotations
 
-import json
 import os
 
 from .hostnames import host_key
+from .jsonlite import loads
 from .paths import cache_root, config_file
 from .privatefiles import read_private, write_private
 
@@ -56,6 +56,8 @@ def save_index(
 ) -> None:
     """Write the host index (called by the engine with a fingerprint taken *before* it
     read the configuration, so a concurrent edit makes the index stale, not wrong)."""
+    import json  # writes only (the miss path): reading stays free of `re`
+
     body = {
         "version": INDEX_VERSION,
         "fingerprint": stamp,
@@ -81,7 +83,7 @@ def load_index() -> dict[str, Any] | None:
         raw = read_private(index_path(), root=cache_root())
         if raw is None:
             return None
-        data = json.loads(raw)
+        data = loads(raw)
         if data.get("version") != INDEX_VERSION or data.get("fingerprint") != fingerprint():
             return None
         return data if isinstance(data.get("hosts"), dict) else None

@@ -14,15 +14,11 @@ scheme, userinfo, port, path, trailing dots): the keyring backend answers such a
 itself, with an empty secret, so that keyring's chainer never goes on to the OS keyring
 that holds them.
 
-`KeyringCallThread` is the thread in which the engine calls the OS keyring (a bounded
-call): the backend answers nothing inside one, so a lookup never recurses through the
-chainer.
+`KeyringCallThread` (fast/keyring_call.py, apart so that checking a name imports
+neither `threading` nor `re`) is the thread the engine calls the OS keyring in.
 """
 
 from __future__ import annotations
-
-import threading
-from urllib.parse import unquote
 
 SESSION_SERVICE = "aqora-helper\tsession"
 LEGACY_SERVICE = "aqora-helper"
@@ -34,7 +30,11 @@ def names_own_storage(service: object) -> bool:
     """True when `service` names (a spelling of) one of our storage services."""
     if not isinstance(service, str):
         return False
-    text = "".join(c for c in unquote(service) if c.isprintable() and not c.isspace())
+    if "%" in service:  # urllib.parse imports `re`: only when there is something to decode
+        from urllib.parse import unquote
+
+        service = unquote(service)
+    text = "".join(c for c in service if c.isprintable() and not c.isspace())
     text = text.casefold()
     scheme_end = text.find("://")
     text = text[scheme_end + 3 :] if scheme_end >= 0 else text.lstrip("/")
@@ -44,7 +44,3 @@ def names_own_storage(service: object) -> bool:
     if not host.startswith("["):
         host = host.split(":", 1)[0]
     return host.rstrip(".") in _RESERVED_HOSTS
-
-
-class KeyringCallThread(threading.Thread):
-    """A thread the engine runs an OS keyring call in (see engine.bounded)."""

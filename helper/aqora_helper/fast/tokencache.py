@@ -7,12 +7,12 @@ drop copies they stored).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 
 from .errors import AqoraHelperError, UnsafeStorage
+from .jsonlite import dumps, loads
 from .paths import cache_root
 from .privatefiles import ExposedFile, read_private, remove_private, write_private
 from .text import is_token
@@ -96,7 +96,7 @@ def read_token(env_url: str, warn: bool = True) -> CachedToken | None:
 
 def _parse(raw: bytes, env_url: str) -> CachedToken | None:
     try:
-        data = json.loads(raw)
+        data = loads(raw)
         token, expires_at, issued_at = data["access_token"], data["expires_at"], data["issued_at"]
         recent = data.get("recent", [])
     except (ValueError, KeyError, TypeError, AttributeError):
@@ -147,7 +147,7 @@ def write_token(
         "issued_at": int(time.time()),
         "recent": [t for t in recent if t != access_token][:KEEP_RECENT],
     }
-    write_private(token_path(env_url), json.dumps(body).encode(), cache_root())
+    write_private(token_path(env_url), dumps(body).encode(), cache_root())
 
 
 def issued_tokens(env_url: str) -> list[str]:
