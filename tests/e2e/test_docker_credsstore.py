@@ -385,11 +385,11 @@ def test_podman_buildah_pull_and_push_and_a_static_login_is_cleaned_up(
                      "--password-stdin", host), input=token)  # fmt: skip
     assert static_tokens(auth) == [token]
     doctor = w.run("aqora-helper", "doctor")
-    assert f"fail  containers: {auth} holds a static token for {host}" in doctor.stdout
+    assert f"fail  containers: static credentials for {host} in {auth}" in doctor.stdout
     assert f"logout --authfile {auth} {host}" in doctor.stdout
 
     setup = w.ok("aqora-helper", "setup", "docker")
-    assert f"{auth} holds a static token for {host}" in setup.stderr
+    assert f"static credentials for {host} in {auth}" in setup.stderr
 
     # the static token expires: the helper is asked first, so pulls and pushes still work
     make_cached_token_stale(w.env, aqora.url)
@@ -407,7 +407,7 @@ def test_podman_buildah_pull_and_push_and_a_static_login_is_cleaned_up(
     )
     doctor = w.run("aqora-helper", "doctor")
     assert "ok    containers: podman, buildah and skopeo ask aqora first" in doctor.stdout
-    assert f"warn  containers: {auth} holds a static token" in doctor.stdout
+    assert f"warn  containers: static credentials for {host} in {auth}" in doctor.stdout
 
     # the printed command clears it; a new login stores through the helper, not auth.json
     w.ok(*f"{tool} logout --authfile {auth} {host}".split())

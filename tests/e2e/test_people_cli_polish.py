@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from support import base_url, describe, run_cmd, write_config
+from support import REPO, base_url, describe, run_cmd, write_config
 
 COMMANDS = [
     ["login"],
@@ -24,7 +23,7 @@ COMMANDS = [
     ["setup", "pip"],
     ["setup", "uv"],
 ]
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = REPO / "README.md"
 
 
 def helper(env: dict[str, str], *args: str, **kw: str) -> subprocess.CompletedProcess[str]:

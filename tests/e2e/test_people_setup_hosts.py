@@ -96,7 +96,7 @@ def test_a_host_of_another_environment_is_refused_and_nothing_changes(aqora, use
 
 
 def test_setup_warns_when_the_program_clients_run_is_not_on_path(user_env, tmp_path):
-    from conftest import BIN_DIR
+    from support import BIN_DIR
 
     bare = tmp_path / "bare-bin"
     bare.mkdir()
