@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import sys
 
-from aqora_helper.doors.token import answer, fail, parse_token_args, silence_stdout
+from aqora_helper.doors.token import answer, fail, parse_token_args
+from aqora_helper.fast.stdout import silence_stdout
 
 _OUTPUT_HINT = "Check where the output goes (a full disk, a closed pipe), then retry."
 

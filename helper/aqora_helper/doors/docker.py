@@ -29,7 +29,6 @@ store/erase/list.
 
 from __future__ import annotations
 
-import os
 import sys
 
 from .. import __version__
@@ -37,6 +36,7 @@ from ..fast import credential
 from ..fast.errors import AqoraHelperError, NotLoggedIn
 from ..fast.hostnames import host_key, is_loopback, split_hostport
 from ..fast.jsonlite import dumps, loads
+from ..fast.stdout import silence_stdout
 from ..fast.text import one_line, shown
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
@@ -331,10 +331,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sys.stdout.flush()
     except (OSError, ValueError, AttributeError):
-        # stdout is gone: keep the interpreter from complaining about it at exit
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-        except OSError:
-            pass
+        silence_stdout()  # stdout is gone: keep the interpreter quiet about it at exit
     return code

@@ -14,6 +14,7 @@ from ..fast import credential
 from ..fast.credential import HostCredential
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import host_key
+from ..fast.stdout import silence_stdout
 from . import gitwire
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
@@ -36,19 +37,6 @@ def main(argv: list[str] | None = None) -> int:
         _warn(sys.stderr, f"internal error ({type(exc).__name__}); run 'aqora-helper doctor'")
         code = 1
     return code
-
-
-def silence_stdout() -> None:
-    """Point fd 1 at /dev/null after a failed write, so that the interpreter's exit flush
-    of what is left in the buffer cannot fail (and print) again."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-    except OSError:
-        pass
 
 
 def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:

@@ -28,6 +28,7 @@ import os
 import sys
 
 from ..fast.keyring_names import names_own_storage
+from ..fast.stdout import silence_stdout
 from .keyring_service import DISABLE_ENV, disabled, served_credential
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -134,12 +135,7 @@ def emit(text: str) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     except (OSError, ValueError):
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.close(devnull)
-        except OSError:
-            pass
+        silence_stdout()
         return 1
     return 0
 

@@ -11,6 +11,7 @@ import sys
 
 from ..fast.durations import parse_duration
 from ..fast.jsonlite import dumps
+from ..fast.stdout import silence_stdout
 from ..fast.text import rfc3339
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -94,20 +95,6 @@ def _print_answer(answer: str) -> NoReturn:
         detail = getattr(exc, "strerror", None) or type(exc).__name__
         fail(f"cannot write the token to standard output: {detail}", _OUTPUT_HINT)
     sys.exit(0)
-
-
-def silence_stdout() -> None:
-    """Point fd 1 and sys.stdout at /dev/null so the interpreter's exit flush of the
-    unwritten answer cannot fail (and print) again."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
-    except OSError:
-        pass
 
 
 def fail(message: str, hint: str, code: int = 1) -> NoReturn:
