@@ -202,8 +202,9 @@ def docker_config_file() -> str:
 def creds_store_is_aqora() -> bool:
     """True when the Docker config's `credsStore` is `aqora` (a config that is missing,
     not a regular file, over 16 MiB or not JSON says no)."""
-    import json
     import stat
+
+    from .jsonlite import loads
 
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -215,7 +216,7 @@ def creds_store_is_aqora() -> bool:
             return False
         with os.fdopen(os.dup(fd), "rb") as f:
             raw = f.read(DOCKER_CONFIG_LIMIT + 1)
-        doc = json.loads(raw) if len(raw) <= DOCKER_CONFIG_LIMIT else None
+        doc = loads(raw) if len(raw) <= DOCKER_CONFIG_LIMIT else None
     except (OSError, ValueError):
         return False
     finally:
