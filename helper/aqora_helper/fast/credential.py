@@ -202,25 +202,15 @@ def docker_config_file() -> str:
 def creds_store_is_aqora() -> bool:
     """True when the Docker config's `credsStore` is `aqora` (a config that is missing,
     not a regular file, over 16 MiB or not JSON says no)."""
-    import stat
-
+    from .errors import AqoraHelperError
     from .jsonlite import loads
+    from .privatefiles import read_regular_file
 
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(docker_config_file(), flags)
-    except OSError:
+        raw = read_regular_file(docker_config_file(), DOCKER_CONFIG_LIMIT)
+        doc = None if raw is None else loads(raw)
+    except (AqoraHelperError, ValueError):
         return False
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return False
-        with os.fdopen(os.dup(fd), "rb") as f:
-            raw = f.read(DOCKER_CONFIG_LIMIT + 1)
-        doc = loads(raw) if len(raw) <= DOCKER_CONFIG_LIMIT else None
-    except (OSError, ValueError):
-        return False
-    finally:
-        os.close(fd)
     return isinstance(doc, dict) and doc.get("credsStore") == "aqora"
 
 
