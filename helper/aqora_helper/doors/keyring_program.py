@@ -145,6 +145,12 @@ def hand_off(args: list[str], without_us: bool = False) -> NoReturn:
     keyring backend switched off when `without_us`)."""
     if without_us:
         os.environ[DISABLE_ENV] = "off"
+        backend = sys.modules.get("keyring.backend")
+        if backend is not None:  # the engine may have listed the backends, us among them
+            import contextlib
+
+            with contextlib.suppress(KeyError):  # not listed yet: nothing cached to forget
+                backend.get_all_keyring.reset()
     if sys.flags.no_site:  # started by a `-I -S` launcher: keyring needs site-packages
         import site
 
