@@ -26,9 +26,10 @@ PAYLOAD = b"model weights\n" * 1000
 
 @pytest.fixture
 def servers(aqora: AqoraServer) -> Iterator[tuple[GitServer, LfsServer]]:
-    with GitServer(aqora.is_valid_access_token) as git_srv, LfsServer(
-        aqora.is_valid_access_token
-    ) as lfs:
+    with (
+        GitServer(aqora.is_valid_access_token) as git_srv,
+        LfsServer(aqora.is_valid_access_token) as lfs,
+    ):
         git_srv.create_repo("demo.git")
         yield git_srv, lfs
 
@@ -80,4 +81,6 @@ def test_git_lfs_push_and_clone_through_the_helper(
     git(env, "clone", "-q", f"{git_srv.url}/demo.git", str(clone))
     assert (clone / "weights.bin").read_bytes() == PAYLOAD  # smudged from the LFS server
     assert any(s.method == "GET" and s.accepted for s in lfs.seen), lfs.seen
-    assert not any(aqora.is_valid_access_token(w) for w in (clone / ".git" / "config").read_text().split())
+    assert not any(
+        aqora.is_valid_access_token(w) for w in (clone / ".git" / "config").read_text().split()
+    )

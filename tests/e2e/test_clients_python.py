@@ -40,9 +40,9 @@ def client(venv: str, name: str) -> Path:
     return path
 
 
-def env_for(pkg_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+def env_for(base: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """The user's own config files are read; uv's caches stay in the test's HOME."""
-    env = user_config_env(pkg_env)
+    env = user_config_env(base)
     env["UV_CACHE_DIR"] = str(tmp_path / "uv-cache")
     env["UV_PYTHON_DOWNLOADS"] = "never"
     env["UV_TOOL_DIR"] = str(tmp_path / "uv-tools")
@@ -64,14 +64,14 @@ def project(path: Path, *deps: str) -> Path:
     return path
 
 
-def uploaded(index: IndexServer, name: str) -> None:
-    posts = [s for s in index.accepted() if s.method == "POST"]
-    assert posts and {s.username for s in posts} <= {USERNAME}, index.seen
-    assert any(u.get("name") == name for u in index.uploads), index.uploads
+def uploaded(srv: IndexServer, name: str) -> None:
+    posts = [s for s in srv.accepted() if s.method == "POST"]
+    assert posts and {s.username for s in posts} <= {USERNAME}, srv.seen
+    assert any(u.get("name") == name for u in srv.uploads), srv.uploads
 
 
 # --- uv ---------------------------------------------------------------------------------
-def test_uv_project_commands_tool_and_publish_with_setup_uv(index, pkg_env, tmp_path):
+def test_uv_project_commands_tool_and_publish_with_setup_uv(index, pkg_env, tmp_path):  # noqa: F811
     env = env_for(pkg_env, tmp_path)
     setup("uv", env, index, "--publish-url", index.upload_url)
     proj = project(tmp_path / "proj")
@@ -99,7 +99,7 @@ def test_uv_project_commands_tool_and_publish_with_setup_uv(index, pkg_env, tmp_
 
 
 # --- twine, hatch, poetry (keyring imported, aqora-helper installed next to them) --------
-def test_twine_upload(index, pkg_env, tmp_path):
+def test_twine_upload(index, pkg_env, tmp_path):  # noqa: F811
     wheel = build_wheel(tmp_path / "dist", "twinepub", "1.0")
     ok(run_cmd(
         [client("keyring", "twine"), "upload", "--non-interactive", "--disable-progress-bar",
@@ -109,7 +109,7 @@ def test_twine_upload(index, pkg_env, tmp_path):
     uploaded(index, "twinepub")
 
 
-def test_hatch_publish_with_username(index, pkg_env, tmp_path):
+def test_hatch_publish_with_username(index, pkg_env, tmp_path):  # noqa: F811
     wheel = build_wheel(tmp_path / "dist", "hatchpub", "1.0")
     env = dict(pkg_env, HATCH_DATA_DIR=str(tmp_path / "hatch-data"),
                HATCH_CACHE_DIR=str(tmp_path / "hatch-cache"))  # fmt: skip
@@ -121,7 +121,7 @@ def test_hatch_publish_with_username(index, pkg_env, tmp_path):
     uploaded(index, "hatchpub")
 
 
-def test_poetry_install_and_publish(aqora, index, pkg_env, tmp_path):
+def test_poetry_install_and_publish(aqora, index, pkg_env, tmp_path):  # noqa: F811
     poetry = client("keyring", "poetry")
     proj = project(tmp_path / "proj", "tinypkg")
     with (proj / "pyproject.toml").open("a") as f:
@@ -149,25 +149,27 @@ def test_poetry_install_and_publish(aqora, index, pkg_env, tmp_path):
 
 
 # --- pdm, pipenv, pipx (the `keyring` program on PATH) ------------------------------------
-def plain_env(pkg_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    env = env_for(pkg_env, tmp_path)
+def plain_env(base: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    env = env_for(base, tmp_path)
     assert os.path.exists(os.path.join(BIN_DIR, "keyring"))  # ours, first on PATH
     return env
 
 
-def test_pdm_install(index, pkg_env, tmp_path):
+def test_pdm_install(index, pkg_env, tmp_path):  # noqa: F811
     env = dict(plain_env(pkg_env, tmp_path), PDM_HOME=str(tmp_path / "pdm-home"),
                PDM_CACHE_DIR=str(tmp_path / "pdm-cache"), PDM_CHECK_UPDATE="false")  # fmt: skip
     proj = project(tmp_path / "proj", "tinypkg")
     with (proj / "pyproject.toml").open("a") as f:
-        f.write(f'\n[[tool.pdm.source]]\nname = "aqora"\nurl = "http://{USERNAME}@{index.hostport}/simple/"\n')
+        f.write(
+            f'\n[[tool.pdm.source]]\nname = "aqora"\nurl = "http://{USERNAME}@{index.hostport}/simple/"\n'
+        )
     ok(run_cmd([client("plain", "pdm"), "install", "--no-self"], env, cwd=proj, timeout=300))
     assert imported_version(proj / ".venv", env) == "0.1"
     assert any(s.username == USERNAME for s in index.accepted()), index.seen
     assert USERNAME + "@" not in (proj / "pdm.lock").read_text()
 
 
-def test_pipenv_install_with_subprocess_keyring(index, pkg_env, tmp_path):
+def test_pipenv_install_with_subprocess_keyring(index, pkg_env, tmp_path):  # noqa: F811
     env = dict(plain_env(pkg_env, tmp_path), PIPENV_KEYRING_PROVIDER="subprocess",
                PIPENV_VENV_IN_PROJECT="1", PIPENV_CACHE_DIR=str(tmp_path / "pipenv-cache"),
                PIPENV_NOSPIN="1", PIPENV_YES="1")  # fmt: skip
@@ -182,7 +184,7 @@ def test_pipenv_install_with_subprocess_keyring(index, pkg_env, tmp_path):
     assert any(s.username == USERNAME for s in index.accepted()), index.seen
 
 
-def test_pipx_install_with_setup_pip_and_uv(index, pkg_env, tmp_path):
+def test_pipx_install_with_setup_pip_and_uv(index, pkg_env, tmp_path):  # noqa: F811
     env = dict(plain_env(pkg_env, tmp_path), PIPX_HOME=str(tmp_path / "pipx-home"),
                PIPX_BIN_DIR=str(tmp_path / "pipx-bin"))  # fmt: skip
     setup("pip", env, index)  # pipx's own pip, when no uv is on PATH
@@ -193,6 +195,6 @@ def test_pipx_install_with_setup_pip_and_uv(index, pkg_env, tmp_path):
         env, timeout=300,
     )  # fmt: skip
     # tinypkg has no console script: pipx installs it, then refuses the app-less package
-    assert any(s.username == USERNAME and "/files/" in s.path for s in index.accepted()), (
-        describe(proc)
+    assert any(s.username == USERNAME and "/files/" in s.path for s in index.accepted()), describe(
+        proc
     )
