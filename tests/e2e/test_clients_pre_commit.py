@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from servers.git_server import GitServer
-from support import REPO, describe, run_cmd, write_config
+from support import REPO, describe, run_cmd
+from test_git_e2e import configure
 
 PRE_COMMIT = REPO / ".venv-clients" / "plain" / "bin" / "pre-commit"
 HOOKS = "- id: aqora-hello\n  name: aqora hello\n  entry: hello.sh\n  language: script\n"
@@ -40,20 +41,9 @@ def hook_repo(env: dict[str, str], srv: GitServer, work: Path) -> str:
 def test_pre_commit_clones_a_hook_repo_through_the_helper(aqora, user_env, login, tmp_path):
     assert PRE_COMMIT.exists(), f"{PRE_COMMIT} missing (tests/run builds it)"
     with GitServer(aqora.is_valid_access_token) as srv:
-        write_config(
-            user_env,
-            f'url = "{aqora.url}"\n[environments."{aqora.url}"]\n'
-            f'hosts = ["{aqora.url.split("://")[1]}", "{srv.hostport}"]\n',
-        )
+        env = configure(user_env, aqora, srv)
         login()
-        env = dict(
-            user_env,
-            GIT_AUTHOR_NAME="Alice",
-            GIT_AUTHOR_EMAIL="alice@example.com",
-            GIT_COMMITTER_NAME="Alice",
-            GIT_COMMITTER_EMAIL="alice@example.com",
-            PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
-        )
+        env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
         proc = run_cmd(["aqora-helper", "setup", "git"], env)
         assert proc.returncode == 0, describe(proc)
         rev = hook_repo(env, srv, tmp_path / "hooks")
