@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from aqora_helper.fast.redaction import redact
 from aqora_helper.setup import pip as setup_pip
 from aqora_helper.setup.pipfiles import pip_files
 
@@ -80,3 +81,10 @@ def test_plan_keeps_the_files_own_extras_else_the_inherited_ones() -> None:
     assert setup_pip.parse(new, path)[("global", "extra-index-url")] == f"https://own/ {URL}"
     new = setup_pip.plan(None, path, URL, False, ["https://site/"])
     assert ("global", "extra-index-url") not in setup_pip.parse(new, path)
+
+
+def test_a_password_in_a_kept_extra_url_is_never_shown() -> None:
+    site = "https://u:site-password-1@site.example/simple/"
+    new = setup_pip.plan(None, Path("pip.conf"), URL, True, [site])
+    assert site in new  # kept in the file, as pip read it
+    assert "site-password-1" not in redact(f"add extra-index-url = {site} {URL}")

@@ -34,9 +34,11 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import typer
 
+from ..fast.redaction import register_password
 from .common import (
     IndexEnvUrl,
     IndexUrl,
@@ -176,6 +178,9 @@ def plan(
         own = [o for o in conflicts if o.key == url_key]
         found = [u for o in own for v in o.values for u in v.split()] if own else inherited
         for url in found:
+            password = urlsplit(url).password
+            if password:  # kept in the file, never shown (the hint below lists the URLs)
+                register_password(password)
             if url not in urls:
                 urls.append(url)
     if index_url not in urls:
