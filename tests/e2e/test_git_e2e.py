@@ -264,7 +264,8 @@ def test_another_username_in_the_url_is_left_to_git(
     url = f"http://bob@{git_server.hostport}/demo.git"
     proc = git(env, "clone", "-q", url, str(tmp_path / "w"))
     assert proc.returncode != 0
-    assert "aqora-helper" not in proc.stderr
+    ours = [line for line in proc.stderr.splitlines() if line.startswith("aqora-helper:")]
+    assert len(ours) == 1 and "remove 'bob@' from the URL" in ours[0], describe(proc)
     assert not any(s.accepted for s in git_server.seen)  # git had no password for bob
 
 

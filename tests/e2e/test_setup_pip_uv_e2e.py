@@ -92,7 +92,7 @@ def test_setup_edits_a_symlinked_config_at_its_target(user_env, tmp_path):
     link.parent.mkdir(parents=True)
     link.symlink_to(target)
     assert cli("uv", env, "--index-url", UV_URL).returncode == 0
-    assert link.is_symlink() and b"authenticate" in target.read_bytes()
+    assert link.is_symlink() and b"index-url" in target.read_bytes()
     assert cli("uv", env, "--remove").returncode == 0
     assert link.is_symlink() and target.read_bytes() == b"native-tls = true\n"
 

@@ -191,13 +191,24 @@ def test_matching_username_is_answered(engine: Engine) -> None:
 @pytest.mark.parametrize("cached", [True, False])
 def test_other_username_is_left_to_other_helpers(engine: Engine, cached: bool) -> None:
     engine.cached = cached
-    assert call("get", b"protocol=https\nhost=aqora.io\nusername=bob\n") == (0, b"", "")
+    code, out, err = call("get", b"protocol=https\nhost=aqora.io\nusername=bob\n")
+    assert (code, out) == (0, b"")
+    assert_explains_other_user(err)
 
 
-def test_other_username_stays_silent_even_when_logged_out(engine: Engine) -> None:
+def assert_explains_other_user(err: str) -> None:
+    """One line saying why bob gets no answer and what to do instead."""
+    assert err.count("\n") == 1 and err.startswith("aqora-helper: not answering for "), err
+    assert "https://bob@aqora.io" in err and "answers as 'aqora'" in err, err
+    assert "remove 'bob@' from the URL" in err, err
+
+
+def test_other_username_is_explained_even_when_logged_out(engine: Engine) -> None:
     engine.cached = False
     engine.error = errors.NotLoggedIn(ENV_URL)
-    assert call("get", b"protocol=https\nhost=aqora.io\nusername=bob\n") == (0, b"", "")
+    code, out, err = call("get", b"protocol=https\nhost=aqora.io\nusername=bob\n")
+    assert (code, out) == (0, b"")
+    assert_explains_other_user(err)  # the reason, not the login error
 
 
 # --- failures ---------------------------------------------------------------------------

@@ -168,14 +168,17 @@ def test_uv_setup_then_remove_restores_the_text(original, extra):
     new = setup_uv.plan(original, Path("uv.toml"), UV_URL, extra)
     data = tomllib.loads(new)
     assert data["keyring-provider"] == "subprocess"
-    ours = data["index"][0]
-    assert ours == {"name": "aqora", "url": UV_URL, "authenticate": "always"} | (
-        {} if extra else {"default": True}
-    )
     before = tomllib.loads(original)
-    assert data["index"][1:] == before.get("index", [])
-    assert {k: v for k, v in data.items() if k not in ("index", "keyring-provider")} == {
-        k: v for k, v in before.items() if k not in ("index", "keyring-provider")
+    theirs = before.get("index", [])
+    if extra:
+        assert data["index"][0] == {"name": "aqora", "url": UV_URL, "authenticate": "always"}
+        assert data["index"][1:] == theirs
+    else:  # index-url, which --index-url overrides; no other index stays the default
+        assert data["index-url"] == UV_URL
+        assert data.get("index", []) == [{k: v for k, v in i.items() if k != "default"} for i in theirs]
+    ours = ("index", "keyring-provider", "index-url")
+    assert {k: v for k, v in data.items() if k not in ours} == {
+        k: v for k, v in before.items() if k not in ours
     }
     assert undo_text(new, setup_uv) == original
     again = setup_uv.plan(new, Path("uv.toml"), UV_URL + "x/", not extra)
@@ -184,11 +187,13 @@ def test_uv_setup_then_remove_restores_the_text(original, extra):
 
 def test_uv_refuses_an_index_named_aqora_and_invalid_toml():
     with pytest.raises(SetupError, match="already has an index named"):
-        setup_uv.plan('[[index]]\nname = "aqora"\nurl = "https://x/simple"\n', P, UV_URL, False)
+        setup_uv.plan('[[index]]\nname = "aqora"\nurl = "https://x/simple"\n', P, UV_URL, True)
     with pytest.raises(SetupError, match="not valid TOML"):
         setup_uv.plan("[pip\n", P, UV_URL, False)
     with pytest.raises(SetupError):
-        setup_uv.plan('index = [{name = "x", url = "https://x/"}]\n', P, UV_URL, False)
+        setup_uv.plan('index = [{name = "x", url = "https://x/"}]\n', P, UV_URL, True)
+    with pytest.raises(SetupError, match="unusual"):  # default = true not on a line of its own
+        setup_uv.plan('index = [{name = "x", url = "https://x/", default = true}]\n', P, UV_URL, False)
 
 
 _UV_TOP = st.sampled_from(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..engine.settings import Environment
 from ..fast.hostnames import key_from_url
-from ..setup.pip import pip_config_file
+from ..setup.pipfiles import pip_config_file
 from ..setup.uv import uv_config_file
 from .checks import MAX_CONFIG_BYTES, Check
 

@@ -66,11 +66,16 @@ def _get(
     try:
         cred = credential.get_for_host(scheme, host)
     except AqoraHelperError as exc:
-        if wanted_user and _served_username(scheme, host) not in (None, wanted_user):
+        served = _served_username(scheme, host) if wanted_user else None
+        if wanted_user and served not in (None, wanted_user):
+            _other_user(stderr, scheme, host, wanted_user, served)
             return 0
         _warn(stderr, f"{exc.message.rstrip('.')}. {exc.hint}")
         return 1
-    if cred is None or (wanted_user and wanted_user != cred.username):
+    if cred is None:
+        return 0
+    if wanted_user and wanted_user != cred.username:
+        _other_user(stderr, scheme, host, wanted_user, cred.username)
         return 0
     answer = gitwire.format_answer(answer_pairs(cred, request.has("capability", "authtype")))
     if answer is None:
@@ -105,6 +110,17 @@ def _served_username(scheme: str, host: str) -> str | None:
         return credential.served_username(scheme, host)
     except Exception:
         return None
+
+
+def _other_user(stderr: TextIO, scheme: str, host: str, wanted: str, served: str | None) -> None:
+    """Say why a URL naming another user than the served one gets no answer from us (git
+    shows a helper's stderr; otherwise the person sees only a prompt or its failure)."""
+    _warn(
+        stderr,
+        f"not answering for {scheme}://{wanted}@{host}: aqora-helper answers as '{served}' "
+        f"there; remove '{wanted}@' from the URL (git remote set-url), or set "
+        f'username = "{wanted}" for this environment in the config file',
+    )
 
 
 def _erase(request: gitwire.CredentialRequest, scheme: str, host: str) -> int:

@@ -19,7 +19,10 @@ names a user; pip 26.2 and later ask either way. A URL that already names a user
 kept as given; a URL with a password is refused.
 
 `--extra` writes `extra-index-url` (pip searches it in addition to its index, PyPI by
-default) and keeps existing extra URLs; without it, `index-url` replaces pip's index.
+default) and keeps the extra URLs pip reads now: those of the edited file, else those of
+the last file pip reads before it that sets some (site-wide ones included, see
+`pipfiles`), as pip would no longer read them once this file sets the option; without
+`--extra`, `index-url` replaces pip's index.
 Conflicting lines of `[global]` are commented out with a marker, and `--remove` undoes
 exactly what setup wrote (see `textblocks`).
 """
@@ -29,17 +32,17 @@ from __future__ import annotations
 import configparser
 import os
 import re
-import sys
+from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import typer
 
+from ..fast.redaction import register_password
 from .common import (
     IndexEnvUrl,
     IndexUrl,
-    appdata_dir,
     closing_notes,
-    config_home,
     existing_dir,
     file_option,
     remove_option,
@@ -47,6 +50,7 @@ from .common import (
     with_username,
 )
 from .files import SetupError
+from .pipfiles import pip_config_file, pip_files
 from .textblocks import (
     Markers,
     disable,
@@ -63,18 +67,6 @@ PROVIDER = "subprocess"
 PROVIDER_KEY = "keyring-provider"
 _SECTION = re.compile(r"\[(?P<header>.+)\]")
 _OPTION = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$")
-
-
-def pip_config_file() -> Path:
-    """pip's user configuration file on this platform."""
-    if sys.platform == "win32":
-        return appdata_dir() / "pip" / "pip.ini"
-    if sys.platform == "darwin":
-        legacy = Path.home() / "Library" / "Application Support" / "pip"
-        if legacy.is_dir():
-            return legacy / "pip.conf"
-        return Path.home() / ".config" / "pip" / "pip.conf"
-    return config_home() / "pip" / "pip.conf"
 
 
 def normalize_key(name: str) -> str:
@@ -149,8 +141,30 @@ def parse(text: str, path: Path) -> dict[tuple[str, str], str]:
     }
 
 
-def plan(text: str | None, path: Path, index_url: str, extra: bool) -> str:
-    """The new file text: our block in `[global]`, conflicting lines commented out."""
+def inherited_extras(path: Path) -> list[str]:
+    """The extra index URLs pip reads from the files it reads before `path` (all of
+    them when pip does not read `path`): the last file setting `extra-index-url` wins.
+    A file pip could not read either is skipped; one pip would refuse stops setup."""
+    files = [Path(os.path.realpath(f)) for f in pip_files()]
+    edited = Path(os.path.realpath(path))
+    before = files[: files.index(edited)] if edited in files else files
+    urls: list[str] = []
+    for file in before:
+        try:
+            text = read_text(file)
+        except SetupError:
+            continue
+        value = parse(text or "", file).get(("global", "extra-index-url"))
+        if value is not None:
+            urls = value.split()
+    return urls
+
+
+def plan(
+    text: str | None, path: Path, index_url: str, extra: bool, inherited: Sequence[str] = ()
+) -> str:
+    """The new file text: our block in `[global]`, conflicting lines commented out; with
+    `extra`, the file's own extra URLs, else the `inherited` ones, come first."""
     stripped = strip_ours(text or "", MARKERS)
     base = stripped.text
     created = text is None or (stripped.created and base == "")
@@ -161,9 +175,14 @@ def plan(text: str | None, path: Path, index_url: str, extra: bool) -> str:
     conflicts = [o for o in options if o.section == "global" and o.key in (url_key, PROVIDER_KEY)]
     urls: list[str] = []
     if extra:
-        for option in conflicts:
-            if option.key == url_key:
-                urls = [u for v in option.values for u in v.split() if u not in urls]
+        own = [o for o in conflicts if o.key == url_key]
+        found = [u for o in own for v in o.values for u in v.split()] if own else inherited
+        for url in found:
+            password = urlsplit(url).password
+            if password:  # kept in the file, never shown (the hint below lists the URLs)
+                register_password(password)
+            if url not in urls:
+                urls.append(url)
     if index_url not in urls:
         urls.append(index_url)
     disable(lines, [i for option in conflicts for i in option.lines], MARKERS)
@@ -228,7 +247,8 @@ def command(
         return
     configured = with_username(target.url, target.username)
     text = read_text(path)
-    new = plan(text, path, configured, extra)
+    inherited = inherited_extras(path) if extra else []
+    new = plan(text, path, configured, extra, inherited)
     write_text(path, new)
     url_key = "extra-index-url" if extra else "index-url"
     status(f"pip: wrote {path}: {PROVIDER_KEY} = {PROVIDER}, {url_key} = {configured}")

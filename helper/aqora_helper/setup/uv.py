@@ -2,23 +2,31 @@
 
 Writes, in uv's user config file (`$XDG_CONFIG_HOME/uv/uv.toml`, else
 `~/.config/uv/uv.toml` on Linux and macOS; `%APPDATA%\\uv\\uv.toml` on Windows; `--file`
-picks another):
+picks another), at the top (top-level keys):
 
-    keyring-provider = "subprocess"          (at the top: a top-level key)
+    keyring-provider = "subprocess"
+    index-url = "https://aqora@pypi.example.org/simple/"
+    publish-url = "https://aqora@pypi.example.org/legacy/"    (with --publish-url)
 
-    [[index]]                                (before the first existing [[index]])
+The username in the URL (the environment's, `aqora` by default; not a secret) makes uv
+ask the `keyring` program on PATH (`keyring get URL aqora`); uv keeps it out of
+`uv.lock`. `index-url` is uv's default index for every command (`uv pip`, `uv sync`,
+`uv add`, `uv tool`), and unlike a `[[index]]` with `default = true` it gives way to
+`--index-url`/`--default-index` on the command line (`uv tool install --index-url
+OTHER` would otherwise still use ours). A user's own `default = true` in an `[[index]]`
+would win over `index-url`, so that line is commented out. `publish-url` with the
+username is what `uv publish` needs to ask keyring (else: "Missing credentials").
+
+With `--extra`, instead of `index-url`, an `[[index]]` before the first existing one
+(searched before PyPI, like uv's own `--extra-index-url`):
+
+    [[index]]
     name = "aqora"
     url = "https://pypi.example.org/simple/"
-    authenticate = "always"
-    default = true                           (left out with --extra)
+    authenticate = "always"          (uv asks keyring without a username in the URL)
 
-`authenticate = "always"` makes uv ask the `keyring` program on PATH (`keyring get URL
---mode creds`) without a username in the URL; uv has no other keyring mode. As the first
-`[[index]]`, the index wins over the user's other indexes (uv searches them in order, and
-uses the first `default = true` one in place of PyPI); with `--extra` it is searched
-before PyPI, like uv's own `--extra-index-url`. A conflicting top-level
-`keyring-provider` line is commented out with a marker; `--remove` undoes exactly what
-setup wrote (see `textblocks`).
+Conflicting top-level lines are commented out with a marker; `--remove` undoes exactly
+what setup wrote (see `textblocks`).
 """
 
 from __future__ import annotations
@@ -42,7 +50,9 @@ from .common import (
     existing_dir,
     file_option,
     remove_option,
+    resolve_target,
     undo_or_resolve,
+    with_username,
 )
 from .files import SetupError
 from .textblocks import (
@@ -65,7 +75,8 @@ MARKERS = Markers("uv")
 INDEX_NAME = "aqora"
 _TABLE = re.compile(r"""^\s*\[\[?\s*[A-Za-z0-9_."' -]+?\s*\]\]?\s*(#.*)?$""")
 _INDEX_TABLE = re.compile(r"""^\s*\[\[\s*(index|"index"|'index')\s*\]\]\s*(#.*)?$""")
-_PROVIDER = re.compile(r"""^\s*(keyring-provider|"keyring-provider"|'keyring-provider')\s*=""")
+_KEY = re.compile(r"""^\s*(["']?)(?P<key>[A-Za-z0-9_-]+)\1\s*=""")
+_DEFAULT_TRUE = re.compile(r"""^\s*(["']?)default\1\s*=\s*true\s*(#.*)?$""")
 
 
 def uv_config_file() -> Path:
@@ -89,8 +100,15 @@ def toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=True)
 
 
-def plan(text: str | None, path: Path, index_url: str, extra: bool) -> str:
-    """The new file text: the top-level key first, our index before the others."""
+def plan(
+    text: str | None, path: Path, index_url: str, extra: bool, publish_url: str | None = None
+) -> str:
+    """The new file text: top-level keys first; with `extra`, our index before the others.
+
+    Without `extra`, `index-url` (a URL naming a user) replaces uv's default index, and
+    any `default = true` of the user's `[[index]]` tables is commented out (the first
+    default index would win over `index-url`); with `extra`, an `[[index]]` with
+    `authenticate = "always"`. `publish_url` (naming a user) becomes `publish-url`."""
     stripped = strip_ours(text or "", MARKERS)
     base = stripped.text
     created = text is None or (stripped.created and base == "")
@@ -98,40 +116,72 @@ def plan(text: str | None, path: Path, index_url: str, extra: bool) -> str:
     indexes = before.get("index", [])
     if not isinstance(indexes, list):
         raise SetupError(f"{path}: 'index' is not an array of tables", f"Fix {path} first.")
-    if any(isinstance(i, dict) and i.get("name") == INDEX_NAME for i in indexes):
+    if extra and any(isinstance(i, dict) and i.get("name") == INDEX_NAME for i in indexes):
         raise SetupError(
             f"{path} already has an index named {INDEX_NAME!r}",
             f"Remove or rename that [[index]] in {path}, then retry.",
         )
-    ours: dict[str, Any] = {"name": INDEX_NAME, "url": index_url, "authenticate": "always"}
+    top: dict[str, Any] = {"keyring-provider": "subprocess"}
     if not extra:
-        ours["default"] = True
+        top["index-url"] = index_url
+    if publish_url is not None:
+        top["publish-url"] = publish_url
+    ours: dict[str, Any] = {"name": INDEX_NAME, "url": index_url, "authenticate": "always"}
 
     lines = split_lines(base)
     headers = [i for i, line in enumerate(lines) if _TABLE.match(line) and _starts_top(lines, i)]
     first_table = headers[0] if headers else len(lines)
-    disable(lines, [i for i in range(first_table) if _PROVIDER.match(lines[i])], MARKERS)
-    first_index = next((i for i in headers if _INDEX_TABLE.match(lines[i])), None)
-    content = ["[[index]]", *(f"{key} = {_toml_value(value)}" for key, value in ours.items())]
-    if first_index is None:
-        insert_block(lines, len(lines), MARKERS, content, created=False)
-    else:
+    conflicts = [i for i in range(first_table) if _top_key(lines[i]) in top]
+    if not extra:
+        conflicts += _index_defaults(lines, headers)
+    disable(lines, conflicts, MARKERS)
+    if extra:
+        first_index = next((i for i in headers if _INDEX_TABLE.match(lines[i])), len(lines))
+        content = ["[[index]]", *(f"{key} = {_toml_value(value)}" for key, value in ours.items())]
         insert_block(lines, first_index, MARKERS, content, created=False)
-    insert_block(lines, 0, MARKERS, ['keyring-provider = "subprocess"'], created)
+    top_lines = [f"{key} = {_toml_value(value)}" for key, value in top.items()]
+    insert_block(lines, 0, MARKERS, top_lines, created)
     new = "".join(lines)
 
     expected = copy.deepcopy(before)
-    expected["keyring-provider"] = "subprocess"
-    expected["index"] = [ours, *indexes]
+    expected.update(top)
+    if extra:
+        expected["index"] = [ours, *indexes]
+    else:
+        for index in expected.get("index", []):
+            if isinstance(index, dict) and index.get("default") is True:
+                del index["default"]
     if _loads(new, path) != expected:
         raise SetupError(
             f"Could not edit {path} safely (its layout is unusual)",
-            f'Add by hand: keyring-provider = "subprocess" at the top, and an [[index]] with '
-            f'name = "{INDEX_NAME}", url = {toml_string(index_url)}, authenticate = "always"'
-            + ("" if extra else ", default = true")
+            "Add by hand, at the top: "
+            + ", ".join(top_lines)
+            + (
+                f'; and an [[index]] with name = "{INDEX_NAME}", url = {toml_string(index_url)}, '
+                'authenticate = "always"'
+                if extra
+                else "; and remove default = true from your [[index]] tables"
+            )
             + ".",
         )
     return new
+
+
+def _top_key(line: str) -> str | None:
+    """The key a top-level `key = value` line sets (quotes removed), else None."""
+    match = _KEY.match(line)
+    return match.group("key") if match else None
+
+
+def _index_defaults(lines: list[str], headers: list[int]) -> list[int]:
+    """`default = true` lines inside `[[index]]` tables."""
+    found = []
+    for n, start in enumerate(headers):
+        if not _INDEX_TABLE.match(lines[start]):
+            continue
+        end = headers[n + 1] if n + 1 < len(headers) else len(lines)
+        found += [i for i in range(start + 1, end) if _DEFAULT_TRUE.match(lines[i])]
+    return found
 
 
 def _starts_top(lines: list[str], i: int) -> bool:
@@ -176,6 +226,9 @@ def command(
     extra: bool = typer.Option(
         False, "--extra", help="Add the index without making it uv's default (PyPI stays)."
     ),
+    publish_url: str | None = typer.Option(
+        None, "--publish-url", help="Also set uv publish's upload URL (e.g. .../legacy/)."
+    ),
     remove: bool = remove_option("uv"),
     file: Path | None = file_option("uv", "uv's user uv.toml"),
 ) -> None:
@@ -184,14 +237,21 @@ def command(
     path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url)
     if target is None:
         return
+    publish = None
+    if publish_url is not None:
+        upload = resolve_target(publish_url, url)
+        publish = with_username(upload.url, upload.username)
+    configured = target.url if extra else with_username(target.url, target.username)
     text = read_text(path)
-    new = plan(text, path, target.url, extra)
+    new = plan(text, path, configured, extra, publish)
     write_text(path, new)
-    kind = "an extra [[index]]" if extra else "the default [[index]]"
-    status(
-        f'uv: wrote {path}: keyring-provider = "subprocess", {kind} "{INDEX_NAME}" = '
-        f'{target.url} with authenticate = "always"'
-    )
+    if extra:
+        wrote = f'an extra [[index]] "{INDEX_NAME}" = {target.url} with authenticate = "always"'
+    else:
+        wrote = f"index-url = {configured}"
+    if publish is not None:
+        wrote += f", publish-url = {publish}"
+    status(f'uv: wrote {path}: keyring-provider = "subprocess", {wrote}')
     _warn_about_pip_table(new, path)
     _warn_about_environment(path)
     closing_notes("uv")
