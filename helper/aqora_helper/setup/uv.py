@@ -34,6 +34,7 @@ from typing import Any
 import typer
 
 from .common import (
+    DryRun,
     IndexEnvUrl,
     IndexUrl,
     appdata_dir,
@@ -43,6 +44,7 @@ from .common import (
     file_option,
     remove_option,
     undo_or_resolve,
+    write_text_setup,
 )
 from .files import SetupError
 from .textblocks import (
@@ -53,7 +55,6 @@ from .textblocks import (
     split_lines,
     status,
     strip_ours,
-    write_text,
 )
 
 if sys.version_info >= (3, 11):
@@ -178,20 +179,16 @@ def command(
     ),
     remove: bool = remove_option("uv"),
     file: Path | None = file_option("uv", "uv's user uv.toml"),
+    dry_run: DryRun = False,
 ) -> None:
     """Make uv use aqora-helper (through keyring) for an aqora package index."""
     chosen = existing_dir(file) if file is not None else uv_config_file()
-    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url)
+    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url, dry_run)
     if target is None:
         return
     text = read_text(path)
     new = plan(text, path, target.url, extra)
-    write_text(path, new)
-    kind = "an extra [[index]]" if extra else "the default [[index]]"
-    status(
-        f'uv: wrote {path}: keyring-provider = "subprocess", {kind} "{INDEX_NAME}" = '
-        f'{target.url} with authenticate = "always"'
-    )
+    write_text_setup(MARKERS, path, text, new, dry_run)
     _warn_about_pip_table(new, path)
     _warn_about_environment(path)
     closing_notes("uv")
