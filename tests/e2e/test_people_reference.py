@@ -2,7 +2,8 @@
 page shows is in the command's README row, and every option a row shows is in the help);
 every command, `exec` included, has EXAMPLES; `exec` refuses an unknown option instead of
 running it as the command, and takes --allow-insecure-host after the subcommand too;
-`setup uv` warns about PATH and never creates --file's folders, as pip does."""
+`setup uv` never creates --file's folders, as pip does (its PATH warning:
+test_people_setup_hosts.py)."""
 
 from __future__ import annotations
 
@@ -80,17 +81,9 @@ def test_exec_takes_allow_insecure_host_after_the_subcommand(user_env):
     assert "Not logged in" in allowed.stderr and "No such option" not in allowed.stderr
 
 
-def test_setup_uv_warns_about_path_and_never_creates_file_folders(user_env, tmp_path):
-    bare = tmp_path / "bare-bin"
-    bare.mkdir()
-    (bare / "aqora-helper").symlink_to(f"{BIN_DIR}/aqora-helper")
-    path = [str(bare), *(p for p in user_env["PATH"].split(":") if p != BIN_DIR)]
-    env = dict(user_env, PATH=":".join(path))
-    index = ["--index-url", "https://aqora.io/simple/"]
-    proc = helper(env, "setup", "uv", *index, "--file", str(tmp_path / "uv.toml"))
-    assert proc.returncode == 0, describe(proc)
-    assert "'keyring'" in proc.stderr and "PATH" in proc.stderr, describe(proc)
+def test_setup_uv_never_creates_the_folders_of_file(user_env, tmp_path):
     target = tmp_path / "no" / "such" / "uv.toml"
+    index = ["--index-url", "https://aqora.io/simple/"]
     proc = helper(user_env, "setup", "uv", *index, "--file", str(target))
     assert proc.returncode == 2 and "does not exist" in proc.stderr, describe(proc)
     assert not Path(tmp_path / "no").exists()

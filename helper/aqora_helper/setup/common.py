@@ -60,6 +60,17 @@ def outcome(verb: str, target: str, why: str = "", dry_run: bool = False) -> Non
     say(f"{verb}: {target}" + (f" ({why})" if why else ""))
 
 
+def new_folders(path: Path) -> list[str]:
+    """The preview lines for the folders writing `path` creates (outermost first)."""
+    count = missing_dirs(path.parent)
+    return [f"create the folder {path.parents[i]}" for i in reversed(range(count))]
+
+
+def removed_because(why: str, folders: Sequence[str]) -> str:
+    """The reason of a `removed:` line, naming the emptied folders deleted with it."""
+    return why + (f"; also removed the empty folder {', '.join(folders)}" if folders else "")
+
+
 def text_changes(old: str, new: str) -> list[str]:
     """The lines `new` adds (`+ line`) and drops (`- line`) compared with `old`."""
     diff = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
@@ -246,9 +257,8 @@ def write_text_setup(
         outcome(UNCHANGED, str(path), "already set up")
         return
     changes = text_changes(old or "", new)
-    if dirs and old is None:
-        made = [path.parents[i] for i in reversed(range(missing_dirs(path.parent)))]
-        changes += [f"create the folder {folder}" for folder in made]
+    if old is None:
+        changes += new_folders(path)
     preview(str(path), changes, dry_run, new=old is None)
     if not dry_run:
         write_text(path, new)
@@ -274,8 +284,7 @@ def undo_text_setup(markers: Markers, path: Path, dry_run: bool) -> None:
     elif delete:
         remove_file(path)
         gone = remove_created_dirs(path, stripped.dirs)
-        why = "setup had created it" + (f"; so were {', '.join(gone)}" if gone else "")
-        outcome(REMOVED, str(path), why)
+        outcome(REMOVED, str(path), removed_because("setup had created it", gone))
     else:
         write_text(path, stripped.text)
         outcome(WROTE, str(path), "aqora-helper settings removed, original lines restored")

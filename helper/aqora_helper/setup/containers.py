@@ -28,7 +28,7 @@ from typing import Any
 
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import served_key
-from .common import REMOVED, UNCHANGED, WROTE, outcome, preview
+from .common import REMOVED, UNCHANGED, WROTE, new_folders, outcome, preview, removed_because
 from .dockerrecord import ConfigRecord
 from .dockerrecord import load as load_record
 from .dockerrecord import save as save_record
@@ -124,6 +124,8 @@ def add_dropin(state_file: Path, hosts: list[str], dry_run: bool = False) -> lis
         outcome(UNCHANGED, str(path), "podman, buildah, skopeo already ask aqora first")
         return warnings
     changes = [f"+ {line}" for line in text.splitlines()]
+    if found is None:
+        changes += new_folders(path)
     preview(str(path), changes, dry_run, new=found is None)
     if dry_run:
         outcome(WROTE, str(path), dry_run=True)
@@ -157,11 +159,13 @@ def remove_dropin(state_file: Path, dry_run: bool = False) -> None:
         outcome(REMOVED, str(path), dry_run=True)
         return
     remove_file(path)
+    gone: list[str] = []
     for directory in reversed(record.created_dirs if record else []):
         with contextlib.suppress(OSError):
             os.rmdir(directory)
+            gone.append(directory)
     save_record(state_file, state)
-    outcome(REMOVED, str(path), "setup had created it")
+    outcome(REMOVED, str(path), removed_because("setup had created it", gone))
 
 
 def auth_files() -> list[Path]:

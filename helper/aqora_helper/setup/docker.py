@@ -33,7 +33,16 @@ from typing import Any
 import typer
 
 from ..fast.errors import AqoraHelperError, ConfigError, StorageFailure
-from .common import REMOVED, UNCHANGED, WROTE, DryRun, outcome, preview
+from .common import (
+    REMOVED,
+    UNCHANGED,
+    WROTE,
+    DryRun,
+    new_folders,
+    outcome,
+    preview,
+    removed_because,
+)
 from .credsstore import KEY as STORE_KEY
 from .credsstore import set_store, undo_store
 from .dockerrecord import ConfigRecord
@@ -329,12 +338,16 @@ def _make_dirs(directory: Path) -> list[str]:
     return created
 
 
-def _remove_created(path: Path, record: ConfigRecord) -> None:
-    """Delete the config file and then the directories that setup created for it."""
+def _remove_created(path: Path, record: ConfigRecord) -> list[str]:
+    """Delete the config file and then the (empty) directories that setup created for
+    it; the directories deleted."""
     remove_file(path)
+    removed: list[str] = []
     for directory in reversed(record.created_dirs):
         with contextlib.suppress(OSError):
             os.rmdir(directory)
+            removed.append(directory)
+    return removed
 
 
 # ------------------------------------------------------------------ setup
@@ -395,16 +408,21 @@ def add_entries(
         lines += more
         expected[STORE_KEY] = HELPER
     _verify(path, text, expected)
-    if not _announce(path, lines, found is None or text != found[0], dry_run, found is None):
-        return lines, warnings
     if found is None:
+        lines += new_folders(path)
+    write = _announce(path, lines, found is None or text != found[0], dry_run, found is None)
+    if dry_run:
+        return lines, warnings
+    if write and found is None:
         record.created_dirs = _make_dirs(path.parent)
         _write(path, text, None)
-    elif text != found[0]:
+    elif write:
         _write(path, text, old_stat)
+    # saved even when nothing changed: entries that were already there are not ours
     state.configs[str(path)] = record
     save_record(state_path(), state)
-    outcome(WROTE, str(path))
+    if write:
+        outcome(WROTE, str(path))
     return lines, warnings
 
 
@@ -478,8 +496,8 @@ def remove_entries(
         lines.append(f"unchanged: no {KEY} entries of aqora-helper")
     if _announce(path, lines, delete_file or text != found[0], dry_run):
         if record is not None and delete_file:
-            _remove_created(path, record)
-            outcome(REMOVED, str(path), "setup had created it")
+            gone = _remove_created(path, record)
+            outcome(REMOVED, str(path), removed_because("setup had created it", gone))
         else:
             _write(path, text, old_stat)
             outcome(WROTE, str(path))
