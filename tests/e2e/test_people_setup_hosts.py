@@ -107,6 +107,7 @@ def test_setup_warns_when_the_program_clients_run_is_not_on_path(user_env, tmp_p
         (["git"], "git-credential-aqora"),
         (["docker", "aqora.io"], "docker-credential-aqora"),
         (["pip", "--index-url", "https://aqora.io/simple/"], "keyring"),
+        (["uv", "--index-url", "https://aqora.io/simple/"], "keyring"),
     ):
         proc = helper(env, "setup", *args)
         assert proc.returncode == 0, describe(proc)

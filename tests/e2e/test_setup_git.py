@@ -45,6 +45,11 @@ def git_values(home: Path, key: str, *scope: str, cwd: Path | None = None) -> li
     return proc.stdout.split("\0")[:-1]
 
 
+def changes(out: str, verb: str) -> int:
+    """How many changes of this kind setup listed in its preview."""
+    return sum(line.startswith(f"  {verb}") for line in out.splitlines())
+
+
 def test_setup_writes_scoped_entries_and_remove_restores_bytes(home: Path) -> None:
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(EXISTING)
@@ -61,8 +66,8 @@ def test_setup_writes_scoped_entries_and_remove_restores_bytes(home: Path) -> No
         "https://127.0.0.1:8080",
     ):
         assert git_values(home, f"credential.{section}.helper") == ["", "aqora"]
-    lines = (out + out2).strip().splitlines()
-    assert len(lines) == 4 and all(line.startswith("added: ") for line in lines)
+    assert changes(out + out2, "add: ") == 4  # each shown before it is written
+    assert (out + out2).count(f"wrote: {gitconfig}") == 2
     # other helpers untouched
     assert git_values(home, "credential.helper") == ["store"]
     assert git_values(home, "credential.https://github.com.helper") == ["", "manager"]
@@ -72,8 +77,7 @@ def test_setup_writes_scoped_entries_and_remove_restores_bytes(home: Path) -> No
     assert code == 0, out
     code, out2, _ = setup("--remove", "--url", LOCAL + "/")
     assert code == 0, out2
-    lines = (out + out2).strip().splitlines()
-    assert len(lines) == 4 and all(line.startswith("removed: ") for line in lines)
+    assert changes(out + out2, "remove: ") == 4
     assert gitconfig.read_bytes() == before
 
 
@@ -119,7 +123,7 @@ def test_url_selects_one_environment(home: Path) -> None:
     assert git_values(home, "credential.http://127.0.0.1:8080.helper") == ["", "aqora"]
     assert git_values(home, "credential.https://127.0.0.1:8080.helper") == ["", "aqora"]
     assert git_values(home, "credential.https://aqora.io.helper") == []
-    assert len(out.strip().splitlines()) == 2
+    assert changes(out, "add: ") == 2
 
 
 def test_aqora_url_selects_the_default(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,7 +137,7 @@ def test_unconfigured_url_serves_its_api_host(home: Path) -> None:
     code, out, _ = setup("--url", "https://staging.aqora.io")
     assert code == 0
     assert git_values(home, "credential.https://staging.aqora.io.helper") == ["", "aqora"]
-    assert len(out.strip().splitlines()) == 1
+    assert changes(out, "add: ") == 1
 
 
 def test_hand_edited_entries_are_left_alone(home: Path) -> None:

@@ -65,7 +65,7 @@ def test_setup_then_remove_restores_the_file(tool, original, user_env, tmp_path)
     else:
         assert path.read_bytes() == original
     proc = cli(tool, env, "--remove")  # idempotent
-    assert proc.returncode == 0 and "nothing to remove" in proc.stderr, describe(proc)
+    assert proc.returncode == 0 and "nothing to remove" in proc.stdout, describe(proc)
 
 
 def test_real_pip_reads_what_setup_pip_wrote(user_env, tmp_path):

@@ -1,4 +1,4 @@
-"""`aqora-helper exec [--url URL] [--min-ttl D] -- CMD [ARGS...]`: run CMD with a fresh
+"""`aqora-helper exec [--url URL] [--allow-insecure-host] [--min-ttl D] -- CMD [ARGS...]`: run CMD with a fresh
 token in its environment (`AQORA_TOKEN`, and `AQORA_URL`), never in its argv.
 
 SIGINT, SIGTERM and SIGHUP sent to aqora-helper are forwarded to CMD, except a SIGINT
@@ -16,9 +16,10 @@ import sys
 from types import FrameType
 
 import typer
+from typer._click.exceptions import NoSuchOption  # typer vendors click
 
 from ..engine.session import access_token
-from .common import MIN_TTL_HELP, URL_HELP, duration, resolve
+from .common import MIN_TTL_HELP, URL_HELP, duration, examples, insecure_option, resolve
 
 FORWARDED = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
@@ -30,6 +31,7 @@ EXIT_NOT_EXECUTABLE = 126
 def exec_command(
     ctx: typer.Context,
     url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
+    allow_insecure_host: bool = insecure_option(),
     min_ttl: int = typer.Option(
         0, "--min-ttl", help=MIN_TTL_HELP, metavar="DURATION", parser=duration
     ),
@@ -38,7 +40,9 @@ def exec_command(
     argv = list(ctx.args)
     if not argv:
         raise typer.BadParameter("no command given: aqora-helper exec [OPTIONS] -- CMD [ARGS...]")
-    settings, env = resolve(ctx, url)
+    if argv[0].startswith("-"):  # an unknown option of ours, never a command
+        raise NoSuchOption(argv[0], ctx=ctx)
+    settings, env = resolve(ctx, url, allow_insecure_host)
     token = access_token(settings, env, min_ttl)
     child_env = dict(os.environ, AQORA_TOKEN=token.access_token, AQORA_URL=env.url)
     raise typer.Exit(run_forwarding(argv, child_env))
@@ -104,6 +108,12 @@ def register(app: typer.Typer) -> None:
     app.command(
         "exec",
         options_metavar="[OPTIONS] -- CMD [ARGS]...",
+        epilog=examples(
+            "aqora-helper exec -- python train.py",
+            "aqora-helper exec --min-ttl 2h -- ./upload.sh",
+            'aqora-helper exec -- sh -c \'curl -H "Authorization: Bearer $AQORA_TOKEN" '
+            '"$AQORA_URL/graphql"\'',
+        ),
         context_settings={
             "allow_extra_args": True,
             "ignore_unknown_options": True,

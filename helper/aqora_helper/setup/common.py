@@ -1,9 +1,21 @@
-"""Pieces shared by `setup pip` and `setup uv`: the index URL and its served host."""
+"""Pieces shared by the setups: how they report changes (`--dry-run`, the preview
+before writing, the `unchanged` / `wrote` / `removed` lines) and, for `setup pip` and
+`setup uv`, the index URL and its served host.
+
+Every setup prints, on stdout, what it will change before writing it (the file and each
+entry, as gcloud's configure-docker does), then one line per file: `wrote: FILE`,
+`removed: FILE (...)` or `unchanged: FILE (...)`. With `--dry-run` it prints the same
+preview and `dry run: FILE not written`, and writes nothing. Warnings and notes go to
+stderr.
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,8 +24,62 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import typer
 
 from ..fast.hostnames import key_from_url, served_key
-from .files import SetupError, real_path
-from .textblocks import Markers, status, undo
+from .files import SetupError, missing_dirs, real_path, remove_created_dirs, remove_file
+from .textblocks import Markers, read_text, status, strip_ours, with_dirs, write_text
+
+DryRun = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Show what would change; write nothing."),
+]
+UNCHANGED = "unchanged"
+WROTE = "wrote"
+REMOVED = "removed"
+_URL_PASSWORD = re.compile(r"(://[^/\s:@]*):[^/\s@]*@")
+
+
+def say(line: str) -> None:
+    """A report line on stdout, control characters and URL passwords masked."""
+    clean = "".join(c if c.isprintable() else "?" for c in line)
+    typer.echo(_URL_PASSWORD.sub(r"\1:***@", clean))
+
+
+def preview(target: str, changes: Sequence[str], dry_run: bool, new: bool = False) -> None:
+    """Before writing: the file (or git scope), whether it is `new`, and each change."""
+    label = f"{target} (a new file)" if new else target
+    say(f"{'would change' if dry_run else 'will change'} {label}:")
+    for change in changes:
+        say(f"  {change}")
+
+
+def outcome(verb: str, target: str, why: str = "", dry_run: bool = False) -> None:
+    """The last line about one file: `wrote|removed|unchanged: FILE (why)`; with
+    `dry_run`, a changing verb becomes `dry run: FILE not written`."""
+    if dry_run and verb != UNCHANGED:
+        say(f"dry run: {target} not written")
+        return
+    say(f"{verb}: {target}" + (f" ({why})" if why else ""))
+
+
+def new_folders(path: Path) -> list[str]:
+    """The preview lines for the folders writing `path` creates (outermost first)."""
+    count = missing_dirs(path.parent)
+    return [f"create the folder {path.parents[i]}" for i in reversed(range(count))]
+
+
+def removed_because(why: str, folders: Sequence[str]) -> str:
+    """The reason of a `removed:` line, naming the emptied folders deleted with it."""
+    return why + (f"; also removed the empty folder {', '.join(folders)}" if folders else "")
+
+
+def text_changes(old: str, new: str) -> list[str]:
+    """The lines `new` adds (`+ line`) and drops (`- line`) compared with `old`."""
+    diff = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
+    return [
+        f"{line[0]} {line[1:]}"
+        for line in diff
+        if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+
 
 IndexEnvUrl = Annotated[
     str | None,
@@ -96,7 +162,7 @@ def check_index_url(index_url: str) -> tuple[str, str]:
     return text, found[1]
 
 
-def resolve_target(index_url: str, env_url: str | None) -> IndexTarget:
+def resolve_target(index_url: str, env_url: str | None, dry_run: bool = False) -> IndexTarget:
     """The index URL, its host key, and the username of the environment serving it.
 
     A host no environment serves yet is added to the hosts of the environment `env_url`
@@ -109,19 +175,26 @@ def resolve_target(index_url: str, env_url: str | None) -> IndexTarget:
     wanted = None if env_url is None else normalize_url(env_url)
     hosts = [h for h in broker.served_hosts() if wanted is None or h.env_url == wanted]
     match = next((h for h in hosts if h.key == key), None)
+    if match is None and dry_run:
+        from ..engine.settings import load_settings
+
+        add_served_hosts(env_url, [key], dry_run)
+        settings = load_settings(url_override=env_url)
+        return IndexTarget(url, key, settings.environment(env_url).username)
     if match is None:
         add_served_hosts(env_url, [key])
         match = next(h for h in broker.served_hosts() if h.key == key)
     return IndexTarget(url, key, match.username)
 
 
-def add_served_hosts(env_url: str | None, hosts: list[str]) -> list[str]:
+def add_served_hosts(env_url: str | None, hosts: list[str], dry_run: bool = False) -> list[str]:
     """Serve `hosts` (adding those not yet served to the environment `env_url`, else the
-    default, in the config file, with a line each); their host keys."""
+    default, in the config file, with a line each; with `dry_run`, only the lines); their
+    host keys."""
     from ..engine.served import refresh_index
     from .confighosts import add_hosts
 
-    for line in add_hosts(env_url, hosts):
+    for line in add_hosts(env_url, hosts, dry_run):
         status(line)
     refresh_index()
     return [served_key(h.strip()) or h for h in hosts]
@@ -154,17 +227,67 @@ def warn_without_keyring_program(tool: str) -> None:
 
 
 def undo_or_resolve(
-    markers: Markers, path: Path, remove: bool, index_url: str | None, env_url: str | None
+    markers: Markers,
+    path: Path,
+    remove: bool,
+    index_url: str | None,
+    env_url: str | None,
+    dry_run: bool = False,
 ) -> tuple[Path, IndexTarget | None]:
     """The start of `setup pip|uv`: the file to edit (a symlink's target) and, unless
     `--remove` (which undoes our edits right away), the index to configure."""
     path = real_path(path)
     if remove:
-        status(f"{markers.tool}: {undo(path, markers)}")
+        undo_text_setup(markers, path, dry_run)
         return path, None
     if not index_url:
         raise typer.BadParameter("required unless --remove", param_hint="--index-url")
-    return path, resolve_target(index_url, env_url)
+    return path, resolve_target(index_url, env_url, dry_run)
+
+
+def write_text_setup(
+    markers: Markers, path: Path, old: str | None, new: str, dry_run: bool
+) -> None:
+    """Show what `setup pip|uv` changes in `path`, then write it (not with `dry_run`).
+    Folders created for the file are noted in our block (`dirs=N`) for `--remove`."""
+    dirs = max(missing_dirs(path.parent), strip_ours(old or "", markers).dirs)
+    if dirs:
+        new = with_dirs(new, markers, dirs)
+    if new == old:
+        outcome(UNCHANGED, str(path), "already set up")
+        return
+    changes = text_changes(old or "", new)
+    if old is None:
+        changes += new_folders(path)
+    preview(str(path), changes, dry_run, new=old is None)
+    if not dry_run:
+        write_text(path, new)
+    outcome(WROTE, str(path), dry_run=dry_run)
+
+
+def undo_text_setup(markers: Markers, path: Path, dry_run: bool) -> None:
+    """`setup pip|uv --remove`: drop our blocks and markers, giving back the original
+    file (deleting it, and the folders setup created for it, when setup created it)."""
+    text = read_text(path)
+    if text is None:
+        outcome(UNCHANGED, str(path), "does not exist, nothing to remove")
+        return
+    stripped = strip_ours(text, markers)
+    if not stripped.found:
+        outcome(UNCHANGED, str(path), "no aqora-helper settings, nothing to remove")
+        return
+    delete = stripped.created and stripped.text == ""
+    changes = ["delete the file (setup created it)"] if delete else []
+    preview(str(path), changes or text_changes(text, stripped.text), dry_run)
+    if dry_run:
+        outcome(REMOVED, str(path), dry_run=True)
+    elif delete:
+        remove_file(path)
+        gone = remove_created_dirs(path, stripped.dirs)
+        outcome(REMOVED, str(path), removed_because("setup had created it", gone))
+    else:
+        write_text(path, stripped.text)
+        outcome(WROTE, str(path), "aqora-helper settings removed, original lines restored")
 
 
 def existing_dir(file: Path) -> Path:

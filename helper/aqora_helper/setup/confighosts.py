@@ -24,10 +24,11 @@ from .files import read_file, remove_file, write_file
 MAX_CONFIG_BYTES = 256 * 1024
 
 
-def add_hosts(env_url: str | None, hosts: list[str]) -> list[str]:
+def add_hosts(env_url: str | None, hosts: list[str], dry_run: bool = False) -> list[str]:
     """Make `hosts` served: those no environment serves yet are added to the environment
     `env_url` (default: the default one). A host served by another environment than an
-    explicit `env_url` is an error. Returns the lines saying what changed."""
+    explicit `env_url` is an error. Returns the lines saying what changed (with
+    `dry_run`, what would change: nothing is written)."""
     from ..engine.settings import api_host_key, load_settings, normalize_url
 
     settings = load_settings(url_override=env_url)
@@ -59,8 +60,10 @@ def add_hosts(env_url: str | None, hosts: list[str]) -> list[str]:
         table["hosts"] = current
     for key in new:
         current.append(key)
-    _write_checked(path, tomlkit.dumps(doc), found)
     where = f'hosts of [environments."{env.url}"] in {path}'
+    if dry_run:
+        return [f"config: would add {key} to {where}" for key in new]
+    _write_checked(path, tomlkit.dumps(doc), found)
     return [f"config: added {key} to {where}" for key in new]
 
 

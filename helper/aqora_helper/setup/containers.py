@@ -28,6 +28,7 @@ from typing import Any
 
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import served_key
+from .common import REMOVED, UNCHANGED, WROTE, new_folders, outcome, preview, removed_because
 from .dockerrecord import ConfigRecord
 from .dockerrecord import load as load_record
 from .dockerrecord import save as save_record
@@ -110,16 +111,25 @@ def dropin_text() -> str:
     )
 
 
-def add_dropin(state_file: Path, hosts: list[str]) -> tuple[list[str], list[str]]:
-    """Write the drop-in; (report lines, warnings about static tokens of `hosts`)."""
+def add_dropin(state_file: Path, hosts: list[str], dry_run: bool = False) -> list[str]:
+    """Write the drop-in, showing it first (only that, with `dry_run`); the warnings
+    (a foreign file in its place, static tokens of `hosts`)."""
     path = dropin_path()
     text = dropin_text()
     found = read_file(path, MAX_BYTES)
     warnings = [f"{line} (clear it: {fix})" for line, fix in static_entries(hosts)]
     if found is not None and not found[0].decode("utf-8", "replace").startswith(MARKER):
-        return [], [f"{path} exists and was not written by aqora-helper; left alone", *warnings]
+        return [f"{path} exists and was not written by aqora-helper; left alone", *warnings]
     if found is not None and found[0].decode("utf-8", "replace") == text:
-        return [f"unchanged: {path}"], warnings
+        outcome(UNCHANGED, str(path), "podman, buildah, skopeo already ask aqora first")
+        return warnings
+    changes = [f"+ {line}" for line in text.splitlines()]
+    if found is None:
+        changes += new_folders(path)
+    preview(str(path), changes, dry_run, new=found is None)
+    if dry_run:
+        outcome(WROTE, str(path), dry_run=True)
+        return warnings
     state = load_record(state_file)
     record = state.configs.get(str(path))
     if record is None:
@@ -129,28 +139,33 @@ def add_dropin(state_file: Path, hosts: list[str]) -> tuple[list[str], list[str]
     write_file(path, text.encode(), None if found is None else found[1], 0o644)
     state.configs[str(path)] = record
     save_record(state_file, state)
-    return [f"wrote: {path} (podman, buildah, skopeo ask aqora first)"], warnings
+    outcome(WROTE, str(path), "podman, buildah, skopeo ask aqora first")
+    return warnings
 
 
-def remove_dropin(state_file: Path) -> list[str]:
-    """Delete the drop-in setup wrote, and the folders it created for it."""
+def remove_dropin(state_file: Path, dry_run: bool = False) -> None:
+    """Delete the drop-in setup wrote, and the folders it created for it (showing that
+    first; only that, with `dry_run`)."""
     path = dropin_path()
     state = load_record(state_file)
     record = state.configs.pop(str(path), None)
     found = read_file(path, MAX_BYTES)
     if found is None or not found[0].decode("utf-8", "replace").startswith(MARKER):
-        if record is not None:
+        if record is not None and not dry_run:
             save_record(state_file, state)
-        return []
+        return
+    preview(str(path), ["delete the file (setup created it)"], dry_run)
+    if dry_run:
+        outcome(REMOVED, str(path), dry_run=True)
+        return
     remove_file(path)
+    gone: list[str] = []
     for directory in reversed(record.created_dirs if record else []):
         with contextlib.suppress(OSError):
             os.rmdir(directory)
+            gone.append(directory)
     save_record(state_file, state)
-    return [f"removed: {path}"]
-
-
-# ------------------------------------------------------------------ static tokens
+    outcome(REMOVED, str(path), removed_because("setup had created it", gone))
 
 
 def auth_files() -> list[Path]:

@@ -44,7 +44,7 @@ def set_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[st
     doc: dict[str, Any] = json.loads(text)
     current = doc.get(KEY)
     if current == HELPER:
-        return text, [f"unchanged: {KEY} is already {HELPER!r} in {path}"]
+        return text, [f"unchanged: {KEY} is already {HELPER!r}"]
     if current is not None and not (isinstance(current, str) and valid_store_name(current)):
         raise ConfigError(
             f"{path}: {KEY!r} is {current!r}, not the name of a credentials store",
@@ -72,7 +72,7 @@ def set_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[st
         where = "the OS keyring keeps other registries' credentials"
     else:
         where = f"other registries go on to docker-credential-{current}"
-    return text, [f"set: {KEY} = {HELPER!r} in {path} ({where})"]
+    return text, [f"set: {KEY} = {HELPER!r} ({where})"]
 
 
 def undo_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[str]]:
@@ -86,18 +86,16 @@ def undo_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[s
     record.store_replaced, record.store_added = None, False
     set_delegate(path, None)
     if doc.get(KEY) != HELPER:
-        return text, [f"left alone: {KEY} in {path} was changed since setup"]
+        return text, [f"left alone: {KEY} was changed since setup"]
     try:
         top = scan_top(text)
         index = top.find(KEY)[0]
         if old is not None:
             return replace_value(text, top.members[index], old), [
-                f"restored: {KEY} = {json.loads(old)!r} in {path}"
+                f"restore: {KEY} = {json.loads(old)!r}"
             ]
         if added:
-            return remove_member(text, top, index, record.top_inner or ""), [
-                f"removed: {KEY} from {path}"
-            ]
+            return remove_member(text, top, index, record.top_inner or ""), [f"remove: {KEY}"]
     except (JsonTextError, IndexError):
         raise _edit_error(path) from None
     return text, []

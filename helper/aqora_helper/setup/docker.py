@@ -33,6 +33,16 @@ from typing import Any
 import typer
 
 from ..fast.errors import AqoraHelperError, ConfigError, StorageFailure
+from .common import (
+    REMOVED,
+    UNCHANGED,
+    WROTE,
+    DryRun,
+    new_folders,
+    outcome,
+    preview,
+    removed_because,
+)
 from .credsstore import KEY as STORE_KEY
 from .credsstore import set_store, undo_store
 from .dockerrecord import ConfigRecord
@@ -74,6 +84,7 @@ def command(
         metavar="URL",
     ),
     remove: bool = typer.Option(False, "--remove", help="Remove the entries instead."),
+    dry_run: DryRun = False,
     creds_store: bool = typer.Option(
         False,
         "--creds-store",
@@ -89,23 +100,20 @@ def command(
     if remove:
         # without --url no configuration is needed: a broken config must not block undoing
         scope = hosts_given or (None if url is None else selected_hosts(url))
-        lines, warnings = remove_entries(path, scope)
+        _, warnings = remove_entries(path, scope, dry_run)
         if scope is None:  # the drop-in serves every environment
-            lines += remove_dropin(state_path())
+            remove_dropin(state_path(), dry_run)
     else:
-        hosts = add_served_hosts(url, hosts_given) if hosts_given else selected_hosts(url)
+        hosts = add_served_hosts(url, hosts_given, dry_run) if hosts_given else selected_hosts(url)
         if not hosts:
             raise ConfigError(
                 "No served hosts to configure",
                 "Name the registries: 'aqora-helper setup docker registry.example', or log "
                 "in first.",
             )
-        lines, warnings = add_entries(path, hosts, creds_store)
-        more, notes = add_dropin(state_path(), hosts)
-        lines, warnings = lines + more, warnings + notes
+        _, warnings = add_entries(path, hosts, creds_store, dry_run)
+        warnings += add_dropin(state_path(), hosts, dry_run)
         warn_missing_program("docker-credential-aqora", "Docker, skopeo and docker-py")
-    for line in lines:
-        typer.echo(line)
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
 
@@ -330,22 +338,27 @@ def _make_dirs(directory: Path) -> list[str]:
     return created
 
 
-def _remove_created(path: Path, record: ConfigRecord) -> None:
-    """Delete the config file and then the directories that setup created for it."""
+def _remove_created(path: Path, record: ConfigRecord) -> list[str]:
+    """Delete the config file and then the (empty) directories that setup created for
+    it; the directories deleted."""
     remove_file(path)
+    removed: list[str] = []
     for directory in reversed(record.created_dirs):
         with contextlib.suppress(OSError):
             os.rmdir(directory)
+            removed.append(directory)
+    return removed
 
 
 # ------------------------------------------------------------------ setup
 
 
 def add_entries(
-    config: Path, hosts: list[str], creds_store: bool = False
+    config: Path, hosts: list[str], creds_store: bool = False, dry_run: bool = False
 ) -> tuple[list[str], list[str]]:
     """Add `credHelpers[host] = "aqora"` for each host (and, with `creds_store`,
-    `credsStore = "aqora"`); (report lines, warnings)."""
+    `credsStore = "aqora"`), showing the changes first (only them, with `dry_run`);
+    (report lines, warnings)."""
     path = real_path(config)
     state = load_record(state_path())
     found = _read(path)
@@ -366,7 +379,7 @@ def add_entries(
     for host in dict.fromkeys(hosts):
         current = helpers.get(host)
         if current == HELPER:
-            lines.append(f"unchanged: {KEY}[{host!r}] is already {HELPER!r} in {path}")
+            lines.append(f"unchanged: {KEY}[{host!r}] is already {HELPER!r}")
         elif current is None:
             to_add.append(host)
         else:
@@ -376,51 +389,83 @@ def add_entries(
             )
             text = _replace_helper(path, text, host, record)
             helpers[host] = HELPER
-            lines.append(f"replaced: {KEY}[{host!r}] = {HELPER!r} in {path}")
+            lines.append(f"replace: {KEY}[{host!r}] = {current!r} by {HELPER!r}")
     if to_add:
         text = _append_helpers(path, text, to_add, record)
         for host in to_add:
             helpers[host] = HELPER
             record.add(host)
-            lines.append(f"added: {KEY}[{host!r}] = {HELPER!r} in {path}")
+            lines.append(f"add: {KEY}[{host!r}] = {HELPER!r}")
 
     expected = dict(doc)
     if helpers or KEY in doc:
         expected[KEY] = helpers
-    if creds_store:
+    if creds_store and dry_run:
+        if doc.get(STORE_KEY) != HELPER:
+            lines.append(f"set: {STORE_KEY} = {HELPER!r}")
+    elif creds_store:
         text, more = set_store(path, text, record)
         lines += more
         expected[STORE_KEY] = HELPER
     _verify(path, text, expected)
     if found is None:
+        lines += new_folders(path)
+    write = _announce(path, lines, found is None or text != found[0], dry_run, found is None)
+    if dry_run:
+        return lines, warnings
+    if write and found is None:
         record.created_dirs = _make_dirs(path.parent)
         _write(path, text, None)
-    elif text != found[0]:
+    elif write:
         _write(path, text, old_stat)
+    # saved even when nothing changed: entries that were already there are not ours
     state.configs[str(path)] = record
     save_record(state_path(), state)
+    if write:
+        outcome(WROTE, str(path))
     return lines, warnings
+
+
+def _announce(
+    path: Path, lines: list[str], changed: bool, dry_run: bool, new: bool = False
+) -> bool:
+    """Show what will change in `path` (or that nothing does); True when it is to be
+    written now."""
+    if not changed:
+        outcome(UNCHANGED, str(path), "; ".join(line.removeprefix("unchanged: ") for line in lines))
+        return False
+    preview(str(path), lines, dry_run, new)
+    if dry_run:
+        outcome(WROTE, str(path), dry_run=True)
+    return not dry_run
 
 
 # ------------------------------------------------------------------ remove
 
 
-def remove_entries(config: Path, hosts: list[str] | None) -> tuple[list[str], list[str]]:
-    """Undo `add_entries` (for `hosts` only when given); (report lines, warnings)."""
+def remove_entries(
+    config: Path, hosts: list[str] | None, dry_run: bool = False
+) -> tuple[list[str], list[str]]:
+    """Undo `add_entries` (for `hosts` only when given), showing the changes first (only
+    them, with `dry_run`); (report lines, warnings)."""
     path = real_path(config)
     state = load_record(state_path())
     record = state.configs.get(str(path))
     found = _read(path)
     if found is None:
-        if record is not None:
+        if record is not None and not dry_run:
             del state.configs[str(path)]
             save_record(state_path(), state)
+        outcome(UNCHANGED, str(path), "does not exist")
         return [f"unchanged: {path} does not exist"], []
     text, old_stat = found
     doc: dict[str, Any] = json.loads(text)
     warnings = _creds_store_warning(path, doc, record)
     lines: list[str] = []
-    if record is not None and hosts is None:
+    if record is not None and hosts is None and dry_run:
+        if record.store_changed and doc.get(STORE_KEY) == HELPER:
+            lines.append(f"undo: {STORE_KEY} = {HELPER!r} (set by --creds-store)")
+    elif record is not None and hosts is None:
         text, lines = undo_store(path, text, record)
         doc = json.loads(text)
     helpers: dict[str, str] = dict(doc.get(KEY) or {})
@@ -431,10 +476,10 @@ def remove_entries(config: Path, hosts: list[str] | None) -> tuple[list[str], li
         text, old = _undo_helper(path, text, host, record)
         if old is not None:
             helpers[host] = old
-            lines.append(f"restored: {KEY}[{host!r}] = {old!r} in {path}")
+            lines.append(f"restore: {KEY}[{host!r}] = {old!r}")
         else:
             del helpers[host]
-            lines.append(f"removed: {KEY}[{host!r}] from {path}")
+            lines.append(f"remove: {KEY}[{host!r}]")
 
     expected = dict(doc)
     if KEY in expected:
@@ -445,15 +490,18 @@ def remove_entries(config: Path, hosts: list[str] | None) -> tuple[list[str], li
     _verify(path, text, expected)
 
     delete_file = record is not None and record.created_file and not expected
-    if record is not None and delete_file:
-        _remove_created(path, record)
-        lines.append(f"removed: {path} (created by setup)")
-    elif text != found[0]:
-        _write(path, text, old_stat)
+    if delete_file:
+        lines.append("delete the file (setup created it)")
     if not lines:
-        lines.append(f"unchanged: no {KEY} entries of aqora-helper in {path}")
-
-    if record is not None:
+        lines.append(f"unchanged: no {KEY} entries of aqora-helper")
+    if _announce(path, lines, delete_file or text != found[0], dry_run):
+        if record is not None and delete_file:
+            gone = _remove_created(path, record)
+            outcome(REMOVED, str(path), removed_because("setup had created it", gone))
+        else:
+            _write(path, text, old_stat)
+            outcome(WROTE, str(path))
+    if record is not None and not dry_run:
         if delete_file or not (record.hosts or record.store_changed):
             del state.configs[str(path)]
         save_record(state_path(), state)

@@ -58,3 +58,27 @@ def remove_file(path: Path) -> None:
         return
     except OSError as exc:
         raise SetupError(f"Cannot remove {path}: {exc.strerror or exc}") from None
+
+
+def missing_dirs(directory: Path) -> int:
+    """How many folders, `directory` and those above it, do not exist yet."""
+    count = 0
+    while not directory.exists() and directory.parent != directory:
+        count += 1
+        directory = directory.parent
+    return count
+
+
+def remove_created_dirs(path: Path, count: int) -> list[str]:
+    """Delete the `count` folders setup created for `path` (its folder first, then up),
+    each only while it is empty; the ones deleted."""
+    removed: list[str] = []
+    directory = path.parent
+    for _ in range(count):
+        try:
+            os.rmdir(directory)
+        except OSError:  # not empty (or gone): it and those above stay
+            break
+        removed.append(str(directory))
+        directory = directory.parent
+    return removed

@@ -28,7 +28,7 @@ import typer
 from ..cli.common import URL_HELP, insecure_option, resolve
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import is_loopback, split_hostport
-from .common import warn_missing_program
+from .common import REMOVED, UNCHANGED, WROTE, DryRun, outcome, preview, warn_missing_program
 
 HELPER_VALUES = ["", "aqora"]
 GIT_TIMEOUT = 30.0
@@ -49,6 +49,7 @@ def command(
     remove: bool = typer.Option(False, "--remove", help="Remove the entries instead."),
     global_: bool = typer.Option(False, "--global", help="Write ~/.gitconfig (the default)."),
     local: bool = typer.Option(False, "--local", help="Write the current repository's config."),
+    dry_run: DryRun = False,
 ) -> None:
     """Make git use aqora-helper for aqora's hosts (and only for them)."""
     if global_ and local:
@@ -59,14 +60,31 @@ def command(
     _, env = resolve(ctx, url, allow_insecure_host)
     if not remove:
         warn_missing_program("git-credential-aqora", "git")
-    failed = removed = False
+    target = str(global_config_file()) if scope == "--global" else "git config --local"
+    changes: list[str] = []
+    todo: list[str] = []
+    failed = False
     for section in helper_sections(env.hosts):
-        line, ok = (remove_section if remove else add_section)(scope, section)
-        typer.echo(line, err=not ok)
-        failed |= not ok
-        removed |= ok and line.startswith("removed")
-    if removed and scope == "--global":
-        drop_if_emptied(global_config_file())
+        change, problem = (plan_removal if remove else plan_addition)(scope, section)
+        if problem:
+            typer.echo(problem, err=True)
+            failed = True
+        elif change:
+            changes.append(change)
+            todo.append(section)
+    if not todo:
+        why = "no entries of aqora-helper to remove" if remove else "already set up"
+        outcome(UNCHANGED, target, why)
+    else:
+        new = scope == "--global" and not global_config_file().exists()
+        preview(target, changes, dry_run, new)
+        for section in [] if dry_run else todo:
+            (remove_section if remove else add_section)(scope, section)
+        emptied = not dry_run and remove and scope == "--global"
+        if emptied and drop_if_emptied(global_config_file()):
+            outcome(REMOVED, target, "left empty; git had created it for these entries")
+        else:
+            outcome(WROTE, target, dry_run=dry_run)
     if failed:
         raise typer.Exit(1)
 
@@ -77,12 +95,14 @@ def global_config_file() -> Path:
     return Path(override) if override else Path.home() / ".gitconfig"
 
 
-def drop_if_emptied(path: Path) -> None:
+def drop_if_emptied(path: Path) -> bool:
     """Delete the global config file when removing our entries left it empty (git
-    created it for them), so setup then --remove leaves no trace."""
+    created it for them), so setup then --remove leaves no trace; True when deleted."""
     with contextlib.suppress(OSError):
         if path.is_file() and not path.is_symlink() and path.stat().st_size == 0:
             path.unlink()
+            return True
+    return False
 
 
 def helper_urls(hosts: Iterable[str]) -> list[str]:
@@ -133,43 +153,51 @@ def reject_copies(hosts: Iterable[str], username: str, tokens: list[str]) -> boo
     return True
 
 
-def add_section(scope: str, section: str) -> tuple[str, bool]:
-    """Add the helper entries to `section` unless present; (message, ok)."""
+def plan_addition(scope: str, section: str) -> tuple[str | None, str | None]:
+    """(the change `add_section` would make or None when there is nothing to do, the
+    reason it must not)."""
     key = f"{section}.helper"
     values = get_all(scope, key)
     if values == HELPER_VALUES:
-        return f"unchanged: {key} already uses aqora ({scope[2:]})", True
+        return None, None
     if values:
         shown = ", ".join(repr(v) for v in values)
-        return (
+        return None, (
             f"aqora-helper: skipped {key}: it already has other values ({shown}) in the "
             f"{scope[2:]} git config; remove them (git config {scope} --unset-all {key}) "
-            "and run this again",
-            False,
+            "and run this again"
         )
-    for value in HELPER_VALUES:
-        git_config(scope, "--add", key, value)
-    return f"added: {key} = '' then 'aqora' ({scope[2:]})", True
+    return f"add: {key} = '' then 'aqora'", None
 
 
-def remove_section(scope: str, section: str) -> tuple[str, bool]:
-    """Remove exactly the entries `add_section` writes; (message, ok)."""
+def plan_removal(scope: str, section: str) -> tuple[str | None, str | None]:
+    """(the change `remove_section` would make or None when there is nothing to do, the
+    reason it must not)."""
     key = f"{section}.helper"
     values = get_all(scope, key)
     if not values:
-        return f"unchanged: {key} is not set ({scope[2:]})", True
+        return None, None
     if values != HELPER_VALUES:
         shown = ", ".join(repr(v) for v in values)
-        return (
+        return None, (
             f"aqora-helper: left {key} alone: its values ({shown}) were not written by "
-            "'aqora-helper setup git'",
-            False,
+            "'aqora-helper setup git'"
         )
-    git_config(scope, "--unset-all", key)
+    return f"remove: {key} (its values '' and 'aqora')", None
+
+
+def add_section(scope: str, section: str) -> None:
+    """Add the helper entries to `section` (planned by `plan_addition`)."""
+    for value in HELPER_VALUES:
+        git_config(scope, "--add", f"{section}.helper", value)
+
+
+def remove_section(scope: str, section: str) -> None:
+    """Remove exactly the entries `add_section` writes (planned by `plan_removal`)."""
+    git_config(scope, "--unset-all", f"{section}.helper")
     if not section_has_entries(scope, section):
         # git usually drops the emptied header itself; remove it when it did not
         git_config(scope, "--remove-section", section, allow_missing=True, ok_codes=(128,))
-    return f"removed: {key} ({scope[2:]})", True
 
 
 def get_all(scope: str, key: str) -> list[str]:

@@ -40,6 +40,7 @@ import typer
 
 from ..fast.redaction import register_password
 from .common import (
+    DryRun,
     IndexEnvUrl,
     IndexUrl,
     closing_notes,
@@ -48,6 +49,7 @@ from .common import (
     remove_option,
     undo_or_resolve,
     with_username,
+    write_text_setup,
 )
 from .files import SetupError
 from .pipfiles import pip_config_file, pip_files
@@ -59,7 +61,6 @@ from .textblocks import (
     split_lines,
     status,
     strip_ours,
-    write_text,
 )
 
 MARKERS = Markers("pip")
@@ -239,19 +240,19 @@ def command(
     ),
     remove: bool = remove_option("pip"),
     file: Path | None = file_option("pip", "pip's user config file"),
+    dry_run: DryRun = False,
 ) -> None:
     """Make pip use aqora-helper (through keyring) for an aqora package index."""
     chosen = existing_dir(file) if file is not None else pip_config_file()
-    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url)
+    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url, dry_run)
     if target is None:
         return
     configured = with_username(target.url, target.username)
     text = read_text(path)
     inherited = inherited_extras(path) if extra else []
     new = plan(text, path, configured, extra, inherited)
-    write_text(path, new)
+    write_text_setup(MARKERS, path, text, new, dry_run)
     url_key = "extra-index-url" if extra else "index-url"
-    status(f"pip: wrote {path}: {PROVIDER_KEY} = {PROVIDER}, {url_key} = {configured}")
     _warn_about_environment(path, url_key)
     _warn_about_sections(new)
     closing_notes("pip")

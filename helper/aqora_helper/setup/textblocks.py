@@ -10,8 +10,10 @@ the blocks and the prefixes, so setup followed by remove gives back the original
     # <<< aqora-helper setup pip <<<
     #aqora-helper-setup-pip-disabled# keyring-provider = import
 
-A block's begin line may end with flags: `[created]` (the file did not exist) and
-`[noeol]` (the line before the block had no line ending; setup added one). Files are
+A block's begin line may end with flags: `[created]` (the file did not exist),
+`dirs=N` (setup also created the file's folder and N-1 folders above it, which
+`--remove` deletes when they are empty) and `[noeol]` (the line before the block had no
+line ending; setup added one). Files are
 handled as bytes (UTF-8 with surrogateescape, so any byte survives) and replaced
 atomically (temp file in the same directory, fsync, rename), through a symlink to its
 target.
@@ -27,12 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..fast.errors import StorageFailure
-from .files import SetupError, read_file, real_path, remove_file, write_file
+from .files import SetupError, read_file, write_file
 
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"
 MAX_CONFIG_BYTES = 1 << 20
-_FLAGS = re.compile(r" \[([a-z,]+)\]$")
+_FLAGS = re.compile(r" \[([a-z0-9=,]+)\]$")
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,14 @@ class Stripped:
     text: str
     found: bool  # any block or disabled line of ours was there
     created: bool  # a block says setup created the file
+    dirs: int = 0  # folders setup created for the file (`dirs=N`)
 
 
 def strip_ours(text: str, markers: Markers) -> Stripped:
     """Undo every edit of `markers.tool` in `text`. Raises SetupError on a broken block."""
     out: list[str] = []
     found = created = False
+    dirs = 0
     lines = split_lines(text)
     i = 0
     while i < len(lines):
@@ -102,6 +106,7 @@ def strip_ours(text: str, markers: Markers) -> Stripped:
             match = _FLAGS.search(content)
             flags = set(match.group(1).split(",")) if match else set()
             created |= "created" in flags
+            dirs = max([dirs, *(_count(f[5:]) for f in flags if f.startswith("dirs="))])
             j = i + 1
             while j < len(lines) and body(lines[j]) != markers.end:
                 if body(lines[j]).startswith(markers.begin_prefix):
@@ -121,7 +126,25 @@ def strip_ours(text: str, markers: Markers) -> Stripped:
             line = line[len(markers.disabled) :]
         out.append(line)
         i += 1
-    return Stripped("".join(out), found, created)
+    return Stripped("".join(out), found, created, dirs)
+
+
+def _count(text: str) -> int:
+    return int(text) if text.isdigit() and len(text) < 4 else 0
+
+
+def with_dirs(text: str, markers: Markers, dirs: int) -> str:
+    """`text` with `dirs=N` added to the flags of the block that says `created`."""
+    lines = split_lines(text)
+    for i, line in enumerate(lines):
+        content = body(line)
+        match = _FLAGS.search(content) if content.startswith(markers.begin_prefix) else None
+        if match and "created" in match.group(1).split(","):
+            flags = [f for f in match.group(1).split(",") if not f.startswith("dirs=")]
+            flags.append(f"dirs={dirs}")
+            lines[i] = f"{content[: match.start()]} [{','.join(flags)}]{line[len(content) :]}"
+            return "".join(lines)
+    return text
 
 
 def block(markers: Markers, content: Sequence[str], eol: str, flags: Sequence[str] = ()) -> str:
@@ -166,22 +189,6 @@ def write_text(path: Path, text: str) -> None:
     except OSError as exc:
         raise StorageFailure(str(path), exc.strerror or str(exc)) from None
     write_file(path, text.encode(ENCODING, ERRORS), old, None)
-
-
-def undo(path: Path, markers: Markers) -> str:
-    """`--remove`: restore the file; returns a one-line report."""
-    path = real_path(path)
-    text = read_text(path)
-    if text is None:
-        return f"{path}: does not exist, nothing to remove"
-    stripped = strip_ours(text, markers)
-    if not stripped.found:
-        return f"{path}: no aqora-helper settings, nothing to remove"
-    if stripped.created and stripped.text == "":
-        remove_file(path)
-        return f"{path}: removed (aqora-helper had created it)"
-    write_text(path, stripped.text)
-    return f"{path}: aqora-helper settings removed, original lines restored"
 
 
 def status(text: str) -> None:

@@ -42,6 +42,7 @@ from typing import Any
 import typer
 
 from .common import (
+    DryRun,
     IndexEnvUrl,
     IndexUrl,
     appdata_dir,
@@ -53,6 +54,7 @@ from .common import (
     resolve_target,
     undo_or_resolve,
     with_username,
+    write_text_setup,
 )
 from .files import SetupError
 from .textblocks import (
@@ -63,7 +65,6 @@ from .textblocks import (
     split_lines,
     status,
     strip_ours,
-    write_text,
 )
 
 if sys.version_info >= (3, 11):
@@ -231,27 +232,21 @@ def command(
     ),
     remove: bool = remove_option("uv"),
     file: Path | None = file_option("uv", "uv's user uv.toml"),
+    dry_run: DryRun = False,
 ) -> None:
     """Make uv use aqora-helper (through keyring) for an aqora package index."""
     chosen = existing_dir(file) if file is not None else uv_config_file()
-    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url)
+    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url, dry_run)
     if target is None:
         return
     publish = None
     if publish_url is not None:
-        upload = resolve_target(publish_url, url)
+        upload = resolve_target(publish_url, url, dry_run)
         publish = with_username(upload.url, upload.username)
     configured = target.url if extra else with_username(target.url, target.username)
     text = read_text(path)
     new = plan(text, path, configured, extra, publish)
-    write_text(path, new)
-    if extra:
-        wrote = f'an extra [[index]] "{INDEX_NAME}" = {target.url} with authenticate = "always"'
-    else:
-        wrote = f"index-url = {configured}"
-    if publish is not None:
-        wrote += f", publish-url = {publish}"
-    status(f'uv: wrote {path}: keyring-provider = "subprocess", {wrote}')
+    write_text_setup(MARKERS, path, text, new, dry_run)
     _warn_about_pip_table(new, path)
     _warn_about_environment(path)
     closing_notes("uv")

@@ -1,0 +1,89 @@
+"""The README's command reference and the help text agree both ways (every option a help
+page shows is in the command's README row, and every option a row shows is in the help);
+every command, `exec` included, has EXAMPLES; `exec` refuses an unknown option instead of
+running it as the command, and takes --allow-insecure-host after the subcommand too;
+`setup uv` never creates --file's folders, as pip does (its PATH warning:
+test_people_setup_hosts.py)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support import BIN_DIR, REPO, describe, run_cmd
+
+COMMANDS = [
+    ["login"],
+    ["logout"],
+    ["status"],
+    ["token"],
+    ["exec"],
+    ["doctor"],
+    ["setup", "git"],
+    ["setup", "docker"],
+    ["setup", "pip"],
+    ["setup", "uv"],
+]
+OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]+)")
+
+
+def helper(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cmd(["aqora-helper", *args], env)
+
+
+def readme_rows() -> dict[str, str]:
+    """command -> its row in the README's command table."""
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Commands and exit codes", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        found = re.match(r"\| `aqora-helper ((?:setup )?[a-z]+)", line)
+        if found:
+            rows[found.group(1)] = line.split("` |", 1)[0]
+    return rows
+
+
+def test_every_command_has_a_readme_row_and_the_rows_no_more():
+    top = helper({"PATH": BIN_DIR, "HOME": "/nonexistent"}, "--help").stdout
+    setup = helper({"PATH": BIN_DIR, "HOME": "/nonexistent"}, "setup", "--help").stdout
+    listed = set(re.findall(r"^│ ([a-z]+) ", top, re.M)) - {"setup"}
+    listed |= {f"setup {c}" for c in re.findall(r"^│ ([a-z]+) ", setup, re.M)}
+    assert listed == set(readme_rows()) == {" ".join(c) for c in COMMANDS}
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_readme_row_and_help_name_the_same_options(command, user_env):
+    page = helper(user_env, *command, "--help")
+    assert page.returncode == 0, describe(page)
+    shown = set(OPTION.findall(page.stdout)) - {"--help"}
+    row = set(OPTION.findall(readme_rows()[" ".join(command)]))
+    assert shown == row, f"help only: {shown - row}; README only: {row - shown}"
+    assert "EXAMPLES" in page.stdout and "$ aqora-helper" in page.stdout
+
+
+def test_exec_refuses_an_unknown_option_instead_of_running_it(user_env, tmp_path):
+    marker = tmp_path / "ran"
+    proc = helper(user_env, "exec", "--min-tll", "5", "--", "touch", str(marker))
+    assert proc.returncode == 2, describe(proc)
+    assert proc.stderr.startswith("error: No such option: --min-tll\nhint: ")
+    assert not marker.exists()
+
+
+def test_exec_takes_allow_insecure_host_after_the_subcommand(user_env):
+    url = ["--url", "http://insecure.example"]
+    refused = helper(user_env, "exec", *url, "--", "true")
+    assert refused.returncode == 1 and "Refusing plain http" in refused.stderr
+    allowed = helper(user_env, "exec", *url, "--allow-insecure-host", "--", "true")
+    assert "Refusing plain http" not in allowed.stderr, describe(allowed)
+    assert "Not logged in" in allowed.stderr and "No such option" not in allowed.stderr
+
+
+def test_setup_uv_never_creates_the_folders_of_file(user_env, tmp_path):
+    target = tmp_path / "no" / "such" / "uv.toml"
+    index = ["--index-url", "https://aqora.io/simple/"]
+    proc = helper(user_env, "setup", "uv", *index, "--file", str(target))
+    assert proc.returncode == 2 and "does not exist" in proc.stderr, describe(proc)
+    assert not Path(tmp_path / "no").exists()
