@@ -72,7 +72,8 @@ COMMANDS="aqora-helper git-credential-aqora docker-credential-aqora"
 MANIFEST=aqora-helper-install.manifest
 CREATED=aqora-helper-created-dirs
 
-is_venv() { [ -f "$1/pyvenv.cfg" ]; }  # a directory we may delete: a venv
+# A directory we may delete: a venv that install.sh made (it writes $CREATED first thing).
+is_venv() { [ -f "$1/pyvenv.cfg" ] && { [ -f "$1/$CREATED" ] || [ -f "$1/$MANIFEST" ]; }; }
 # The venv the prefix names now: its link's target, or a real directory (older install.sh).
 current() {
     if [ -L "$PREFIX" ]; then
@@ -193,17 +194,17 @@ if [ "$ACTION" = uninstall ]; then
     created=""
     [ -n "$CUR" ] && [ -f "$CUR/$CREATED" ] && created=$(sed -n 's/^dir://p' "$CUR/$CREATED")
     # Links: those recorded, and any other link of the bin dir into our venvs.
-    { [ -n "$CUR" ] && cat "$CUR/$MANIFEST" 2>/dev/null; ls -d "$BIN_DIR"/* 2>/dev/null; } |
+    { cat "$CUR/$MANIFEST" 2>/dev/null || true; ls -d "$BIN_DIR"/* 2>/dev/null || true; } |
         sort -u | while IFS= read -r link; do
             if points_into_ours "$link"; then rm -f "$link" && echo "removed $link"; fi
         done
     if [ -L "$PREFIX" ]; then rm -f "$PREFIX" && echo "removed $PREFIX (link)"; fi
     for dir in "$PREFIX" "$PREFIX.a" "$PREFIX.b" "$PREFIX.old"; do
         if [ -d "$dir" ] && [ ! -L "$dir" ]; then
-            if is_venv "$dir" || [ -f "$dir/$MANIFEST" ]; then
+            if is_venv "$dir"; then
                 rm -rf "$dir" && echo "removed $dir"
             else
-                echo "left: $dir (not a venv: not ours to delete)"
+                echo "left: $dir (not a venv install.sh made: not ours to delete)"
                 echo "      clear with: rm -r '$dir'"
             fi
         fi

@@ -56,7 +56,11 @@ def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
         stderr.write(USAGE + "\n")
         return 2
     if args in (["--help"], ["-h"], ["--version"]):
-        text = f"git-credential-aqora (aqora-helper) {__version__}\n" if args[0] == "--version" else HELP
+        text = (
+            f"git-credential-aqora (aqora-helper) {__version__}\n"
+            if args[0] == "--version"
+            else HELP
+        )
         stdout.write(text.encode())
         stdout.flush()
         return 0
