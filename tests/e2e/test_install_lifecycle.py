@@ -213,6 +213,13 @@ def test_install_after_setup_pip_uv_then_uninstall_undoes_every_setup_and_logs_o
     assert "removed " in out and "aqora-helper is uninstalled." in out
     git = run_cmd(["git", "config", "--global", "--get-regexp", "credential"], env)
     assert "aqora" not in git.stdout
+    clients = [home / ".gitconfig", *(home / ".docker").rglob("*"), *(home / ".config").rglob("*")]
+    pointing = [
+        str(path)
+        for path in clients
+        if path.is_file() and "aqora-helper" not in path.parts and b"aqora" in path.read_bytes()
+    ]
+    assert pointing == [], out  # no client config left naming aqora (containers' drop-in too)
 
 
 @pytest.mark.parametrize("layout", ["older-install-sh", "interrupted-build"])
