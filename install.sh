@@ -1,38 +1,63 @@
 #!/bin/sh
 # Install aqora-helper from this clone into an isolated venv and link its commands.
 #
-#   ./install.sh [--prefix DIR] [--bin-dir DIR] [--python PY] [--uninstall]
+#   ./install.sh [--prefix DIR] [--bin-dir DIR] [--python PY] [--index-url URL]
+#   ./install.sh --uninstall [--keep-sessions] [--prefix DIR] [--bin-dir DIR]
 #
-# --prefix   where the venv goes (default: <user data dir>/aqora-helper/venv,
-#            i.e. ${XDG_DATA_HOME:-~/.local/share}/aqora-helper/venv on Linux)
-# --bin-dir  where the commands are linked (default: ~/.local/bin)
-# --python   the interpreter to build the venv with (default: python3; needs >= 3.10)
-# --uninstall removes exactly what an install added (the links it recorded and the venv).
+# --prefix    the venv (default: <user data dir>/aqora-helper/venv, i.e.
+#             ${XDG_DATA_HOME:-~/.local/share}/aqora-helper/venv on Linux): a link to
+#             DIR.a or DIR.b; each install builds the other one and switches the link
+#             only once the new one runs, so a failed install leaves the old one working
+# --bin-dir   where the commands are linked (default: ~/.local/bin)
+# --python    the interpreter to build the venv with (default: python3; needs >= 3.10)
+# --index-url the package index for the dependencies (default: PIP_INDEX_URL, else
+#             PyPI); your pip and uv config files are ignored (the aqora index that
+#             `aqora-helper setup pip` configures need not mirror PyPI)
+# --uninstall first undoes `aqora-helper setup git|docker|pip|uv` and logs out of every
+#             session (--keep-sessions: not), then removes the venvs and the links
 #
 # Links: aqora-helper, git-credential-aqora, docker-credential-aqora, aqora-keyring, and
 # `keyring` (our light keyring program) only when no other `keyring` program is on PATH
 # (pip's and uv's subprocess mode call `keyring` by name; an existing one is never
 # shadowed: see README). The links go to launchers that start Python with -I -S (no
 # site import: a third of a start), with the venv's package paths written in.
+# Exit status: 0 done, 1 failed (the previous install still works), 2 bad usage.
 set -eu
 
 PY=python3
 PREFIX=""
 BIN_DIR="$HOME/.local/bin"
 ACTION=install
+INDEX_URL=""
+KEEP_SESSIONS=""
+usage_error() {
+    echo "error: $1" >&2
+    echo "hint: run './install.sh --help' for the usage." >&2
+    exit 2
+}
+need_value() { [ $# -ge 2 ] || usage_error "$1 needs a value"; }
 while [ $# -gt 0 ]; do
     case "$1" in
-        --prefix) PREFIX=$2; shift 2 ;;
+        --prefix) need_value "$@"; PREFIX=$2; shift 2 ;;
         --prefix=*) PREFIX=${1#*=}; shift ;;
-        --bin-dir) BIN_DIR=$2; shift 2 ;;
+        --bin-dir) need_value "$@"; BIN_DIR=$2; shift 2 ;;
         --bin-dir=*) BIN_DIR=${1#*=}; shift ;;
-        --python) PY=$2; shift 2 ;;
+        --python) need_value "$@"; PY=$2; shift 2 ;;
         --python=*) PY=${1#*=}; shift ;;
+        --index-url) need_value "$@"; INDEX_URL=$2; shift 2 ;;
+        --index-url=*) INDEX_URL=${1#*=}; shift ;;
         --uninstall) ACTION=uninstall; shift ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "install.sh: unknown option: $1" >&2; echo "Run './install.sh --help'." >&2; exit 2 ;;
+        --keep-sessions) KEEP_SESSIONS=1; shift ;;
+        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) usage_error "unknown option: $1" ;;
     esac
 done
+
+die() {  # die WHAT HINT
+    echo "error: $1" >&2
+    echo "hint: $2" >&2
+    exit 1
+}
 
 if [ -z "$PREFIX" ]; then
     case "$(uname -s)" in
@@ -40,60 +65,233 @@ if [ -z "$PREFIX" ]; then
         *) PREFIX="${XDG_DATA_HOME:-$HOME/.local/share}/aqora-helper/venv" ;;
     esac
 fi
-MANIFEST="$PREFIX/aqora-helper-install.manifest"
+PREFIX=${PREFIX%/}
+case "$PREFIX" in /*) ;; *) PREFIX="$(pwd)/$PREFIX" ;; esac
 SRC=$(cd "$(dirname "$0")" && pwd)
 COMMANDS="aqora-helper git-credential-aqora docker-credential-aqora"
+MANIFEST=aqora-helper-install.manifest
+CREATED=aqora-helper-created-dirs
+
+# A directory we may delete: a venv that install.sh made (it writes $CREATED first thing).
+is_venv() { [ -f "$1/pyvenv.cfg" ] && { [ -f "$1/$CREATED" ] || [ -f "$1/$MANIFEST" ]; }; }
+# The venv the prefix names now: its link's target, or a real directory (older install.sh).
+current() {
+    if [ -L "$PREFIX" ]; then
+        case "$(readlink "$PREFIX")" in
+            "$(basename "$PREFIX")".a) echo "$PREFIX.a" ;;
+            "$(basename "$PREFIX")".b) echo "$PREFIX.b" ;;
+        esac
+    elif [ -d "$PREFIX" ]; then
+        echo "$PREFIX"
+    fi
+}
+points_into_ours() {  # points_into_ours LINK: a link into the prefix or one of its venvs
+    [ -L "$1" ] || return 1
+    case "$(readlink "$1")" in
+        "$PREFIX"/* | "$PREFIX".a/* | "$PREFIX".b/*) return 0 ;;
+    esac
+    return 1
+}
+
+# ------------------------------------------------------------------------- uninstall
+
+undo_setups() {
+    echo "undoing what 'aqora-helper setup' changed ..."
+    urls=$("$HELPER" status --json --offline 2>/dev/null |
+        "$HELPER_PY" -I -c 'import json, sys
+try:
+    print("\n".join(e["url"] for e in json.load(sys.stdin)["environments"]))
+except ValueError:
+    pass') || true
+    failed=""
+    command -v git >/dev/null 2>&1 || urls=""  # no git: no git config to undo
+    for url in $urls; do
+        "$HELPER" --allow-insecure-host setup git --remove --url "$url" || failed="$failed git($url)"
+    done
+    for tool in docker pip uv; do
+        "$HELPER" setup "$tool" --remove || failed="$failed $tool"
+    done
+    if [ -n "$failed" ]; then
+        die "undoing 'aqora-helper setup' failed for:$failed; nothing else was removed" \
+            "fix what the lines above say, then run './install.sh --uninstall' again"
+    fi
+    DATA_DIR=$("$HELPER_PY" -I -c 'from aqora_helper.engine.datadir import data_dir; print(data_dir())') || DATA_DIR=""
+    if [ -n "$KEEP_SESSIONS" ]; then
+        echo "sessions kept (--keep-sessions)"
+        return
+    fi
+    "$HELPER" logout --all ||
+        die "logging out failed; nothing else was removed" \
+            "fix what the lines above say (or pass --keep-sessions), then run './install.sh --uninstall' again"
+    cache=$("$HELPER_PY" -I -c 'from aqora_helper.fast.paths import cache_root; print(cache_root())') &&
+        [ -d "$cache" ] && rm -rf "$cache" && echo "removed $cache (the token cache)"
+}
+
+report_leftovers() {  # what still points at aqora-helper, with the command to clear it
+    "$LEFT_PY" -I - "$KEEP_SESSIONS" "$DATA_DIR" <<'PY' || true
+import os, shutil, subprocess, sys
+home = os.path.expanduser("~")
+left = []
+git = shutil.which("git")
+if git:
+    out = subprocess.run([git, "config", "--global", "--get-regexp", r"^credential\..*\.helper$"],
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip() == "aqora":
+            left.append((f"git config: {key} = aqora",
+                         f"git config --global --unset-all {key} aqora"))
+docker = os.path.join(os.environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker"), "config.json")
+try:
+    with open(docker, encoding="utf-8") as f:
+        if '"aqora"' in f.read():
+            left.append((f"{docker} names the 'aqora' helper",
+                         f"edit {docker}: remove the \"aqora\" entries of credHelpers/credsStore"))
+except OSError:
+    pass
+config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+for tool, path in (("pip", os.path.join(config, "pip", "pip.conf")),
+                   ("uv", os.path.join(config, "uv", "uv.toml"))):
+    try:
+        with open(path, encoding="utf-8") as f:
+            if "# >>> aqora-helper setup" in f.read():
+                left.append((f"{path} has aqora-helper's {tool} block",
+                             f"edit {path}: delete the lines between the aqora-helper markers"))
+    except OSError:
+        pass
+if sys.argv[1]:
+    left.append(("your sessions (kept)",
+                 "reinstall, then 'aqora-helper logout --all'; or: secret-tool search --all "
+                 "service aqora-helper"))
+ours = os.path.join(config, "aqora-helper")
+if os.path.isdir(ours):
+    left.append((f"your configuration {ours}", f"rm -r '{ours}'"))
+if sys.argv[2] and os.path.isdir(sys.argv[2]) and os.listdir(sys.argv[2]):
+    left.append((f"aqora-helper's data {sys.argv[2]} (session list, recovery files)",
+                 f"rm -r '{sys.argv[2]}'"))
+for what, fix in left:
+    print(f"left: {what}\n      clear with: {fix}")
+PY
+}
 
 if [ "$ACTION" = uninstall ]; then
-    if [ ! -f "$MANIFEST" ]; then
-        echo "aqora-helper is not installed in $PREFIX (no manifest); nothing removed."
+    CUR=$(current)
+    HELPER="" HELPER_PY="" DATA_DIR=""
+    if [ -n "$CUR" ] && is_venv "$CUR" && "$CUR/bin/aqora-helper" --version >/dev/null 2>&1; then
+        HELPER="$CUR/bin/aqora-helper" HELPER_PY="$CUR/bin/python"
+    fi
+    if [ -z "$CUR" ] && [ ! -e "$PREFIX.a" ] && [ ! -e "$PREFIX.b" ]; then
+        echo "aqora-helper is not installed in $PREFIX; nothing removed."
         exit 0
     fi
-    while IFS= read -r link; do
-        # Remove a link only while it still points into our venv.
-        if [ -L "$link" ] && case "$(readlink "$link")" in "$PREFIX"/*) true ;; *) false ;; esac; then
-            rm -f "$link" && echo "removed $link"
+    if [ -n "$HELPER" ]; then
+        undo_setups
+    else
+        echo "warning: the install in $PREFIX does not run (half-built?): setups cannot be undone, sessions stay"
+        KEEP_SESSIONS=1
+    fi
+    LEFT_PY=$(command -v "$PY" || command -v python3 || echo "${HELPER_PY:-python3}")
+    created=""
+    [ -n "$CUR" ] && [ -f "$CUR/$CREATED" ] && created=$(sed -n 's/^dir://p' "$CUR/$CREATED")
+    # Links: those recorded, and any other link of the bin dir into our venvs.
+    { cat "$CUR/$MANIFEST" 2>/dev/null || true; ls -d "$BIN_DIR"/* 2>/dev/null || true; } |
+        sort -u | while IFS= read -r link; do
+            if points_into_ours "$link"; then rm -f "$link" && echo "removed $link"; fi
+        done
+    if [ -L "$PREFIX" ]; then rm -f "$PREFIX" && echo "removed $PREFIX (link)"; fi
+    for dir in "$PREFIX" "$PREFIX.a" "$PREFIX.b" "$PREFIX.old"; do
+        if [ -d "$dir" ] && [ ! -L "$dir" ]; then
+            if is_venv "$dir"; then
+                rm -rf "$dir" && echo "removed $dir"
+            else
+                echo "left: $dir (not a venv install.sh made: not ours to delete)"
+                echo "      clear with: rm -r '$dir'"
+            fi
         fi
-    done <"$MANIFEST"
-    dirs=$(sed -n 's/^dir://p' "$PREFIX/aqora-helper-created-dirs" 2>/dev/null || true)
-    rm -rf "$PREFIX" && echo "removed $PREFIX"
-    for dir in $dirs; do rmdir "$dir" 2>/dev/null && echo "removed $dir"; done
-    echo "Your sessions are untouched; run 'aqora-helper logout --all' before uninstalling to remove them."
+    done
+    for dir in $created; do rmdir "$dir" 2>/dev/null && echo "removed $dir"; done
+    report_leftovers
+    echo "aqora-helper is uninstalled."
     exit 0
 fi
 
+# --------------------------------------------------------------------------- install
+
 if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-    echo "error: $PY is missing or older than 3.10" >&2
-    echo "hint: install Python >= 3.10, or pass --python /path/to/python3" >&2
-    exit 1
+    die "$PY is missing or older than 3.10" "install Python >= 3.10, or pass --python /path/to/python3"
 fi
 missing_dirs() {  # the directories `mkdir -p $1` would create, deepest first
     d=$1
     while [ ! -e "$d" ]; do echo "dir:$d"; d=$(dirname "$d"); done
 }
-if [ ! -x "$PREFIX/bin/python" ]; then
-    created=$(missing_dirs "$(dirname "$PREFIX")"; missing_dirs "$BIN_DIR")
-    if ! "$PY" -m venv "$PREFIX" 2>/dev/null; then
-        rm -rf "$PREFIX"
-        echo "error: $PY cannot create a virtual environment" >&2
-        echo "hint: on Debian/Ubuntu install python3-venv (sudo apt install python3-venv)" >&2
-        exit 1
-    fi
-    printf '%s\n' "$created" >"$PREFIX/aqora-helper-created-dirs"
+if [ -e "$PREFIX" ] && [ ! -L "$PREFIX" ] && ! is_venv "$PREFIX"; then
+    die "$PREFIX exists and is not an aqora-helper venv" "pass another --prefix, or move $PREFIX away"
 fi
-echo "installing aqora-helper into $PREFIX ..."
-"$PREFIX/bin/python" -m pip install -q --disable-pip-version-check --upgrade "$SRC" 2>&1 |
-    grep -v 'is ignored: it is neither a file nor a directory' || true
-"$PREFIX/bin/python" -c 'import aqora_helper' || { echo "error: the install failed" >&2; exit 1; }
+CUR=$(current)
+if [ -n "$CUR" ] && ! is_venv "$CUR"; then CUR=""; fi
+case "$CUR" in "$PREFIX.a") NEW="$PREFIX.b" ;; *) NEW="$PREFIX.a" ;; esac
+old_version=""
+if [ -n "$CUR" ]; then
+    old_version=$("$CUR/bin/aqora-helper" --version 2>/dev/null || true)
+fi
+
+if [ -e "$NEW" ] || [ -L "$NEW" ]; then  # a previous venv or a half-built one: scratch
+    is_venv "$NEW" || die "$NEW exists and is not an aqora-helper venv" "move $NEW away, then retry"
+    rm -rf "$NEW" && echo "removed the unused venv $NEW"
+fi
+created=""
+if [ -n "$CUR" ] && [ -f "$CUR/$CREATED" ]; then
+    created=$(cat "$CUR/$CREATED")
+elif [ -z "$CUR" ]; then
+    created=$(missing_dirs "$(dirname "$PREFIX")"; missing_dirs "$BIN_DIR")
+fi
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/aqora-helper-install.XXXXXX")
+DONE=""
+cleanup() {
+    rm -rf "$WORK"
+    if [ -z "$DONE" ] && [ -d "$NEW" ]; then rm -rf "$NEW"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$(dirname "$PREFIX")"
+if ! "$PY" -m venv "$NEW" >"$WORK/venv.log" 2>&1; then
+    die "$PY cannot create a virtual environment" \
+        "on Debian/Ubuntu install python3-venv (sudo apt install python3-venv)"
+fi
+printf '%s\n' "$created" >"$NEW/$CREATED"
+
+# A clean copy of the source: no stale build/ or *.egg-info reused, nothing written here.
+"$PY" -I - "$SRC" "$WORK/src" <<'PY' || die "cannot copy $SRC" "check that the clone is readable"
+import shutil, sys
+shutil.copytree(sys.argv[1], sys.argv[2], symlinks=True, ignore=shutil.ignore_patterns(
+    ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", "tests", ".ci"))
+PY
+
+echo "installing aqora-helper into $NEW ..."
+# Your pip config is ignored (PIP_CONFIG_FILE=/dev/null): `setup pip` may have pointed it at
+# an index that does not mirror PyPI. An explicit --index-url or PIP_INDEX_URL is used.
+set -- install --disable-pip-version-check --no-input --quiet
+[ -n "$INDEX_URL" ] && set -- "$@" --index-url "$INDEX_URL"
+if ! PIP_CONFIG_FILE=/dev/null "$NEW/bin/python" -m pip "$@" "$WORK/src" >"$WORK/pip.log" 2>&1; then
+    grep -v 'is ignored: it is neither a file nor a directory' "$WORK/pip.log" | tail -n 15 >&2
+    if [ -n "$CUR" ]; then kept="the previous install ($CUR) is unchanged"; else kept="nothing was installed"; fi
+    die "pip could not install aqora-helper (output above); $kept" \
+        "check the network or the index (--index-url URL, PIP_INDEX_URL), then run ./install.sh again"
+fi
+version=$("$NEW/bin/aqora-helper" --version 2>&1) && "$NEW/bin/git-credential-aqora" --version >/dev/null 2>&1 ||
+    die "the new install does not run: ${version:-no output}; the previous install is unchanged" \
+        "run ./install.sh again; if it fails again, report the line above"
 
 # The launchers: `#!<venv python> -IS`, the venv's package paths, the entry point. A venv
 # path with a space cannot be a shebang: pip's own scripts are linked then.
-LAUNCH_DIR="$PREFIX/bin"
+LAUNCH="bin"
 case "$PREFIX" in
     *" "*) ;;
     *)
-        LAUNCH_DIR="$PREFIX/launchers"
-        "$PREFIX/bin/python" -I - "$LAUNCH_DIR" <<'PY' || { echo "error: writing the launchers failed" >&2; exit 1; }
+        LAUNCH="launchers"
+        "$NEW/bin/python" -I - "$NEW/launchers" <<'PY' || die "writing the launchers failed" "run ./install.sh again"
 import ast, os, subprocess, sys
 dest = sys.argv[1]
 bare = subprocess.run([sys.executable, "-I", "-S", "-c", "import sys; print(sys.path)"],
@@ -114,30 +312,43 @@ for name, module in entry.items():
     os.chmod(path + ".new", 0o755)
     os.replace(path + ".new", path)
 PY
+        "$NEW/launchers/git-credential-aqora" --version >/dev/null 2>&1 ||
+            die "the new launchers do not run; the previous install is unchanged" "run ./install.sh again"
         ;;
 esac
 
+# Switch: the prefix becomes a link to the new venv in one rename.
+if [ -d "$PREFIX" ] && [ ! -L "$PREFIX" ]; then  # an older install.sh's venv: moved aside
+    rm -rf "$PREFIX.old"
+    mv "$PREFIX" "$PREFIX.old"
+    OLD_DIR="$PREFIX.old"
+else
+    OLD_DIR="$CUR"
+fi
+ln -sfn "$(basename "$NEW")" "$WORK/link"
+"$PY" -I -c 'import os, sys; os.replace(sys.argv[1], sys.argv[2])' "$WORK/link" "$PREFIX" ||
+    die "cannot switch $PREFIX to the new venv" "check the permissions of $(dirname "$PREFIX")"
+DONE=1
+
 mkdir -p "$BIN_DIR"
-: >"$MANIFEST.new"
+: >"$NEW/$MANIFEST.new"
 link() {  # link NAME [TARGET-NAME]
-    target="$LAUNCH_DIR/${2:-$1}"
+    target="$PREFIX/$LAUNCH/${2:-$1}"
     dest="$BIN_DIR/$1"
     if [ -e "$dest" ] && [ ! -L "$dest" ]; then
         echo "warning: $dest exists and is not a link; left alone"
         return
     fi
+    echo "$dest" >>"$NEW/$MANIFEST.new"
+    if [ -L "$dest" ] && [ "$(readlink "$dest")" = "$target" ]; then return; fi
     ln -sfn "$target" "$dest"
-    echo "$dest" >>"$MANIFEST.new"
     echo "linked $dest"
 }
 for cmd in $COMMANDS; do link "$cmd"; done
 link aqora-keyring
 existing=$(PATH=$(echo ":$PATH:" | sed "s#:$BIN_DIR:#:#g; s/^://; s/:$//") command -v keyring 2>/dev/null || true)
 if [ -e "$BIN_DIR/keyring" ] || [ -L "$BIN_DIR/keyring" ]; then
-    case "$(readlink "$BIN_DIR/keyring" 2>/dev/null)" in
-        "$PREFIX"/*) existing="" ;;
-        *) existing="$BIN_DIR/keyring" ;;
-    esac
+    if points_into_ours "$BIN_DIR/keyring"; then existing=""; else existing="$BIN_DIR/keyring"; fi
 fi
 if [ -n "$existing" ]; then
     echo "note: another 'keyring' program is on PATH ($existing); not linking ours over it."
@@ -145,10 +356,20 @@ if [ -n "$existing" ]; then
 else
     link keyring aqora-keyring
 fi
-mv "$MANIFEST.new" "$MANIFEST"
+mv "$NEW/$MANIFEST.new" "$NEW/$MANIFEST"
+if [ -n "$OLD_DIR" ] && [ "$OLD_DIR" != "$NEW" ] && [ -d "$OLD_DIR" ]; then
+    rm -rf "$OLD_DIR" && echo "removed the previous venv $OLD_DIR"
+fi
 
 case ":$PATH:" in
     *":$BIN_DIR:"*) ;;
     *) echo "warning: $BIN_DIR is not on your PATH; add it, e.g.: export PATH=\"$BIN_DIR:\$PATH\"" ;;
 esac
+if [ -z "$old_version" ]; then
+    echo "installed $version"
+elif [ "$old_version" = "$version" ]; then
+    echo "reinstalled $version"
+else
+    echo "upgraded $old_version -> $version"
+fi
 echo "Done. Next: aqora-helper login, then aqora-helper setup git|docker|pip|uv"

@@ -33,7 +33,7 @@ def run_program(
 def test_console_script_version(user_env: dict[str, str]) -> None:
     proc = run_program(["version"], user_env, None)
     assert proc.returncode == 0
-    assert proc.stdout == f"docker-credential-aqora (aqora-helper) {front.__version__}\n".encode()
+    assert proc.stdout == f"docker-credential-aqora (aqora-helper) v{front.__version__}\n".encode()
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,28 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from support import REPO, describe, run_cmd
 
 
+@pytest.fixture(scope="session")
+def pip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pip's cache for every install of the run (never the real HOME's): one download."""
+    return tmp_path_factory.mktemp("pip-cache")
+
+
 def snapshot(home: Path) -> set[str]:
-    return {str(p.relative_to(home)) for p in home.rglob("*") if ".local" in p.parts}
+    """The paths under ~/.local; the venv slot a re-install switches to (venv.a, venv.b) is
+    one name."""
+    return {
+        str(p.relative_to(home)).replace("/venv.b", "/venv.a")
+        for p in home.rglob("*")
+        if ".local" in p.parts
+    }
 
 
-def test_install_is_idempotent_and_uninstall_removes_exactly_what_it_added(tmp_path):
+def test_install_is_idempotent_and_uninstall_removes_exactly_what_it_added(tmp_path, pip_cache):
     home = tmp_path / "home"
     home.mkdir()
     python = shutil.which("python3") or "python3"
@@ -23,6 +37,7 @@ def test_install_is_idempotent_and_uninstall_removes_exactly_what_it_added(tmp_p
         "LANG": "C.UTF-8",
     }
     env.update({k: v for k, v in os.environ.items() if k.startswith(("PIP_", "http", "HTTP"))})
+    env["PIP_CACHE_DIR"] = str(pip_cache)
     before = snapshot(home)
     first = run_cmd(["sh", str(REPO / "install.sh")], env, timeout=600)
     assert first.returncode == 0, describe(first)
@@ -36,13 +51,15 @@ def test_install_is_idempotent_and_uninstall_removes_exactly_what_it_added(tmp_p
     installed = snapshot(home)
     again = run_cmd(["sh", str(REPO / "install.sh")], env, timeout=600)
     assert again.returncode == 0, describe(again)
+    assert "reinstalled aqora-helper" in again.stdout
+    assert "linked" not in again.stdout  # the links were right: nothing to change
     assert snapshot(home) == installed
     removed = run_cmd(["sh", str(REPO / "install.sh"), "--uninstall"], env, timeout=120)
     assert removed.returncode == 0, describe(removed)
     assert snapshot(home) == before
 
 
-def test_existing_keyring_program_is_not_shadowed(tmp_path):
+def test_existing_keyring_program_is_not_shadowed(tmp_path, pip_cache):
     home = tmp_path / "home"
     other = tmp_path / "other-bin"
     other.mkdir(parents=True)
@@ -51,6 +68,7 @@ def test_existing_keyring_program_is_not_shadowed(tmp_path):
     python = shutil.which("python3") or "python3"
     env = {"HOME": str(home), "PATH": f"{other}:{Path(python).parent}:/usr/bin:/bin"}
     env.update({k: v for k, v in os.environ.items() if k.startswith("PIP_")})
+    env["PIP_CACHE_DIR"] = str(pip_cache)
     home.mkdir()
     proc = run_cmd(
         ["sh", str(REPO / "install.sh"), "--prefix", str(tmp_path / "venv")], env, timeout=600
@@ -61,7 +79,7 @@ def test_existing_keyring_program_is_not_shadowed(tmp_path):
     assert (home / ".local" / "bin" / "aqora-keyring").is_symlink()
 
 
-def test_users_own_keyring_link_in_the_bin_dir_is_kept(tmp_path):
+def test_users_own_keyring_link_in_the_bin_dir_is_kept(tmp_path, pip_cache):
     home = tmp_path / "home"
     bin_dir = home / ".local" / "bin"
     bin_dir.mkdir(parents=True)
@@ -71,6 +89,7 @@ def test_users_own_keyring_link_in_the_bin_dir_is_kept(tmp_path):
     python = shutil.which("python3") or "python3"
     env = {"HOME": str(home), "PATH": f"{Path(python).parent}:/usr/bin:/bin"}
     env.update({k: v for k, v in os.environ.items() if k.startswith("PIP_")})
+    env["PIP_CACHE_DIR"] = str(pip_cache)
     proc = run_cmd(
         ["sh", str(REPO / "install.sh"), "--prefix", str(tmp_path / "venv")], env, timeout=600
     )

@@ -37,7 +37,12 @@ from test_pip_e2e import (  # noqa: F401 - fixtures
 )
 
 OURS = os.path.join(BIN_DIR, "aqora-keyring")
-THEIRS = os.path.join(BIN_DIR, "keyring")  # keyring's own CLI in the test venv
+# keyring's own CLI in the test venv (its `keyring` script is ours: a console script of ours)
+THEIRS = [
+    sys.executable,
+    "-c",
+    "import sys; sys.argv[0] = 'keyring'; from keyring.cli import main; sys.exit(main())",
+]
 
 
 @pytest.fixture
@@ -72,7 +77,7 @@ def get_forms(url: str) -> list[list[str]]:
 
 
 def both(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], ...]:
-    return run_cmd([OURS, *args], env), run_cmd([THEIRS, *args], env)
+    return run_cmd([OURS, *args], env), run_cmd([*THEIRS, *args], env)
 
 
 def same(ours: subprocess.CompletedProcess[str], theirs: subprocess.CompletedProcess[str]) -> None:

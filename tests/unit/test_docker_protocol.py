@@ -469,7 +469,7 @@ def test_list_never_says_identity_token(engine: Engine) -> None:
 def test_version_is_one_line(engine: Engine) -> None:
     code, out, _ = call(["version"], None)
     assert code == 0
-    assert out == f"docker-credential-aqora (aqora-helper) {front.__version__}\n".encode()
+    assert out == f"docker-credential-aqora (aqora-helper) v{front.__version__}\n".encode()
 
 
 # --- actions and arguments ----------------------------------------------------------------
@@ -477,7 +477,7 @@ def test_version_is_one_line(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["GET"], ["fill"], ["--help"], ["-v"], [""], ["get", "extra"], ["version", "x"]],
+    [[], ["GET"], ["fill"], ["help"], ["-V"], [""], ["get", "extra"], ["version", "x"]],
 )
 def test_bad_arguments_print_usage_and_fail(engine: Engine, args: list[str]) -> None:
     code, out, err = call(args, b"registry.aqora.io")

@@ -267,7 +267,7 @@ def test_store_is_ignored(engine: Engine) -> None:
     assert engine.forgotten == [] and engine.slow_calls == []
 
 
-@pytest.mark.parametrize("action", ["list", "version", "", "GET", "fill", "--help"])
+@pytest.mark.parametrize("action", ["list", "version", "", "GET", "fill", "help"])
 def test_unknown_action_is_silent(engine: Engine, action: str) -> None:
     assert call(action, b"protocol=https\nhost=aqora.io\n") == (0, b"", "")
 

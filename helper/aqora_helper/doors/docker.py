@@ -249,7 +249,22 @@ def _list_key(server: str) -> str | None:
 
 
 def action_version(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
-    return f"{NAME} ({PACKAGE}) {__version__}\n"
+    return f"{NAME} ({PACKAGE}) v{__version__}\n"  # docker-credential-helpers' form
+
+
+HELP = f"""{USAGE}
+
+The Docker credential helper of aqora-helper: Docker, skopeo, podman and docker-py run
+it with the action as argument and the request on stdin.
+
+  get      read a registry on stdin, answer {{"ServerURL","Username","Secret"}}
+  store    read {{"ServerURL","Username","Secret"}} on stdin (aqora hosts: nothing stored)
+  erase    read a registry on stdin, forget its cached token
+  list     answer {{registry: username}} for every served registry
+  version  print the version (also --version, -v)
+
+Set up with 'aqora-helper setup docker'; see 'aqora-helper --help'.
+"""
 
 
 ACTIONS = {
@@ -293,6 +308,10 @@ def run(
 ) -> int:
     """Handle one invocation (`args` = argv[1:]); returns the exit code, never raises
     (but KeyboardInterrupt)."""
+    if args in (["--help"], ["-h"]):
+        return 0 if _put(stdout, HELP) else 1
+    if args in (["--version"], ["-v"]):
+        args = ["version"]
     if len(args) != 1 or args[0] not in ACTIONS:
         if len(args) == 1:
             _put(stdout, f"Unknown credential action `{shown(args[0], 40)}`\n")

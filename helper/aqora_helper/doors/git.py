@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from .. import __version__
 from ..fast import credential
 from ..fast.credential import HostCredential
 from ..fast.errors import AqoraHelperError
@@ -22,6 +23,16 @@ if TYPE_CHECKING:
     from typing import BinaryIO, TextIO
 
 PREFIX = "aqora-helper"
+USAGE = "usage: git-credential-aqora get|store|erase"
+HELP = f"""{USAGE}
+
+The git credential helper of aqora-helper: git runs it with the action as last argument
+and the request (protocol=, host=, ...) on stdin. `get` answers a fresh aqora token for
+a served host and nothing for any other; `erase` forgets a rejected cached token;
+`store` is ignored.
+
+Set up with 'aqora-helper setup git'; --version prints the version.
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,8 +53,17 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
     """Handle one helper invocation; git passes the action as the last argument."""
     if not args:
-        stderr.write("usage: git-credential-aqora get|store|erase\n")
+        stderr.write(USAGE + "\n")
         return 2
+    if args in (["--help"], ["-h"], ["--version"]):
+        text = (
+            f"git-credential-aqora (aqora-helper) {__version__}\n"
+            if args[0] == "--version"
+            else HELP
+        )
+        stdout.write(text.encode())
+        stdout.flush()
+        return 0
     action = args[-1]
     if action not in ("get", "erase"):
         return 0  # store is ignored (tokens come from the session); unknown: ignored
