@@ -317,6 +317,12 @@ class KeyringVault:
             raw = self._move_legacy(env_url) if move_legacy else self._get(LEGACY_SERVICE, env_url)
         return StoredSession.from_json(raw) if raw else None
 
+    def holds(self, env_url: str) -> bool:
+        """True when a session is stored under either name (reads only)."""
+        return any(
+            self._get(name, env_url) is not None for name in (SESSION_SERVICE, LEGACY_SERVICE)
+        )
+
     def load_unlocked(self, env_url: str) -> StoredSession | None:
         """`load` for a caller that does not hold the refresh lock (doctor): takes it to
         move a legacy session; without it in time, only reads (a later load moves it)."""
@@ -399,6 +405,15 @@ def vault_for(env_url: str, keyring_timeout: float) -> Vault:
     if os.path.lexists(insecure_file(env_url)):
         return FileVault()
     return KeyringVault(keyring_timeout)
+
+
+def stored_anywhere(env_url: str, keyring_timeout: float) -> bool:
+    """True when some vault holds (or a recovery file keeps) a session for `env_url`;
+    reads only, moves nothing (no lock needed). Raises an AqoraHelperError subclass
+    when the OS keyring cannot be asked."""
+    if os.path.lexists(insecure_file(env_url)) or os.path.lexists(recovery_file(env_url)):
+        return True
+    return KeyringVault(keyring_timeout).holds(env_url)
 
 
 class PendingSave:

@@ -108,7 +108,9 @@ def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
         env_url,
         int(entry["skew"]),
         float(index["lock_timeout"]),
-        lambda stale: _engine_host(scheme, hostport, env_url, stale),
+        lambda stale: (
+            _engine_refresh(index, env_url, stale) or _engine_host(scheme, hostport, env_url, stale)
+        ),
     )
     if not isinstance(got, CachedToken):
         return got
@@ -131,17 +133,29 @@ def get_for_env(url: str | None, min_ttl: int = 0) -> HostCredential:
 def _for_env(url: str | None, min_ttl: int) -> HostCredential:
     index = _index()
     env_url = None if index is None else index["default_url"] if url is None else env_url_of(url)
-    if index is None or env_url is None:
-        return _engine_env(url, min_ttl=min_ttl)  # the engine rewrites the index, or says why
+    if index is None or env_url is None or not _known(index, str(env_url)):
+        # The engine rewrites the index, or says why (an unknown environment: before
+        # any file is created, the refresh lock included).
+        return _engine_env(url, min_ttl=min_ttl)
     got = ensure(
         str(env_url),
         max(int(index["skew"]), min_ttl),
         float(index["lock_timeout"]),
-        lambda stale: _engine_env(url, str(env_url), stale, min_ttl),
+        lambda stale: (
+            _engine_refresh(index, str(env_url), stale, min_ttl)
+            or _engine_env(url, str(env_url), stale, min_ttl)
+        ),
     )
     if not isinstance(got, CachedToken):
         return got
     return HostCredential(got.access_token, got.expires_at, "", "", str(env_url))
+
+
+def _known(index: dict[str, Any], env_url: str) -> bool:
+    """True when the index's settings name `env_url` (configured, the default, or
+    logged in to); an index without settings leaves the question to the engine."""
+    settings = index.get("settings")
+    return isinstance(settings, dict) and env_url in settings.get("environments", ())
 
 
 def forget(scheme: str, hostport: str, token: str | None = None) -> bool:
@@ -215,6 +229,16 @@ def creds_store_is_aqora() -> bool:
 
 
 # The engine, imported only when the cache cannot answer.
+
+
+def _engine_refresh(
+    index: dict[str, Any], env_url: str, stale: CachedToken | None, min_ttl: int = 0
+) -> HostCredential | None:
+    """With the lock held: a refresh from the settings the index recorded (no config
+    parsing), None when it recorded none."""
+    from ..engine import served
+
+    return served.refresh_from_index(index, env_url, stale, min_ttl)
 
 
 def _engine_host(
