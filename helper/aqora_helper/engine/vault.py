@@ -40,7 +40,7 @@ from ..fast.errors import (
     LockTimeout,
     StorageFailure,
 )
-from ..fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE
+from ..fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE, keyring_config_file
 from ..fast.privatefiles import (
     ExposedFile,
     ensure_private_dir,
@@ -53,6 +53,7 @@ from ..fast.tokencache import env_file_stem
 from .bounded import CallTimedOut, call_with_timeout
 from .datadir import data_dir
 from .log import logger, register_secret
+from .secretservice import SecretServiceStore
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -227,17 +228,15 @@ def _priority(backend: Any) -> float:
 
 
 def _pick_os_backend() -> Any:
+    chosen = _configured_backend()
+    if chosen is not None:
+        return chosen
+    if sys.platform not in ("darwin", "win32"):
+        store = SecretServiceStore.connect()  # one D-Bus connection for every call
+        if store is not None:
+            return store
     import keyring.backend
-    from keyring.core import load_env
 
-    from_env = load_env()
-    if from_env is not None and type(from_env).__module__ != OUR_BACKEND_MODULE:
-        if _priority(from_env) < 1:
-            raise KeyringUnavailable(
-                f"PYTHON_KEYRING_BACKEND selects {type(from_env).__name__}, which is not a "
-                "secure OS keyring"
-            )
-        return from_env
     native = _native_backend()
     if native is not None and _priority(native) >= 1:
         return native
@@ -251,6 +250,26 @@ def _pick_os_backend() -> Any:
     if not viable:
         raise KeyringUnavailable("no OS keyring backend is available (no Secret Service on D-Bus?)")
     return max(viable, key=lambda pair: pair[0])[1]
+
+
+def _configured_backend() -> Any:
+    """The backend PYTHON_KEYRING_BACKEND or keyring's `keyringrc.cfg` selects (never
+    ours); None when neither selects one (keyring is then not imported here). Raises
+    KeyringUnavailable when the selected one is not a secure OS keyring."""
+    from_env = os.environ.get("PYTHON_KEYRING_BACKEND") is not None
+    if not from_env and not os.path.exists(keyring_config_file()):
+        return None
+    from keyring.core import load_config, load_env
+
+    chosen = load_env() if from_env else load_config()
+    if chosen is None or type(chosen).__module__ == OUR_BACKEND_MODULE:
+        return None
+    if _priority(chosen) < 1:
+        where = "PYTHON_KEYRING_BACKEND" if from_env else keyring_config_file()
+        raise KeyringUnavailable(
+            f"{where} selects {type(chosen).__name__}, which is not a secure OS keyring"
+        )
+    return chosen
 
 
 def _translate(exc: Exception) -> AqoraHelperError:
@@ -275,6 +294,7 @@ def keyring_call(timeout: float, method: str, *args: str) -> Any:
     try:
         return call_with_timeout(lambda: getattr(backend, method)(*args), timeout)
     except CallTimedOut:
+        _chosen.clear()  # the stuck call may still hold the backend's connection
         raise KeyringTimeout(timeout) from None
     except Exception as exc:
         from keyring.errors import PasswordDeleteError
@@ -303,7 +323,10 @@ class KeyringVault:
     def backend_name(self) -> str:
         """Name of the OS backend in use."""
         backend = os_keyring(self.timeout)
-        return f"{type(backend).__module__}.{type(backend).__name__}"
+        shown: str = getattr(
+            backend, "shown_as", f"{type(backend).__module__}.{type(backend).__name__}"
+        )
+        return shown
 
     def load(self, env_url: str, move_legacy: bool = True) -> StoredSession | None:
         """The stored session, picking up a pending recovery file first. A session
