@@ -11,8 +11,9 @@ Docker's `credsStore` is `aqora`.
 `ensure`: the engine's `session.access_token` calls it too. A hit reads the host index
 once and the token file once and never imports the engine; a miss reads the token file
 once more under the environment's refresh lock, then imports the engine and refreshes
-with the lock held (of many processes that miss at once, one refreshes and the others
-answer from the cache once it is done).
+with the lock held (of many processes that miss at once, one refreshes and the others,
+which check the cache between their attempts at the lock, answer from it as soon as it
+is fresh, without queueing for the lock).
 """
 
 from __future__ import annotations
@@ -63,9 +64,20 @@ def ensure(
     hit = _usable(env_url, skew, warn=False)
     if hit is not None:
         return hit
-    from .refreshlock import RefreshLock  # a miss only (it imports pathlib and threading)
+    from .refreshlock import RefreshLock  # a miss only
 
-    with RefreshLock(env_url, lock_timeout):
+    found: list[CachedToken] = []
+
+    def refreshed() -> bool:
+        """Did another process refresh while this one waits for the lock?"""
+        hit = _usable(env_url, skew, warn=False)
+        if hit is not None:
+            found.append(hit)
+        return hit is not None
+
+    with RefreshLock(env_url, lock_timeout, refreshed) as lock:
+        if not lock.held:
+            return found[-1]  # a waiter answers from the cache without queueing
         stale = read_token(env_url)
         if stale is not None and stale.usable(skew, time.time()):
             return stale
