@@ -24,7 +24,7 @@ import time
 from .durations import require_ttl
 from .hostindex import env_url_of, load_index
 from .hostnames import host_key
-from .tokencache import CachedToken, drop_token, read_token
+from .tokencache import CachedToken, drop_token, read_token, token_path
 
 DOCKER_CONFIG_LIMIT = 16 * 1024 * 1024
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -67,9 +67,15 @@ def ensure(
     from .refreshlock import RefreshLock  # a miss only
 
     found: list[CachedToken] = []
+    seen: list[tuple[int, int] | None] = [_identity(env_url)]
 
     def refreshed() -> bool:
-        """Did another process refresh while this one waits for the lock?"""
+        """Did another process refresh while this one waits for the lock? (The cache
+        file is read again only once it was replaced: a stat per attempt, not a read.)"""
+        now = _identity(env_url)
+        if now == seen[-1]:
+            return False
+        seen.append(now)
         hit = _usable(env_url, skew, warn=False)
         if hit is not None:
             found.append(hit)
@@ -82,6 +88,15 @@ def ensure(
         if stale is not None and stale.usable(skew, time.time()):
             return stale
         return refresh(stale)
+
+
+def _identity(env_url: str) -> tuple[int, int] | None:
+    """(inode, mtime) of the cache file (replaced atomically on every write), or None."""
+    try:
+        st = os.stat(token_path(env_url))
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def _usable(env_url: str, skew: int, warn: bool) -> CachedToken | None:

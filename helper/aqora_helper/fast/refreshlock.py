@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 _FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 _process_locks: dict[str, _thread.LockType] = {}  # lock path -> the process-level lock
 _process_locks_guard = _thread.allocate_lock()
-FIRST_PAUSE = 0.002  # seconds between attempts while another process holds the lock,
-MAX_PAUSE = 0.02  # doubling up to this
+FIRST_PAUSE = 0.005  # seconds between attempts while another process holds the lock,
+MAX_PAUSE = 0.05  # doubling up to this
 
 
 def lock_path(env_url: str) -> str:
