@@ -181,3 +181,54 @@ def test_token_for_an_unknown_environment_beside_a_login_creates_no_file(aqora, 
     assert "Not logged in to https://not-served.example/" in proc.stderr
     assert aqora.url.rstrip("/") in proc.stderr
     assert _files(user_env) == before
+
+
+COUNT_CONNECTIONS = """
+import atexit, sys
+import secretstorage
+opened = []
+real = secretstorage.dbus_init
+def counting():
+    opened.append(1)
+    return real()
+secretstorage.dbus_init = counting
+atexit.register(lambda: sys.stderr.write(f"CONNECTIONS={len(opened)}\\n"))
+sys.argv = ["git-credential-aqora", "get"]
+from aqora_helper.doors.git import main
+sys.exit(main())
+"""
+
+
+def test_a_refresh_uses_one_dbus_connection(aqora, user_env, warm):
+    """Read and write of the rotated session share one Secret Service connection
+    (keyring's backend opens one per call, plus one for its availability check)."""
+    make_cached_token_stale(user_env, aqora.url)
+    proc = subprocess.run(
+        [sys.executable, "-c", COUNT_CONNECTIONS],
+        env=user_env,
+        input=f"protocol=http\nhost={warm}\n\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, describe(proc)
+    assert aqora.refresh_calls == 1
+    assert "CONNECTIONS=1" in proc.stderr, proc.stderr
+
+
+def test_the_backend_chosen_in_keyringrc_is_used(aqora, user_env, warm, tmp_path):
+    """keyring's config file selects the backend (as PYTHON_KEYRING_BACKEND does): a
+    backend whose writes fail there sends the rotated session to the recovery file."""
+    rc = Path(user_env["XDG_CONFIG_HOME"]) / "python_keyring" / "keyringrc.cfg"
+    rc.parent.mkdir(parents=True, exist_ok=True)
+    rc.write_text("[backend]\ndefault-keyring = fake_backends.misbehaving.FlakyWrites\n")
+    marker = tmp_path / "fail-writes"
+    marker.touch()
+    env = dict(
+        user_env, PYTHONPATH=str(Path(__file__).parent.parent), AQORA_TEST_FAIL_WRITES=str(marker)
+    )
+    make_cached_token_stale(user_env, aqora.url)
+    proc = run_cmd(["git-credential-aqora", "get"], env, f"protocol=http\nhost={warm}\n\n")
+    assert proc.returncode == 0, describe(proc)
+    assert "could not store the rotated session" in proc.stderr, describe(proc)
+    assert aqora.refresh_calls == 1

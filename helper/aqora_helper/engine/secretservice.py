@@ -12,6 +12,7 @@ backend is configured (`engine.vault` decides).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from ..fast.errors import KeyringLocked
@@ -47,6 +48,11 @@ class SecretServiceStore:
             pass
         connection.close()
         return None
+
+    def close(self) -> None:
+        """Close the connection (the store is not used afterwards); best effort."""
+        with contextlib.suppress(OSError):
+            self.collection.connection.close()
 
     def _unlocked(self) -> Any:
         collection = self.collection

@@ -294,14 +294,23 @@ def keyring_call(timeout: float, method: str, *args: str) -> Any:
     try:
         return call_with_timeout(lambda: getattr(backend, method)(*args), timeout)
     except CallTimedOut:
-        _chosen.clear()  # the stuck call may still hold the backend's connection
+        _chosen.clear()  # the stuck call may still use its connection: the next one opens another
         raise KeyringTimeout(timeout) from None
     except Exception as exc:
         from keyring.errors import PasswordDeleteError
 
         if method == "delete_password" and isinstance(exc, PasswordDeleteError):
             return None
+        _drop_backend()  # a broken connection (the daemon restarted) is not reused
         raise _translate(exc) from None
+
+
+def _drop_backend() -> None:
+    """Forget the chosen backend, closing its connection when it holds one."""
+    while _chosen:
+        close = getattr(_chosen.pop(), "close", None)
+        if close is not None:
+            close()
 
 
 class KeyringVault:
