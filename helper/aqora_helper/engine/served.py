@@ -8,6 +8,7 @@ about client protocols lives here.
 
 from __future__ import annotations
 
+import os
 from typing import Any, NamedTuple
 
 from ..fast.credential import HostCredential
@@ -82,17 +83,20 @@ def refresh_from_index(
 
 
 def _may_have_session(settings: Settings, env: Environment) -> bool:
-    """False only when no source can hold a session for `env` (read only, no lock):
-    no session file, nothing in the OS keyring, no official CLI session."""
-    from .official import auth_token_program, has_session
+    """False only when no source can hold a session for `env` (read only, no lock, no
+    program run): no session file, nothing in the OS keyring, no official aqora CLI
+    (neither its program on PATH nor its credentials file)."""
+    import shutil
+
+    from .official import credentials_path
     from .vault import stored_anywhere
 
+    if shutil.which("aqora") is not None or os.path.lexists(credentials_path()):
+        return True  # the full sequence asks the official CLI (under its own lock)
     try:
-        if stored_anywhere(env.url, settings.timeouts.keyring):
-            return True
+        return stored_anywhere(env.url, settings.timeouts.keyring)
     except AqoraHelperError:
         return True  # the keyring cannot tell: the full sequence reports it
-    return auth_token_program(settings) is not None or has_session(settings, env)
 
 
 def _credential(

@@ -301,7 +301,8 @@ def keyring_call(timeout: float, method: str, *args: str) -> Any:
 
         if method == "delete_password" and isinstance(exc, PasswordDeleteError):
             return None
-        _drop_backend()  # a broken connection (the daemon restarted) is not reused
+        if isinstance(backend, SecretServiceStore) and not isinstance(exc, AqoraHelperError):
+            _drop_backend()  # a broken connection (the daemon restarted) is not reused
         raise _translate(exc) from None
 
 
