@@ -23,6 +23,7 @@ import pytest
 
 from aqora_helper.doors import keyring_backend
 from aqora_helper.doors.keyring_backend import AqoraKeyring
+from aqora_helper.engine.secretservice import SecretServiceStore
 from servers.aqora import AqoraServer
 from support import describe, make_cached_token_stale, run_cmd, use_env, write_config
 
@@ -71,19 +72,23 @@ def test_a_slow_path_refresh_never_goes_through_keyring(
 
         return wrapper
 
+    def os_get(real: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(self: Any, service: str, username: str) -> Any:
+            os_reads.append((service, username))
+            return real(self, service, username)
+
+        return wrapper
+
     for name in ("get_password", "get_credential"):
         monkeypatch.setattr(AqoraKeyring, name, track(name, getattr(AqoraKeyring, name)))
         monkeypatch.setattr(keyring, name, spy(f"keyring.{name}", getattr(keyring, name)))
         monkeypatch.setattr(
             keyring.core, name, spy(f"keyring.core.{name}", getattr(keyring.core, name))
         )
-    real_os_get = SecretService.Keyring.get_password
-
-    def os_get(self: Any, service: str, username: str) -> Any:
-        os_reads.append((service, username))
-        return real_os_get(self, service, username)
-
-    monkeypatch.setattr(SecretService.Keyring, "get_password", os_get)
+    # The OS backend: keyring's Secret Service backend, or the helper's one-connection
+    # store over the same items (engine/secretservice.py), whichever the engine picks.
+    for os_backend in (SecretService.Keyring, SecretServiceStore):
+        monkeypatch.setattr(os_backend, "get_password", os_get(os_backend.get_password))
 
     before = aqora.refresh_calls
     chainer = ChainerBackend()  # what pip's `keyring.get_credential` goes through

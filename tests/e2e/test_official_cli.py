@@ -15,7 +15,7 @@ import pytest
 
 from aqora_helper.engine.api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
 from aqora_helper.engine.official import parse_expires_at
-from aqora_helper.engine.settings import TimeoutsFile
+from aqora_helper.engine.settings import Timeouts
 from support import (
     clear_keyring_session,
     describe,
@@ -38,7 +38,7 @@ PAST = "2020-01-01T00:00:00.5Z"
 
 def official_login(aqora) -> IssuedTokens:
     """A session made the way `aqora login --interactive` makes it."""
-    api = Api(aqora.url + "/", TimeoutsFile())
+    api = Api(aqora.url + "/", Timeouts())
     code = api.authorize(api.login_user("alice", "pw"), CLIENT_ID)
     return api.exchange_code(code, CLIENT_ID, INTERACTIVE_REDIRECT_URI)
 
@@ -212,7 +212,7 @@ def test_the_helper_waits_for_the_official_cli_lock_and_rereads(aqora, user_env,
         time.sleep(1.5)
         assert helper.poll() is None, "the helper did not wait for the lock"
         # Meanwhile the official CLI refreshes, as it does holding the lock.
-        rotated = Api(aqora.url + "/", TimeoutsFile()).refresh(
+        rotated = Api(aqora.url + "/", Timeouts()).refresh(
             CLIENT_ID, None, issued.refresh_token
         )
         write_credentials(staged, aqora.url, entry(rotated, FUTURE))

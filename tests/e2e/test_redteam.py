@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from aqora_helper.engine import browser_login
-from aqora_helper.engine.settings import Environment, TimeoutsFile
+from aqora_helper.engine.settings import Environment, Timeouts
 from aqora_helper.fast.errors import AqoraHelperError
 from servers.aqora import AqoraServer
 from support import describe, make_cached_token_stale, run_cmd, stored_refresh_token, write_config
@@ -170,7 +170,7 @@ def test_login_websocket_never_follows_a_redirect_to_another_host(
     api = recorder(answer=REDIRECT.format(port=other.port).encode())
     env_url = f"http://127.0.0.1:{api.port}/"
     env = Environment(env_url, (f"127.0.0.1:{api.port}",), "aqora", "auto")
-    timeouts = TimeoutsFile(connect=2, read=2, login=4)
+    timeouts = Timeouts(connect=2, read=2, login=4)
     settings: Any = SimpleNamespace(timeouts=timeouts)
     authorization = browser_login.new_authorization(env_url, "localhost-test")
     announcer = browser_login.Announcer(env_url, authorization.url, open_browser=False)
@@ -315,7 +315,7 @@ def test_api_call_total_deadline_covers_connecting_to_many_addresses(
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", many)
-    api = Api(f"https://api.black-hole.test:{black_hole}/", TimeoutsFile(connect=1, read=1))
+    api = Api(f"https://api.black-hole.test:{black_hole}/", Timeouts(connect=1, read=1))
     started = time.monotonic()
     with pytest.raises(AqoraHelperError):
         api.refresh("localhost-test", None, "aqrt_probe_0123456789abcdef")
@@ -373,7 +373,7 @@ def test_a_proxy_still_carries_https_calls_to_a_real_host(
         monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
-    api = Api("https://api.aqora.example/", TimeoutsFile(connect=1, read=1))
+    api = Api("https://api.aqora.example/", Timeouts(connect=1, read=1))
     with pytest.raises(AqoraHelperError):
         api.refresh("localhost-test", None, "aqrt_probe_0123456789abcdef")
     assert wait_for(lambda: proxy.received.startswith(b"CONNECT api.aqora.example:443 "))
@@ -391,7 +391,7 @@ def test_login_websocket_to_loopback_never_goes_through_a_proxy(
         monkeypatch.delenv(name, raising=False)
     env_url = f"http://127.0.0.1:{api.port}/"
     env = Environment(env_url, (f"127.0.0.1:{api.port}",), "aqora", "auto")
-    settings: Any = SimpleNamespace(timeouts=TimeoutsFile(connect=2, read=2, login=4))
+    settings: Any = SimpleNamespace(timeouts=Timeouts(connect=2, read=2, login=4))
     authorization = browser_login.new_authorization(env_url, "localhost-test")
     announcer = browser_login.Announcer(env_url, authorization.url, open_browser=False)
     with pytest.raises(AqoraHelperError):
@@ -410,7 +410,7 @@ def test_login_websocket_refuses_even_a_same_host_redirect(
     ).encode()
     env_url = f"http://127.0.0.1:{api.port}/"
     env = Environment(env_url, (f"127.0.0.1:{api.port}",), "aqora", "auto")
-    settings: Any = SimpleNamespace(timeouts=TimeoutsFile(connect=2, read=2, login=4))
+    settings: Any = SimpleNamespace(timeouts=Timeouts(connect=2, read=2, login=4))
     authorization = browser_login.new_authorization(env_url, "localhost-test")
     announcer = browser_login.Announcer(env_url, authorization.url, open_browser=False)
     with pytest.raises(AqoraHelperError) as failed:

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from aqora_helper.engine.api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
-from aqora_helper.engine.settings import TimeoutsFile
+from aqora_helper.engine.settings import Timeouts
 from servers.aqora import AqoraServer
 from support import (
     assert_clean_failure,
@@ -243,7 +243,7 @@ PAST = "2020-01-01T00:00:00Z"
 
 def official_session(aqora: AqoraServer) -> IssuedTokens:
     """A session made the way `aqora login --interactive` makes it."""
-    api = Api(aqora.url + "/", TimeoutsFile())
+    api = Api(aqora.url + "/", Timeouts())
     code = api.authorize(api.login_user("alice", "pw"), CLIENT_ID)
     return api.exchange_code(code, CLIENT_ID, INTERACTIVE_REDIRECT_URI)
 

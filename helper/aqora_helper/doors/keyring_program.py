@@ -102,16 +102,9 @@ def configured_elsewhere() -> bool:
     told to use one backend (environment variable or its config file)."""
     if disabled() or os.environ.get("PYTHON_KEYRING_BACKEND") is not None:
         return True
-    return os.path.exists(os.path.join(_keyring_config_root(), "keyringrc.cfg"))
+    from ..fast.keyring_names import keyring_config_file
 
-
-def _keyring_config_root() -> str:
-    """keyring's `platform_.config_root()` (Windows: LOCALAPPDATA; elsewhere XDG)."""
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA", os.environ.get("PROGRAMDATA", "."))
-        return os.path.join(base, "Python Keyring")
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return os.path.join(base, "python_keyring")
+    return os.path.exists(keyring_config_file())
 
 
 def render(mode: str, output: str, username: str | None, cred: HostCredential) -> str:

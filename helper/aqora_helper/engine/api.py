@@ -30,7 +30,7 @@ from ..fast.hostnames import is_loopback
 from ..fast.redaction import server_text
 from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
 from .log import logger, register_password, register_secret
-from .settings import TimeoutsFile
+from .settings import Timeouts
 
 MAX_ANSWER = 1024 * 1024  # bytes; real answers are a few hundred
 CHUNK = 64 * 1024
@@ -84,7 +84,7 @@ class RotatedWithoutAccess(UnexpectedResponse):
 class Api:
     """One aqora environment's GraphQL endpoint."""
 
-    def __init__(self, base_url: str, timeouts: TimeoutsFile) -> None:
+    def __init__(self, base_url: str, timeouts: Timeouts) -> None:
         self.base_url = base_url
         parts = urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"

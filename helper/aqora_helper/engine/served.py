@@ -8,16 +8,18 @@ about client protocols lives here.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import os
+from typing import Any, NamedTuple
 
 from ..fast.credential import HostCredential
-from ..fast.errors import AqoraHelperError
+from ..fast.errors import AqoraHelperError, NotLoggedIn
 from ..fast.hostindex import fingerprint, save_index
 from ..fast.hostnames import host_key
 from ..fast.tokencache import CachedToken
 from . import log
+from .coredumps import disable_core_dumps
 from .session import access_token, refresh_locked
-from .settings import Environment, Settings, load_settings
+from .settings import Environment, Settings, from_index, load_settings, to_index
 from .sources import Token
 
 
@@ -48,11 +50,53 @@ def credential_for_env(
 ) -> HostCredential:
     """A valid credential for the environment at `url` (default: the default one), with
     the same settings as `aqora-helper [--url URL] token` (see credential_for_host), with
-    at least `min_ttl` seconds left."""
-    settings, _ = _settings_and_index()
-    if url:
-        settings = load_settings(url_override=url)
-    return _credential(settings, settings.environment(url), held, stale, min_ttl)
+    at least `min_ttl` seconds left. An environment neither configured nor logged in to
+    and without any session is refused before any file is written (no index, no lock)."""
+    stamp, base = _load()
+    settings = load_settings(url_override=url) if url else base  # a rejected URL stops here
+    env = settings.environment(url)
+    if (
+        env.url not in base.environments
+        and env.url != held
+        and not _may_have_session(settings, env)
+    ):
+        from .known import logged_in_urls
+
+        raise NotLoggedIn(env.url, tuple(u for u in logged_in_urls() if u != env.url))
+    _publish(stamp, base)
+    return _credential(settings, env, held, stale, min_ttl)
+
+
+def refresh_from_index(
+    index: dict[str, Any], env_url: str, stale: CachedToken | None, min_ttl: int = 0
+) -> HostCredential | None:
+    """For `fast.credential.ensure` with a current host index (the caller holds
+    `env_url`'s refresh lock and found `stale`): refresh with the settings the index
+    recorded, without parsing the config; None when it recorded none for `env_url`."""
+    settings = from_index(index.get("settings"))
+    env = None if settings is None else settings.environments.get(env_url)
+    if settings is None or env is None:
+        return None
+    log.configure()
+    disable_core_dumps()  # as load_settings: this process is about to hold a refresh token
+    return _credential(settings, env, env_url, stale, min_ttl)
+
+
+def _may_have_session(settings: Settings, env: Environment) -> bool:
+    """False only when no source can hold a session for `env` (read only, no lock, no
+    program run): no session file, nothing in the OS keyring, no official aqora CLI
+    (neither its program on PATH nor its credentials file)."""
+    import shutil
+
+    from .official import credentials_path
+    from .vault import stored_anywhere
+
+    if shutil.which("aqora") is not None or os.path.lexists(credentials_path()):
+        return True  # the full sequence asks the official CLI (under its own lock)
+    try:
+        return stored_anywhere(env.url, settings.timeouts.keyring)
+    except AqoraHelperError:
+        return True  # the keyring cannot tell: the full sequence reports it
 
 
 def _credential(
@@ -74,9 +118,20 @@ def _credential(
 
 def _settings_and_index() -> tuple[Settings, dict[str, Environment]]:
     """Load settings and refresh the fast path's host index."""
+    stamp, settings = _load()
+    return settings, _publish(stamp, settings)
+
+
+def _load() -> tuple[str, Settings]:
+    """The settings, with the index fingerprint taken before reading the config (a
+    concurrent edit then makes the index stale, not wrong)."""
     log.configure()
-    stamp = fingerprint()  # taken before reading the config: a concurrent edit => stale index
-    settings = load_settings()
+    stamp = fingerprint()
+    return stamp, load_settings()
+
+
+def _publish(stamp: str, settings: Settings) -> dict[str, Environment]:
+    """Rewrite the fast path's host index from `settings`; returns host key -> env."""
     index: dict[str, Environment] = {}
     for env in settings.environments.values():
         for key in env.hosts:
@@ -92,11 +147,16 @@ def _settings_and_index() -> tuple[Settings, dict[str, Environment]]:
     }
     try:
         save_index(
-            stamp, entries, settings.default_url, settings.refresh_skew, settings.timeouts.lock
+            stamp,
+            entries,
+            settings.default_url,
+            settings.refresh_skew,
+            settings.timeouts.lock,
+            to_index(settings),
         )
     except AqoraHelperError as exc:
         log.logger.debug("host index not written: %s", exc.message)
-    return settings, index
+    return index
 
 
 def refresh_index() -> None:

@@ -1,4 +1,6 @@
-"""Configuration: the TOML config file and environment variables, validated by pydantic.
+"""Configuration: the TOML config file (parsed and validated in configfile.py, pydantic)
+and environment variables, resolved into stdlib dataclasses; `to_index` / `from_index`
+keep them in the host index, so a refresh need not parse the config again.
 
 File: `<user config dir>/aqora-helper/config.toml` (`AQORA_HELPER_CONFIG` overrides).
 ```toml
@@ -21,85 +23,30 @@ git_auth = "auto"                 # auto | bearer | basic
 from __future__ import annotations
 
 import os
-import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from ..fast.errors import ConfigError, InsecureUrl, InvalidUrl, UnsafeStorage
+from ..fast.errors import ConfigError, InsecureUrl, InvalidUrl
 from ..fast.hostnames import is_loopback, join_key, served_key, split_hostport
 from ..fast.paths import config_path
-from ..fast.privatefiles import read_regular_file
 from .coredumps import disable_core_dumps
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 DEFAULT_URL = "https://aqora.io"
-MAX_CONFIG_BYTES = 256 * 1024
-GitAuth = Literal["auto", "bearer", "basic"]
-Seconds = Annotated[float, Field(gt=0, le=3600)]
+GIT_AUTH = ("auto", "bearer", "basic")
 
 
-def _check_username(value: str) -> str:
-    if not value or len(value) > 256 or ":" in value or not value.isprintable():
-        raise ValueError("must be 1-256 printable characters without ':'")
-    return value
+@dataclass(frozen=True)
+class Timeouts:
+    """`[timeouts]`: bounds on every wait, in seconds (validated by configfile)."""
 
-
-class TimeoutsFile(BaseModel):
-    """`[timeouts]`: bounds on every wait, in seconds."""
-
-    model_config = ConfigDict(extra="forbid")
-    connect: Seconds = 5.0
-    read: Seconds = 15.0
-    lock: Seconds = 30.0
-    keyring: Seconds = 10.0
-    login: Seconds = 300.0
-    cli: Seconds = 30.0
-
-
-class EnvironmentFile(BaseModel):
-    """`[environments."<url>"]`: one aqora environment."""
-
-    model_config = ConfigDict(extra="forbid")
-    hosts: list[str] | None = None
-    username: str | None = None
-    git_auth: GitAuth = "auto"
-
-    @field_validator("hosts")
-    @classmethod
-    def _hosts(cls, value: list[str] | None) -> list[str] | None:
-        for host in value or []:
-            if served_key(host) is None:
-                raise ValueError(f"{host!r} is not a host[:port] (no scheme, no path)")
-        return value
-
-    @field_validator("username")
-    @classmethod
-    def _username(cls, value: str | None) -> str | None:
-        return None if value is None else _check_username(value)
-
-
-class ConfigFile(BaseModel):
-    """The whole config file."""
-
-    model_config = ConfigDict(extra="forbid")
-    url: str | None = None
-    username: str = "aqora"
-    refresh_skew: Annotated[int, Field(ge=0, le=3600)] = 60
-    timeouts: TimeoutsFile = TimeoutsFile()
-    environments: dict[str, EnvironmentFile] = {}
-
-    @field_validator("username")
-    @classmethod
-    def _username(cls, value: str) -> str:
-        return _check_username(value)
+    connect: float = 5.0
+    read: float = 15.0
+    lock: float = 30.0
+    keyring: float = 10.0
+    login: float = 300.0
+    cli: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -120,7 +67,7 @@ class Settings:
     default_url: str  # the selected default: --url when given, else token_url, else
     # the only environment logged in to (when AQORA_URL, `url` and AQORA_TOKEN are unset)
     refresh_skew: int
-    timeouts: TimeoutsFile
+    timeouts: Timeouts
     environments: dict[str, Environment]
     allow_insecure: bool
     token_url: str | None  # the configured default (AQORA_URL / `url` / built-in), the
@@ -180,54 +127,6 @@ def _default_environment(url: str, username: str) -> Environment:
     return Environment(url=url, hosts=(api_host_key(url),), username=username, git_auth="auto")
 
 
-def _read_config_file(path: Path) -> ConfigFile:
-    try:
-        raw = read_regular_file(path, MAX_CONFIG_BYTES)
-    except UnsafeStorage as exc:
-        raise ConfigError(
-            f"Cannot read config file {path}: {exc.message.rpartition(': ')[2]}",
-            f"Make {path} a regular TOML file (at most {MAX_CONFIG_BYTES} bytes).",
-        ) from None
-    if raw is None:
-        if os.environ.get("AQORA_HELPER_CONFIG"):
-            raise ConfigError(
-                f"AQORA_HELPER_CONFIG names {path}, which does not exist",
-                f"Create {path}, or unset AQORA_HELPER_CONFIG to use the default file.",
-            )
-        return ConfigFile()
-    try:
-        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(
-            f"Config file {path} is not valid TOML: {exc}", f"Fix the syntax of {path}."
-        ) from None
-    try:
-        return ConfigFile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        if first["type"] == "extra_forbidden":
-            allowed = ", ".join(_allowed_keys(first["loc"]))
-            raise ConfigError(
-                f"Config file {path}: unknown key '{key}' (allowed here: {allowed})",
-                f"Remove or rename '{key}' in {path} (see README, Configuration).",
-            ) from None
-        raise ConfigError(
-            f"Config file {path}: key '{key}': {first['msg']}",
-            f"Fix '{key}' in {path} (see README, Configuration).",
-        ) from None
-
-
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    """The keys allowed in the table holding the unknown key at `loc`."""
-    model: type[BaseModel] = ConfigFile
-    if len(loc) > 1 and loc[0] == "timeouts":
-        model = TimeoutsFile
-    elif len(loc) > 2 and loc[0] == "environments":
-        model = EnvironmentFile
-    return list(model.model_fields)
-
-
 def load_settings(url_override: str | None = None, allow_insecure_flag: bool = False) -> Settings:
     """Resolve defaults, the config file and env vars. Raises ConfigError.
 
@@ -235,9 +134,11 @@ def load_settings(url_override: str | None = None, allow_insecure_flag: bool = F
     stays bound to the configured one (`token_url`): a URL on the command line never
     receives it.
     """
+    from .configfile import read_config_file  # pydantic: not on a refresh from the index
+
     disable_core_dumps()  # the engine is loading: this process may hold a refresh token
     path = config_path()
-    cfg = _read_config_file(path)
+    cfg = read_config_file(path)
     allow_insecure = insecure_allowed(allow_insecure_flag)
     environments: dict[str, Environment] = {}
     owner_of: dict[str, str] = {}
@@ -280,8 +181,9 @@ def load_settings(url_override: str | None = None, allow_insecure_flag: bool = F
             if not any(h in owner_of for h in candidate.hosts):
                 environments[extra] = candidate
                 owner_of.update((h, extra) for h in candidate.hosts)
+    timeouts = Timeouts(**cfg.timeouts.model_dump())
     return Settings(
-        path, default_url, cfg.refresh_skew, cfg.timeouts, environments, allow_insecure, token_url
+        path, default_url, cfg.refresh_skew, timeouts, environments, allow_insecure, token_url
     )
 
 
@@ -311,3 +213,44 @@ def _logged_in_urls() -> list[str]:
     from .known import logged_in_urls
 
     return logged_in_urls()
+
+
+def to_index(settings: Settings) -> dict[str, Any]:
+    """What the host index keeps of `settings` so that a refresh needs no config parsing
+    (written by engine.served with the index's fingerprint)."""
+    return {
+        "config_path": str(settings.config_path),
+        "default_url": settings.default_url,
+        "refresh_skew": settings.refresh_skew,
+        "timeouts": asdict(settings.timeouts),
+        "environments": {
+            url: {"hosts": list(env.hosts), "username": env.username, "git_auth": env.git_auth}
+            for url, env in settings.environments.items()
+        },
+        "allow_insecure": settings.allow_insecure,
+        "token_url": settings.token_url,
+    }
+
+
+def from_index(data: Any) -> Settings | None:
+    """The settings a current host index recorded (`to_index`); None when it holds none
+    or anything is out of shape (the caller then reads the config file)."""
+    try:
+        timeouts = Timeouts(**{k: float(data["timeouts"][k]) for k in Timeouts.__annotations__})
+        environments = {
+            str(url): Environment(
+                str(url), tuple(str(h) for h in env["hosts"]), str(env["username"]),
+                str(env["git_auth"]),
+            )
+            for url, env in data["environments"].items()
+        }  # fmt: skip
+        settings = Settings(
+            Path(str(data["config_path"])), str(data["default_url"]), int(data["refresh_skew"]),
+            timeouts, environments, data["allow_insecure"] is True,
+            None if data["token_url"] is None else str(data["token_url"]),
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    if any(env.git_auth not in GIT_AUTH for env in environments.values()):
+        return None
+    return settings

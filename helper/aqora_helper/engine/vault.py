@@ -40,7 +40,7 @@ from ..fast.errors import (
     LockTimeout,
     StorageFailure,
 )
-from ..fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE
+from ..fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE, keyring_config_file
 from ..fast.privatefiles import (
     ExposedFile,
     ensure_private_dir,
@@ -53,6 +53,7 @@ from ..fast.tokencache import env_file_stem
 from .bounded import CallTimedOut, call_with_timeout
 from .datadir import data_dir
 from .log import logger, register_secret
+from .secretservice import SecretServiceStore
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -227,17 +228,15 @@ def _priority(backend: Any) -> float:
 
 
 def _pick_os_backend() -> Any:
+    chosen = _configured_backend()
+    if chosen is not None:
+        return chosen
+    if sys.platform not in ("darwin", "win32"):
+        store = SecretServiceStore.connect()  # one D-Bus connection for every call
+        if store is not None:
+            return store
     import keyring.backend
-    from keyring.core import load_env
 
-    from_env = load_env()
-    if from_env is not None and type(from_env).__module__ != OUR_BACKEND_MODULE:
-        if _priority(from_env) < 1:
-            raise KeyringUnavailable(
-                f"PYTHON_KEYRING_BACKEND selects {type(from_env).__name__}, which is not a "
-                "secure OS keyring"
-            )
-        return from_env
     native = _native_backend()
     if native is not None and _priority(native) >= 1:
         return native
@@ -251,6 +250,28 @@ def _pick_os_backend() -> Any:
     if not viable:
         raise KeyringUnavailable("no OS keyring backend is available (no Secret Service on D-Bus?)")
     return max(viable, key=lambda pair: pair[0])[1]
+
+
+def _configured_backend() -> Any:
+    """The backend PYTHON_KEYRING_BACKEND or keyring's `keyringrc.cfg` selects (never
+    ours); None when neither selects one (keyring is then not imported here). Raises
+    KeyringUnavailable when the selected one is not a secure OS keyring."""
+    from_env = os.environ.get("PYTHON_KEYRING_BACKEND") is not None
+    if not from_env and not os.path.exists(keyring_config_file()):
+        return None
+    from keyring.core import load_config, load_env
+
+    chosen = load_env() if from_env else load_config()
+    if chosen is None or type(chosen).__module__ == OUR_BACKEND_MODULE:
+        return None
+    if not from_env and type(chosen).__module__.startswith(NOT_OS_BACKENDS[0]):
+        return None  # the chainer would route through our own backend: the OS one decides
+    if _priority(chosen) < 1:
+        where = "PYTHON_KEYRING_BACKEND" if from_env else keyring_config_file()
+        raise KeyringUnavailable(
+            f"{where} selects {type(chosen).__name__}, which is not a secure OS keyring"
+        )
+    return chosen
 
 
 def _translate(exc: Exception) -> AqoraHelperError:
@@ -275,13 +296,24 @@ def keyring_call(timeout: float, method: str, *args: str) -> Any:
     try:
         return call_with_timeout(lambda: getattr(backend, method)(*args), timeout)
     except CallTimedOut:
+        _chosen.clear()  # the stuck call may still use its connection: the next one opens another
         raise KeyringTimeout(timeout) from None
     except Exception as exc:
         from keyring.errors import PasswordDeleteError
 
         if method == "delete_password" and isinstance(exc, PasswordDeleteError):
             return None
+        if isinstance(backend, SecretServiceStore) and not isinstance(exc, AqoraHelperError):
+            _drop_backend()  # a broken connection (the daemon restarted) is not reused
         raise _translate(exc) from None
+
+
+def _drop_backend() -> None:
+    """Forget the chosen backend, closing its connection when it holds one."""
+    while _chosen:
+        close = getattr(_chosen.pop(), "close", None)
+        if close is not None:
+            close()
 
 
 class KeyringVault:
@@ -303,7 +335,10 @@ class KeyringVault:
     def backend_name(self) -> str:
         """Name of the OS backend in use."""
         backend = os_keyring(self.timeout)
-        return f"{type(backend).__module__}.{type(backend).__name__}"
+        shown: str = getattr(
+            backend, "shown_as", f"{type(backend).__module__}.{type(backend).__name__}"
+        )
+        return shown
 
     def load(self, env_url: str, move_legacy: bool = True) -> StoredSession | None:
         """The stored session, picking up a pending recovery file first. A session
@@ -316,6 +351,12 @@ class KeyringVault:
         if raw is None:
             raw = self._move_legacy(env_url) if move_legacy else self._get(LEGACY_SERVICE, env_url)
         return StoredSession.from_json(raw) if raw else None
+
+    def holds(self, env_url: str) -> bool:
+        """True when a session is stored under either name (reads only)."""
+        return any(
+            self._get(name, env_url) is not None for name in (SESSION_SERVICE, LEGACY_SERVICE)
+        )
 
     def load_unlocked(self, env_url: str) -> StoredSession | None:
         """`load` for a caller that does not hold the refresh lock (doctor): takes it to
@@ -399,6 +440,15 @@ def vault_for(env_url: str, keyring_timeout: float) -> Vault:
     if os.path.lexists(insecure_file(env_url)):
         return FileVault()
     return KeyringVault(keyring_timeout)
+
+
+def stored_anywhere(env_url: str, keyring_timeout: float) -> bool:
+    """True when some vault holds (or a recovery file keeps) a session for `env_url`;
+    reads only, moves nothing (no lock needed). Raises an AqoraHelperError subclass
+    when the OS keyring cannot be asked."""
+    if os.path.lexists(insecure_file(env_url)) or os.path.lexists(recovery_file(env_url)):
+        return True
+    return KeyringVault(keyring_timeout).holds(env_url)
 
 
 class PendingSave:

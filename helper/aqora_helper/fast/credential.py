@@ -11,8 +11,9 @@ Docker's `credsStore` is `aqora`.
 `ensure`: the engine's `session.access_token` calls it too. A hit reads the host index
 once and the token file once and never imports the engine; a miss reads the token file
 once more under the environment's refresh lock, then imports the engine and refreshes
-with the lock held (of many processes that miss at once, one refreshes and the others
-answer from the cache once it is done).
+with the lock held (of many processes that miss at once, one refreshes and the others,
+which check the cache between their attempts at the lock, answer from it as soon as it
+is fresh, without queueing for the lock).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 from .durations import require_ttl
 from .hostindex import env_url_of, load_index
 from .hostnames import host_key
-from .tokencache import CachedToken, drop_token, read_token
+from .tokencache import CachedToken, drop_token, read_token, token_path
 
 DOCKER_CONFIG_LIMIT = 16 * 1024 * 1024
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -63,13 +64,39 @@ def ensure(
     hit = _usable(env_url, skew, warn=False)
     if hit is not None:
         return hit
-    from .refreshlock import RefreshLock  # a miss only (it imports pathlib and threading)
+    from .refreshlock import RefreshLock  # a miss only
 
-    with RefreshLock(env_url, lock_timeout):
+    found: list[CachedToken] = []
+    seen: list[tuple[int, int] | None] = [_identity(env_url)]
+
+    def refreshed() -> bool:
+        """Did another process refresh while this one waits for the lock? (The cache
+        file is read again only once it was replaced: a stat per attempt, not a read.)"""
+        now = _identity(env_url)
+        if now == seen[-1]:
+            return False
+        seen.append(now)
+        hit = _usable(env_url, skew, warn=False)
+        if hit is not None:
+            found.append(hit)
+        return hit is not None
+
+    with RefreshLock(env_url, lock_timeout, refreshed) as lock:
+        if not lock.held:
+            return found[-1]  # a waiter answers from the cache without queueing
         stale = read_token(env_url)
         if stale is not None and stale.usable(skew, time.time()):
             return stale
         return refresh(stale)
+
+
+def _identity(env_url: str) -> tuple[int, int] | None:
+    """(inode, mtime) of the cache file (replaced atomically on every write), or None."""
+    try:
+        st = os.stat(token_path(env_url))
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def _usable(env_url: str, skew: int, warn: bool) -> CachedToken | None:
@@ -108,7 +135,9 @@ def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
         env_url,
         int(entry["skew"]),
         float(index["lock_timeout"]),
-        lambda stale: _engine_host(scheme, hostport, env_url, stale),
+        lambda stale: (
+            _engine_refresh(index, env_url, stale) or _engine_host(scheme, hostport, env_url, stale)
+        ),
     )
     if not isinstance(got, CachedToken):
         return got
@@ -131,17 +160,29 @@ def get_for_env(url: str | None, min_ttl: int = 0) -> HostCredential:
 def _for_env(url: str | None, min_ttl: int) -> HostCredential:
     index = _index()
     env_url = None if index is None else index["default_url"] if url is None else env_url_of(url)
-    if index is None or env_url is None:
-        return _engine_env(url, min_ttl=min_ttl)  # the engine rewrites the index, or says why
+    if index is None or env_url is None or not _known(index, str(env_url)):
+        # The engine rewrites the index, or says why (an unknown environment: before
+        # any file is created, the refresh lock included).
+        return _engine_env(url, min_ttl=min_ttl)
     got = ensure(
         str(env_url),
         max(int(index["skew"]), min_ttl),
         float(index["lock_timeout"]),
-        lambda stale: _engine_env(url, str(env_url), stale, min_ttl),
+        lambda stale: (
+            _engine_refresh(index, str(env_url), stale, min_ttl)
+            or _engine_env(url, str(env_url), stale, min_ttl)
+        ),
     )
     if not isinstance(got, CachedToken):
         return got
     return HostCredential(got.access_token, got.expires_at, "", "", str(env_url))
+
+
+def _known(index: dict[str, Any], env_url: str) -> bool:
+    """True when the index's settings name `env_url` (configured, the default, or
+    logged in to); an index without settings leaves the question to the engine."""
+    settings = index.get("settings")
+    return isinstance(settings, dict) and env_url in settings.get("environments", ())
 
 
 def forget(scheme: str, hostport: str, token: str | None = None) -> bool:
@@ -215,6 +256,16 @@ def creds_store_is_aqora() -> bool:
 
 
 # The engine, imported only when the cache cannot answer.
+
+
+def _engine_refresh(
+    index: dict[str, Any], env_url: str, stale: CachedToken | None, min_ttl: int = 0
+) -> HostCredential | None:
+    """With the lock held: a refresh from the settings the index recorded (no config
+    parsing), None when it recorded none."""
+    from ..engine import served
+
+    return served.refresh_from_index(index, env_url, stale, min_ttl)
 
 
 def _engine_host(

@@ -18,7 +18,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
     from typing import Any
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: the resolved settings, for a refresh without the config parser
 # AQORA_HELPER_DATA_DIR holds sessions.json (logged-in environments are served, and the
 # only one is the default when nothing else names it); engine.known drops the index
 # whenever it changes that list.
@@ -53,9 +53,11 @@ def save_index(
     default_url: str,
     skew: int,
     lock_timeout: float,
+    settings: dict[str, object] | None = None,
 ) -> None:
     """Write the host index (called by the engine with a fingerprint taken *before* it
-    read the configuration, so a concurrent edit makes the index stale, not wrong)."""
+    read the configuration, so a concurrent edit makes the index stale, not wrong).
+    `settings`: the resolved settings (engine.settings.to_index) a refresh starts from."""
     import json  # writes only (the miss path): reading stays free of `re`
 
     body = {
@@ -65,6 +67,7 @@ def save_index(
         "default_url": default_url,
         "skew": skew,
         "lock_timeout": lock_timeout,
+        "settings": settings,
     }
     write_private(index_path(), json.dumps(body, sort_keys=True).encode(), cache_root())
 

@@ -44,3 +44,16 @@ def names_own_storage(service: object) -> bool:
     if not host.startswith("["):
         host = host.split(":", 1)[0]
     return host.rstrip(".") in _RESERVED_HOSTS
+
+
+def keyring_config_file() -> str:
+    """keyring's `keyringrc.cfg` (its `platform_.config_root()`: Windows LOCALAPPDATA,
+    elsewhere XDG), where a user selects a keyring backend."""
+    import os
+    import sys
+
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA", os.environ.get("PROGRAMDATA", "."))
+        return os.path.join(base, "Python Keyring", "keyringrc.cfg")
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "python_keyring", "keyringrc.cfg")

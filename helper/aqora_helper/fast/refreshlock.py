@@ -11,25 +11,30 @@ is `fast.credential.ensure`, and what runs under it never takes it again.
 
 from __future__ import annotations
 
+import _thread  # not threading, nor pathlib: a waiter in a burst imports only this
 import os
 import sys
-import threading
 import time
-from pathlib import Path
 
 from .errors import LockTimeout, StorageFailure, UnsafeStorage
-from .paths import cache_dir
+from .paths import cache_root
 from .privatefiles import ensure_private_dir
 from .tokencache import env_file_stem
 
+TYPE_CHECKING = False  # typing is not imported at run time (fast path)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 _FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
-_process_locks: dict[str, threading.Lock] = {}  # lock path -> the process-level lock
-_process_locks_guard = threading.Lock()
+_process_locks: dict[str, _thread.LockType] = {}  # lock path -> the process-level lock
+_process_locks_guard = _thread.allocate_lock()
+FIRST_PAUSE = 0.005  # seconds between attempts while another process holds the lock,
+MAX_PAUSE = 0.05  # doubling up to this
 
 
-def lock_path(env_url: str) -> Path:
+def lock_path(env_url: str) -> str:
     """The refresh lock file of one environment."""
-    return cache_dir() / "locks" / f"{env_file_stem(env_url)}.lock"
+    return os.path.join(cache_root(), "locks", f"{env_file_stem(env_url)}.lock")
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
@@ -60,9 +65,9 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def _process_lock(key: str) -> threading.Lock:
+def _process_lock(key: str) -> _thread.LockType:
     with _process_locks_guard:
-        return _process_locks.setdefault(key, threading.Lock())
+        return _process_locks.setdefault(key, _thread.allocate_lock())
 
 
 class RefreshLock:
@@ -73,16 +78,17 @@ class RefreshLock:
     cannot be used: never a bare OSError, whichever entry point takes the lock.
     """
 
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(self, url: str, timeout: float, done: Callable[[], bool] | None = None) -> None:
         self.path = lock_path(url)
         self.url = url
         self.timeout = timeout
+        self.done = done
         self.fd: int | None = None
 
     def __enter__(self) -> RefreshLock:
         deadline = time.monotonic() + self.timeout
-        in_process = _process_lock(str(self.path))
-        if not in_process.acquire(timeout=max(self.timeout, 0)):
+        in_process = _process_lock(self.path)
+        if not in_process.acquire(True, max(self.timeout, 0)):
             raise LockTimeout(self.url, self.timeout)
         try:
             self.fd = self._lock_file(deadline)
@@ -91,17 +97,27 @@ class RefreshLock:
             raise
         return self
 
-    def _lock_file(self, deadline: float) -> int:
-        """An open descriptor of the lock file, flock'ed; waits until `deadline`."""
-        ensure_private_dir(self.path.parent, cache_dir())
+    @property
+    def held(self) -> bool:
+        """False when the wait ended because `done()` said so (the lock is not held)."""
+        return self.fd is not None
+
+    def _lock_file(self, deadline: float) -> int | None:
+        """An open descriptor of the lock file, flock'ed; waits until `deadline`. None
+        when `done()` (asked between attempts: another process finished the work the
+        lock guards) turned true first: no need to queue for the lock then."""
+        ensure_private_dir(os.path.dirname(self.path), cache_root())
         fd = self._open()
         try:
-            pause = 0.005
+            pause = FIRST_PAUSE
             while not _try_lock(fd):
+                if self.done is not None and self.done():
+                    os.close(fd)
+                    return None
                 if time.monotonic() >= deadline:
                     raise LockTimeout(self.url, self.timeout)
                 time.sleep(pause)
-                pause = min(pause * 2, 0.05)
+                pause = min(pause * 2, MAX_PAUSE)
         except OSError as exc:
             os.close(fd)
             raise StorageFailure(str(self.path), exc.strerror or type(exc).__name__) from None
@@ -134,4 +150,4 @@ class RefreshLock:
                 finally:
                     os.close(fd)
         finally:
-            _process_lock(str(self.path)).release()
+            _process_lock(self.path).release()
