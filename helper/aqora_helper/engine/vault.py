@@ -264,7 +264,7 @@ def _configured_backend() -> Any:
     chosen = load_env() if from_env else load_config()
     if chosen is None or type(chosen).__module__ == OUR_BACKEND_MODULE:
         return None
-    if not from_env and type(chosen).__module__.startswith(NOT_OS_BACKENDS[0]):
+    if type(chosen).__module__.startswith(NOT_OS_BACKENDS[0]):
         return None  # the chainer would route through our own backend: the OS one decides
     if _priority(chosen) < 1:
         where = "PYTHON_KEYRING_BACKEND" if from_env else keyring_config_file()
