@@ -209,7 +209,10 @@ if [ "$ACTION" = uninstall ]; then
             fi
         fi
     done
-    for dir in $created; do rmdir "$dir" 2>/dev/null && echo "removed $dir"; done
+    # One folder a line (a path may hold spaces or glob characters), deepest first.
+    printf '%s\n' "$created" | while IFS= read -r dir; do
+        if [ -n "$dir" ] && rmdir "$dir" 2>/dev/null; then echo "removed $dir"; fi
+    done
     report_leftovers
     echo "aqora-helper is uninstalled."
     exit 0

@@ -49,6 +49,7 @@ from ..fast.privatefiles import (
     write_private,
 )
 from ..fast.refreshlock import RefreshLock
+from ..fast.text import one_line
 from ..fast.tokencache import env_file_stem
 from .bounded import CallTimedOut, call_with_timeout
 from .datadir import data_dir
@@ -261,13 +262,20 @@ def _configured_backend() -> Any:
         return None
     from keyring.core import load_config, load_env
 
-    chosen = load_env() if from_env else load_config()
+    where = "PYTHON_KEYRING_BACKEND" if from_env else keyring_config_file()
+    try:
+        chosen = load_env() if from_env else load_config()
+    except Exception as exc:  # a typo, an uninstalled package: keyring raises anything
+        name = one_line(os.environ.get("PYTHON_KEYRING_BACKEND", "")) if from_env else "a backend"
+        raise KeyringUnavailable(
+            f"{where} selects {name}, which cannot be loaded ({type(exc).__name__}: "
+            f"{one_line(str(exc))[:200]}); fix or remove that setting"
+        ) from None
     if chosen is None or type(chosen).__module__ == OUR_BACKEND_MODULE:
         return None
     if type(chosen).__module__.startswith(NOT_OS_BACKENDS[0]):
         return None  # the chainer would route through our own backend: the OS one decides
     if _priority(chosen) < 1:
-        where = "PYTHON_KEYRING_BACKEND" if from_env else keyring_config_file()
         raise KeyringUnavailable(
             f"{where} selects {type(chosen).__name__}, which is not a secure OS keyring"
         )

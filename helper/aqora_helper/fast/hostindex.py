@@ -44,7 +44,9 @@ def fingerprint() -> str:
     except OSError:
         stamp = "absent"
     env = "|".join(f"{name}={os.environ.get(name, '')}" for name in FINGERPRINT_ENV)
-    return f"{path}|{stamp}|{env}"
+    # Whether AQORA_TOKEN is set (never its value) decides the default environment too.
+    token = "set" if os.environ.get("AQORA_TOKEN", "").strip() else ""
+    return f"{path}|{stamp}|{env}|AQORA_TOKEN:{token}"
 
 
 def save_index(

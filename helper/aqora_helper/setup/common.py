@@ -34,7 +34,8 @@ DryRun = Annotated[
 UNCHANGED = "unchanged"
 WROTE = "wrote"
 REMOVED = "removed"
-_URL_PASSWORD = re.compile(r"(://[^/\s:@]*):[^/\s@]*@")
+# userinfo `user:password@`, up to the authority's last `@` (as urllib and pip split it)
+_URL_PASSWORD = re.compile(r"(://[^/\s:]*?):[^/\s]*@")
 
 
 def say(line: str) -> None:
