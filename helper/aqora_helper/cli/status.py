@@ -108,7 +108,9 @@ def environment_status(
             return report
         except AqoraHelperError as exc:  # logged in; the account is unknown for now
             report["error"] = _error(exc)
-    report["source"], report["storage"] = source_of(settings, env, token)
+    report["source"], report["storage"], trouble = source_of(settings, env, token)
+    if trouble is not None and report["error"] is None:
+        report["error"] = _error(trouble)  # a token now, but the session cannot be read
     report.update(
         logged_in=True,
         expires_at=rfc3339(token.expires_at),
@@ -196,19 +198,22 @@ def account_of(settings: Settings, env: Environment, token: Token) -> tuple[Toke
     return token, name if isinstance(name, str) and name else None
 
 
-def source_of(settings: Settings, env: Environment, token: Token) -> tuple[str, str]:
-    """(source, storage) of a token: env, keyring, insecure file or official CLI."""
+def source_of(
+    settings: Settings, env: Environment, token: Token
+) -> tuple[str, str, AqoraHelperError | None]:
+    """(source, storage, trouble) of a token: env, keyring, insecure file or official
+    CLI; `trouble` when the OS keyring holding the session cannot be used now."""
     if token.source is Source.ENV:
-        return "env", "AQORA_TOKEN"
+        return "env", "AQORA_TOKEN", None
     if token.source is Source.OFFICIAL:
-        return "official CLI", official.location(settings)
+        return "official CLI", official.location(settings), None
     vault = vault_for(env.url, settings.timeouts.keyring)
     if isinstance(vault, FileVault):
-        return "insecure file", str(insecure_file(env.url))
+        return "insecure file", str(insecure_file(env.url)), None
     try:
-        return "keyring", vault.backend_name()
+        return "keyring", vault.backend_name(), None
     except AqoraHelperError as exc:
-        return "keyring", f"OS keyring ({exc.message})"
+        return "keyring", "OS keyring, unusable now", exc
 
 
 def render(report: dict[str, Any], offline: bool) -> str:

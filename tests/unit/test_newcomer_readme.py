@@ -1,0 +1,29 @@
+"""README's tables as a newcomer's Markdown viewer shows them: a blank line inside a
+table ends it, and the rows after it render as one paragraph of pipes."""
+
+from __future__ import annotations
+
+from support import REPO
+
+
+def tables_split_by_a_blank_line(text: str) -> list[int]:
+    """1-based numbers of blank lines that sit between two table rows."""
+    lines = text.splitlines()
+    return [
+        i + 1
+        for i in range(1, len(lines) - 1)
+        if not lines[i].strip()
+        and lines[i - 1].startswith("|")
+        and lines[i + 1].startswith("|")
+        and not lines[i + 2 if i + 2 < len(lines) else i + 1].startswith("|---")
+    ]
+
+
+def test_no_readme_table_is_cut_in_two_by_a_blank_line():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert tables_split_by_a_blank_line(readme) == []
+
+
+def test_the_check_sees_a_cut_table():
+    assert tables_split_by_a_blank_line("| a | b |\n|---|---|\n| 1 | 2 |\n\n| 3 | 4 |\n") == [4]
+    assert tables_split_by_a_blank_line("| a |\n|---|\n| 1 |\n\n| b |\n|---|\n| 2 |\n") == []
