@@ -46,11 +46,17 @@ def readme_rows() -> dict[str, str]:
     return rows
 
 
+def commands_listed(page: str) -> list[str]:
+    """The subcommands a help page lists under "Commands:"."""
+    section = page.split("\nCommands:\n", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"^  ([a-z]+) ", section, re.M)
+
+
 def test_every_command_has_a_readme_row_and_the_rows_no_more():
     top = helper({"PATH": BIN_DIR, "HOME": "/nonexistent"}, "--help").stdout
     setup = helper({"PATH": BIN_DIR, "HOME": "/nonexistent"}, "setup", "--help").stdout
-    listed = set(re.findall(r"^│ ([a-z]+) ", top, re.M)) - {"setup"}
-    listed |= {f"setup {c}" for c in re.findall(r"^│ ([a-z]+) ", setup, re.M)}
+    listed = set(commands_listed(top)) - {"setup"}
+    listed |= {f"setup {c}" for c in commands_listed(setup)}
     assert listed == set(readme_rows()) == {" ".join(c) for c in COMMANDS}
 
 
@@ -87,3 +93,18 @@ def test_setup_uv_never_creates_the_folders_of_file(user_env, tmp_path):
     proc = helper(user_env, "setup", "uv", *index, "--file", str(target))
     assert proc.returncode == 2 and "does not exist" in proc.stderr, describe(proc)
     assert not Path(tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("command", [[], *COMMANDS], ids=lambda c: " ".join(c) or "top")
+def test_help_paragraphs_flow_and_each_example_stays_one_pasteable_line(command, user_env):
+    """Docstring paragraphs are rewrapped (no line of one word in the middle of a
+    paragraph, as rich mode left them), and no example is broken across lines."""
+    page = helper(user_env, *command, "--help").stdout
+    body, _, examples = page.partition("EXAMPLES\n")
+    assert examples.strip(), f"no EXAMPLES in {command}"
+    for line in examples.splitlines():
+        assert not line.strip() or line.strip().startswith("$ "), f"broken example: {line!r}"
+    description = re.split(r"\n(?:Options|Arguments|Commands):\n", body)[0]
+    lines = [*description.splitlines(), ""]
+    broken = [a for a, b in zip(lines, lines[1:]) if re.fullmatch(r"\s+\S+", a) and b.strip()]
+    assert not broken, f"a paragraph broken after {broken}"

@@ -35,22 +35,27 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # docstring paragraphs flow (rich mode keeps their line breaks)
 )
 
 
-def _flags_without_type() -> None:
-    """Help shows a boolean flag as a flag, not `<bool>` (this typer lists a type for
-    every option, though a flag takes no value)."""
+def _help_without_python_types() -> None:
+    """Help shows a boolean flag as a flag, not `<bool>`, and an argument by its name
+    only, not `HOST <list[str]>` (this typer lists a type for every parameter)."""
     option = typer.core.TyperOption
     shown = option.display_type_rich
 
     def display(self: typer.core.TyperOption, ctx: typer.Context) -> str | None:
         return None if self.is_flag else shown(self, ctx)
 
+    def no_type(self: typer.core.TyperArgument, ctx: typer.Context) -> str | None:
+        return None
+
     option.display_type_rich = display  # type: ignore[method-assign,assignment]
+    typer.core.TyperArgument.display_type_rich = no_type  # type: ignore[method-assign,assignment]
 
 
-_flags_without_type()
+_help_without_python_types()
 
 
 def _version(value: bool) -> None:

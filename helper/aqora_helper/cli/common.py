@@ -66,7 +66,8 @@ def resolve(
 
 def examples(*lines: str) -> str:
     """The EXAMPLES section of a help page (typer's epilog)."""
-    return "EXAMPLES\n\n" + "\n\n".join(f"  $ {line}" for line in lines)
+    # "\b" keeps click from rewrapping a paragraph: each example stays one pasteable line
+    return "EXAMPLES\n\n" + "\n\n".join(f"\b\n$ {line}" for line in lines)
 
 
 def say(text: str) -> None:

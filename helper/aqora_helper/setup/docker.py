@@ -71,7 +71,7 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024
 def command(
     hosts_given: list[str] | None = typer.Argument(
         None,
-        metavar="[HOST]...",
+        metavar="HOST",
         help="Registry hosts to configure; one not yet served is added to the hosts of "
         "the environment (--url, else the default) in the config file. Default: every "
         "served host.",
@@ -92,7 +92,7 @@ def command(
         "store, or the OS keyring when there was none.",
     ),
 ) -> None:
-    """Make Docker clients get aqora registry credentials from docker-credential-aqora."""
+    """Point Docker, podman and skopeo at docker-credential-aqora for aqora registries."""
     from .common import add_served_hosts, warn_missing_program
     from .containers import add_dropin, remove_dropin
 
