@@ -16,7 +16,7 @@ import sys
 from types import FrameType
 
 import typer
-from typer._click.exceptions import NoSuchOption  # typer vendors click
+from typer._click.exceptions import NoSuchOption, UsageError  # typer vendors click
 
 from ..engine.session import access_token
 from .common import MIN_TTL_HELP, URL_HELP, duration, examples, insecure_option, resolve
@@ -39,7 +39,7 @@ def exec_command(
     """Run CMD with a fresh token in AQORA_TOKEN (and AQORA_URL): exec -- CMD [ARGS...]"""
     argv = list(ctx.args)
     if not argv:
-        raise typer.BadParameter("no command given: aqora-helper exec [OPTIONS] -- CMD [ARGS...]")
+        raise UsageError("Missing command: aqora-helper exec [OPTIONS] -- CMD [ARGS...]", ctx)
     if argv[0].startswith("-"):  # an unknown option of ours, never a command
         raise NoSuchOption(argv[0], ctx=ctx)
     settings, env = resolve(ctx, url, allow_insecure_host)

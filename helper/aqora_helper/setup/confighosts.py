@@ -9,6 +9,7 @@ settings (a host served by two environments is refused), else the old bytes come
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -51,7 +52,7 @@ def add_hosts(env_url: str | None, hosts: list[str], dry_run: bool = False) -> l
         doc = tomlkit.parse(old_text)
     except TOMLKitError as exc:
         raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from None
-    table = _environment_table(doc, env.url, normalize_url)
+    name, table = _environment_table(doc, env.url, normalize_url)
     if "hosts" in table:
         current = table["hosts"]
     else:
@@ -60,7 +61,7 @@ def add_hosts(env_url: str | None, hosts: list[str], dry_run: bool = False) -> l
         table["hosts"] = current
     for key in new:
         current.append(key)
-    where = f'hosts of [environments."{env.url}"] in {path}'
+    where = f"hosts of [environments.{json.dumps(name)}] in {path}"
     if dry_run:
         return [f"config: would add {key} to {where}" for key in new]
     _write_checked(path, tomlkit.dumps(doc), found)
@@ -79,8 +80,9 @@ def _host_key(host: str) -> str:
 
 def _environment_table(
     doc: tomlkit.TOMLDocument, url: str, normalize: Callable[[str, bool], str]
-) -> Table:
-    """The `[environments."<url>"]` table (any spelling of the URL), created if missing."""
+) -> tuple[str, Table]:
+    """The `[environments."<url>"]` table (any spelling of the URL), created if missing,
+    and its name as the file spells it."""
     environments = doc.get("environments")
     if environments is None:
         environments = tomlkit.table(is_super_table=True)
@@ -91,10 +93,10 @@ def _environment_table(
         except AqoraHelperError:
             same = False
         if same and isinstance(table, Table):
-            return table
+            return name, table
     table = tomlkit.table()
     environments[url] = table
-    return table
+    return url, table
 
 
 def _write_checked(path: Path, text: str, old: tuple[bytes, os.stat_result] | None) -> None:
