@@ -166,9 +166,26 @@ if sys.argv[1]:
 ours = os.path.join(config, "aqora-helper")
 if os.path.isdir(ours):
     left.append((f"your configuration {ours}", f"rm -r '{ours}'"))
-if sys.argv[2] and os.path.isdir(sys.argv[2]) and os.listdir(sys.argv[2]):
-    left.append((f"aqora-helper's data {sys.argv[2]} (session list, recovery files)",
-                 f"rm -r '{sys.argv[2]}'"))
+data = sys.argv[2]
+if data and not sys.argv[1] and os.path.isdir(data) and not os.path.islink(data):
+    # Logged out of everything: an empty session list and empty folders are all that is
+    # left of ours; anything else (a recovery file) stays and is reported below.
+    listing = os.path.join(data, "sessions.json")
+    try:
+        with open(listing, encoding="utf-8") as f:
+            if f.read().strip() in ("", "[]"):
+                os.remove(listing)
+    except OSError:
+        pass
+    for root, dirs, files in os.walk(data, topdown=False):
+        try:
+            os.rmdir(root)
+            print(f"removed {root}")
+        except OSError:
+            pass
+if data and os.path.isdir(data) and os.listdir(data):
+    left.append((f"aqora-helper's data {data} (session list, recovery files)",
+                 f"rm -r '{data}'"))
 for what, fix in left:
     print(f"left: {what}\n      clear with: {fix}")
 PY

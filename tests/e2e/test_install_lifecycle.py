@@ -210,6 +210,8 @@ def test_install_after_setup_pip_uv_then_uninstall_undoes_every_setup_and_logs_o
     assert "Logged out of" in out
     assert not (home / ".local" / "bin").exists(), out
     assert not prefix(env).exists() and not prefix(env).is_symlink()
+    assert not prefix(env).parent.exists(), out  # logged out: an empty session list is not kept
+    assert "aqora-helper's data" not in out, out
     assert "removed " in out and "aqora-helper is uninstalled." in out
     git = run_cmd(["git", "config", "--global", "--get-regexp", "credential"], env)
     assert "aqora" not in git.stdout
