@@ -7,6 +7,7 @@ test_people_setup_hosts.py)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 from pathlib import Path
@@ -106,5 +107,5 @@ def test_help_paragraphs_flow_and_each_example_stays_one_pasteable_line(command,
         assert not line.strip() or line.strip().startswith("$ "), f"broken example: {line!r}"
     description = re.split(r"\n(?:Options|Arguments|Commands):\n", body)[0]
     lines = [*description.splitlines(), ""]
-    broken = [a for a, b in zip(lines, lines[1:]) if re.fullmatch(r"\s+\S+", a) and b.strip()]
+    broken = [a for a, b in itertools.pairwise(lines) if re.fullmatch(r"\s+\S+", a) and b.strip()]
     assert not broken, f"a paragraph broken after {broken}"
