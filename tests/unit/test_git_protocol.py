@@ -525,3 +525,13 @@ def test_fuzz_mixed(engine: Engine, prefix: bytes, suffix: bytes) -> None:
     data = b"protocol=https\nhost=aqora.io\n" + prefix + suffix
     code, out, err = call("get", data)
     _check_output(data, code, out, err)
+
+
+@pytest.mark.parametrize(
+    "user", ["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln", "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7"]
+)
+def test_a_user_name_that_looks_like_a_token_is_never_repeated(engine: Engine, user: str) -> None:
+    code, out, err = call("get", f"protocol=https\nhost=aqora.io\nusername={user}\n".encode())
+    assert (code, out) == (0, b"")
+    assert user not in err and "looks like a token" in err, err
+    assert err.count("\n") == 1, err

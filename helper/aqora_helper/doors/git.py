@@ -16,6 +16,7 @@ from ..fast.credential import HostCredential
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import host_key
 from ..fast.stdout import silence_stdout
+from ..fast.text import is_token
 from . import gitwire
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from typing import BinaryIO, TextIO
 
 PREFIX = "aqora-helper"
+TOKEN_LIKE_LENGTH = 32  # a user name this long of token characters is taken for a token
 USAGE = "usage: git-credential-aqora get|store|erase"
 HELP = f"""{USAGE}
 
@@ -134,7 +136,16 @@ def _served_username(scheme: str, host: str) -> str | None:
 
 def _other_user(stderr: TextIO, scheme: str, host: str, wanted: str, served: str | None) -> None:
     """Say why a URL naming another user than the served one gets no answer from us (git
-    shows a helper's stderr; otherwise the person sees only a prompt or its failure)."""
+    shows a helper's stderr; otherwise the person sees only a prompt or its failure). A
+    user name that looks like a token (a JWT, or 32+ token characters) is never repeated."""
+    if is_token(wanted) and (wanted.startswith("eyJ") or len(wanted) >= TOKEN_LIKE_LENGTH):
+        _warn(
+            stderr,
+            f"not answering for a {scheme}://{host} URL whose user name looks like a token: "
+            "remove it from the URL (git remote set-url); a token in a URL is kept in plain "
+            "text in .git/config",
+        )
+        return
     _warn(
         stderr,
         f"not answering for {scheme}://{wanted}@{host}: aqora-helper answers as '{served}' "

@@ -19,14 +19,15 @@ if TYPE_CHECKING:
     from typing import Any
 
 INDEX_VERSION = 2  # 2: the resolved settings, for a refresh without the config parser
-# AQORA_HELPER_DATA_DIR holds sessions.json (logged-in environments are served, and the
-# only one is the default when nothing else names it); engine.known drops the index
-# whenever it changes that list.
+# AQORA_HELPER_DATA_DIR (else XDG_DATA_HOME's folder) holds sessions.json (logged-in
+# environments are served, and the only one is the default when nothing else names it);
+# engine.known drops the index whenever it changes that list.
 FINGERPRINT_ENV = (
     "AQORA_URL",
     "AQORA_ALLOW_INSECURE_HOST",
     "AQORA_HELPER_CONFIG",
     "AQORA_HELPER_DATA_DIR",
+    "XDG_DATA_HOME",
 )
 
 
