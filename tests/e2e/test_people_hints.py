@@ -76,6 +76,16 @@ OFFLINE_CASES = [
     ("setup-docker-bad-host", ["setup", "docker", "bad host!"], FAILURE, "registry.aqora.io",
      None),
     ("exec-no-command", ["exec"], USAGE, "aqora-helper exec", None),
+    ("interactive-with-a-value", ["login", "--interactive", "true"], USAGE,
+     "aqora-helper login --help", None),
+    ("global-and-local", ["setup", "git", "--global", "--local"], USAGE, "exclusive", None),
+    ("setup-pip-bad-index-url", ["setup", "pip", "--index-url", "ftp://x/simple/"], FAILURE,
+     "--index-url https://", None),
+    ("setup-docker-unknown-environment", ["setup", "docker", "--url", "https://nowhere.example"],
+     FAILURE, "aqora-helper status", None),
+    ("config-not-toml", ["token"], FAILURE, "Fix the syntax", "url = \n"),
+    ("config-bad-choice", ["token"], FAILURE, "'auto', 'bearer' or 'basic'",
+     '[environments."https://aqora.io"]\ngit_auth = "x"\n'),
 ]  # fmt: skip
 
 
@@ -93,6 +103,18 @@ def test_missing_config_file_named_by_env(user_env, tmp_path):
     missing = tmp_path / "nowhere" / "config.toml"
     proc = helper(dict(user_env, AQORA_HELPER_CONFIG=str(missing)), "status")
     assert_two_lines(proc, FAILURE, str(missing), "unset AQORA_HELPER_CONFIG")
+
+
+def test_bad_aqora_url(user_env):
+    proc = helper(dict(user_env, AQORA_URL="not-a-url"), "token")
+    assert_two_lines(proc, USAGE, "AQORA_URL")
+
+
+def test_bad_publish_url_changes_nothing(user_env, tmp_path):
+    args = ["--index-url", "https://pypi.new.example/simple/", "--publish-url", "notaurl"]
+    proc = helper(user_env, "setup", "uv", *args, "--file", str(tmp_path / "uv.toml"))
+    assert_two_lines(proc, FAILURE, "--publish-url https://")
+    assert not config_path(user_env).exists() and not (tmp_path / "uv.toml").exists()
 
 
 def test_broken_docker_config(user_env):
@@ -133,6 +155,20 @@ def test_server_failing_for_a_refresh(aqora, user_env, login, mode):
 def test_wrong_password(aqora, user_env):
     proc = run_cmd(login_args(aqora.url), user_env, input="wrong\n")
     assert_two_lines(proc, FAILURE, "Invalid username or password")
+
+
+def test_no_password_on_stdin(aqora, user_env):
+    proc = run_cmd(login_args(aqora.url), user_env, input="")
+    assert_two_lines(proc, FAILURE, "--password-stdin")
+
+
+def test_session_revoked(aqora, user_env, login):
+    login()
+    make_cached_token_stale(user_env, aqora.url)
+    aqora.set_fault("unauthorized")
+    proc = helper(user_env, "token", "--url", aqora.url)
+    aqora.set_fault(None)
+    assert_two_lines(proc, FAILURE, f"'aqora-helper login --url {base_url(aqora.url)}'")
 
 
 def test_keyring_unavailable(aqora, user_env):
