@@ -125,6 +125,11 @@ def test_broken_docker_config(user_env):
         proc = helper(user_env, "setup", "docker", "registry.example")
         assert_two_lines(proc, FAILURE, str(docker))
         assert docker.read_text() == text  # bad input changes nothing
+    for text in ('{"credsStore": "a", "credsStore": "b"}', '{"credsStore": 5}'):
+        docker.write_text(text)
+        proc = helper(user_env, "setup", "docker", "--creds-store")
+        assert_two_lines(proc, FAILURE, str(docker))
+        assert docker.read_text() == text
     assert not config_path(user_env).exists()
 
 
@@ -194,3 +199,19 @@ def test_logout_when_logged_out_is_harmless(aqora, user_env):
 def test_token_json_failure_is_two_lines_too(aqora, user_env):
     proc = helper(user_env, "token", "--format", "json", "--url", aqora.url)
     assert_two_lines(proc, FAILURE, "aqora-helper login")  # no JSON on stdout
+
+
+def test_exec_not_logged_in(aqora, user_env):
+    proc = helper(user_env, "exec", "--url", aqora.url, "--", "true")
+    assert_two_lines(proc, FAILURE, f"aqora-helper login --url {base_url(aqora.url)}")
+
+
+def test_min_ttl_longer_than_tokens_live(aqora, user_env, login):
+    login()
+    proc = helper(user_env, "token", "--url", aqora.url, "--min-ttl", "7d")
+    assert_two_lines(proc, FAILURE, "--min-ttl")
+
+
+def test_login_server_down(user_env):
+    proc = helper(user_env, "login", "--url", "http://127.0.0.1:1", "--no-browser")
+    assert_two_lines(proc, FAILURE, "--url")
