@@ -1,6 +1,7 @@
 """doctor: every fix line it prints is a command that works when pasted (each is run in a
 shell, then doctor is run again and that check passes); the containers auth.json and
-the shadowed / missing `keyring` program checks."""
+the shadowed / missing `keyring` program checks; a client set up for some served hosts
+is ok with a note for the others, a client set up for none warns."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import subprocess
 import threading
 from pathlib import Path
 
-from support import BIN_DIR, base_url, describe, run_cmd
+from support import BIN_DIR, base_url, describe, run_cmd, write_config
 
-FIX = re.compile(r"^(ok|warn|fail) +([a-z]+): (.*)\n      fix: (.*)$", re.M)
+FIX = re.compile(r"^(ok|note|warn|fail) +([a-z]+): (.*)\n      (?:fix|to add): (.*)$", re.M)
 
 
 def doctor(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -32,7 +33,7 @@ def paste(env: dict[str, str], *commands: str) -> subprocess.CompletedProcess[st
 
 
 def status_of(proc: subprocess.CompletedProcess[str], check: str) -> set[str]:
-    return set(re.findall(rf"^(ok|warn|fail) +{check}: ", proc.stdout, re.M))
+    return set(re.findall(rf"^(ok|note|warn|fail) +{check}: ", proc.stdout, re.M))
 
 
 def client_env(user_env: dict[str, str], home: Path, aqora_url: str) -> dict[str, str]:
@@ -125,3 +126,61 @@ def test_no_keyring_program_on_path(aqora, user_env, login, tmp_path):
     pip = [f for _, check, f in fixes(proc) if check == "pip"]
     after = paste(env, pip[0])
     assert status_of(after, "pip") == {"ok"}, describe(after)
+
+
+def one_environment(aqora, user_env, login) -> tuple[dict[str, str], str]:
+    """A newcomer's environment: the API host and a git host in `hosts`; logged in."""
+    api = aqora.url.split("://")[1]
+    write_config(
+        user_env,
+        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = ["{api}", "git.aqora.test"]\n',
+    )
+    login()
+    env = {k: v for k, v in user_env.items() if k not in ("PIP_CONFIG_FILE", "UV_NO_CONFIG")}
+    return env, api
+
+
+def test_newcomer_each_client_set_up_for_its_own_host(aqora, user_env, login):
+    env, api = one_environment(aqora, user_env, login)
+    for args in (
+        ["git"],  # the API and git hosts; the next two add their host to `hosts`
+        ["docker", "registry.aqora.test"],
+        ["pip", "--index-url", "https://pypi.aqora.test/simple/"],
+    ):
+        proc = run_cmd(["aqora-helper", "setup", *args], env)
+        assert proc.returncode == 0, describe(proc)
+    first = doctor(env)
+    assert first.returncode == 0, describe(first)
+    assert not re.search(r"^(warn|fail) ", first.stdout, re.M), describe(first)
+    assert re.search(rf"^ok +git: aqora answers first for https://{api}, ", first.stdout, re.M)
+    assert re.search(r"^ok +docker: credHelpers use aqora for registry\.aqora\.test$",
+                     first.stdout, re.M), describe(first)  # fmt: skip
+    assert re.search(r"^ok +pip: .*keyring answers for https://aqora@pypi\.aqora\.test/", first.stdout,
+                     re.M), describe(first)  # fmt: skip
+    notes = {check: fix for status, check, fix in fixes(first) if status == "note"}
+    assert set(notes) == {"git", "docker"}, describe(first)
+    assert notes["docker"] == f"aqora-helper setup docker {api} git.aqora.test pypi.aqora.test"
+    assert re.search(r"^note +git: aqora is not a credential helper for "
+                     r"https://registry\.aqora\.test, https://pypi\.aqora\.test \(add them only",
+                     first.stdout, re.M), describe(first)  # fmt: skip
+    for check, fix in notes.items():  # each note's command works when pasted
+        after = paste(env, fix)
+        assert status_of(after, check) == {"ok"}, f"to add: {fix}\n{describe(after)}"
+    assert "note " not in doctor(env).stdout
+
+
+def test_a_client_set_up_for_no_served_host_warns(aqora, user_env, login):
+    env, api = one_environment(aqora, user_env, login)
+    docker = Path(env["DOCKER_CONFIG"]) / "config.json"
+    docker.parent.mkdir(parents=True)
+    docker.write_text(json.dumps({"credHelpers": {"other.example": "desktop"}}))
+    first = doctor(env)
+    assert first.returncode == 0, describe(first)  # warnings exit 0, failures 1
+    warned = {check: fix for status, check, fix in fixes(first) if status == "warn"}
+    assert warned["git"] == f"aqora-helper setup git --url {base_url(aqora.url)}", describe(first)
+    assert warned["docker"] == f"aqora-helper setup docker {api} git.aqora.test"
+    assert re.search(rf"^warn +docker: no aqora credHelper for {api}, git\.aqora\.test \(if you",
+                     first.stdout, re.M), describe(first)  # fmt: skip
+    for check in ("git", "docker"):
+        after = paste(env, warned[check])
+        assert status_of(after, check) == {"ok"}, f"fix: {warned[check]}\n{describe(after)}"

@@ -35,7 +35,8 @@ STORING_HELPERS = frozenset(
 
 @dataclass(frozen=True)
 class Check:
-    """One doctor line: `ok|warn|fail  <name>: <detail>`, and the fix when not ok."""
+    """One doctor line: `ok|note|warn|fail  <name>: <detail>`, and the command to run
+    when not ok (a fix, or for a note how to add what it names)."""
 
     status: str
     name: str
@@ -94,16 +95,18 @@ def git_checks(hosts: dict[str, str]) -> list[Check]:
     if answered:
         checks.insert(0, Check("ok", "git", f"aqora answers first for {', '.join(answered)}"))
     if missing:
-        checks.append(
-            Check(
-                "warn",
-                "git",
-                f"aqora is not a credential helper for {', '.join(missing)} (if you use git "
-                "with aqora)",
-                setup_git_fix(missing_envs),
-            )
-        )
+        what = f"aqora is not a credential helper for {', '.join(missing)}"
+        checks.append(uncovered("git", bool(answered), what, setup_git_fix(missing_envs)))
     return checks
+
+
+def uncovered(client: str, covers_some: bool, what: str, fix: str) -> Check:
+    """Served hosts a client is not set up for. The config does not say which hosts each
+    client needs, so when it is set up for some served hosts the rest is a note (how to
+    add them, should it ever need them); set up for none, it is a warning."""
+    if covers_some:
+        return Check("note", client, f"{what} (add them only if {client} needs them)", fix)
+    return Check("warn", client, f"{what} (if you use {client} with aqora)", fix)
 
 
 def _copy_keepers(url: str, env_url: str, others: list[str]) -> list[Check]:
@@ -265,14 +268,8 @@ def docker_checks(hosts: list[str]) -> list[Check]:
     if answered:
         checks.insert(0, Check("ok", "docker", f"credHelpers use aqora for {', '.join(answered)}"))
     if missing:
-        checks.append(
-            Check(
-                "warn",
-                "docker",
-                f"no aqora credHelper for {', '.join(missing)} (if you use aqora's registries)",
-                setup_docker_fix(missing),
-            )
-        )
+        what = f"no aqora credHelper for {', '.join(missing)}"
+        checks.append(uncovered("docker", bool(answered), what, setup_docker_fix(missing)))
     return checks
 
 

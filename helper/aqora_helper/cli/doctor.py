@@ -1,6 +1,7 @@
-"""`aqora-helper doctor`: checks, each `ok|warn|fail  <check>: <detail>` with its fix.
+"""`aqora-helper doctor`: checks, each `ok|note|warn|fail  <check>: <detail>` with its fix.
 
-Exit 1 when any check fails. Every wait is bounded by the configured timeouts.
+Exit 1 when any check fails; notes and warnings exit 0. Every wait is bounded by the
+configured timeouts.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ def doctor(
     url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
     allow_insecure_host: bool = insecure_option(),
 ) -> None:
-    """Diagnose the setup: keyring, config, API, clock, session, integrations."""
+    """Diagnose the setup: keyring, config, API, clock, session, integrations.
+
+    Each check is ok, note, warn or fail, with the command to run under it. Exits 1 when
+    a check fails, else 0 (notes and warnings included)."""
     failed = False
 
     def emit(check: Check) -> None:
@@ -40,7 +44,8 @@ def doctor(
         failed |= check.status == "fail"
         sys.stdout.write(clean(f"{check.status:<4}  {check.name}: {check.detail}") + "\n")
         if check.fix and check.status != "ok":
-            sys.stdout.write(clean(f"      fix: {check.fix}") + "\n")
+            label = "to add" if check.status == "note" else "fix"
+            sys.stdout.write(clean(f"      {label}: {check.fix}") + "\n")
         sys.stdout.flush()
 
     try:

@@ -25,7 +25,9 @@ def _read_password_stdin() -> str:
         password = password[:-1]
     if not password:
         raise LoginFailed(
-            "No password on standard input", "Pipe the password followed by a newline."
+            "No password on standard input",
+            "Pipe the password and a newline into the command, or leave out --password-stdin "
+            "to be asked for it.",
         )
     return password
 

@@ -245,10 +245,10 @@ class Api:
         try:
             _, response = self.post(LOGIN_USER, variables, "LoginPageUserMutation")
         except UnexpectedResponse:
-            raise InvalidCredentials() from None
+            raise InvalidCredentials(self.base_url) from None
         token = response.headers.get("x-access-token")
         if not token:
-            raise InvalidCredentials()
+            raise InvalidCredentials(self.base_url)
         register_secret(token)
         if not is_token(token):
             raise UnexpectedResponse(

@@ -85,6 +85,9 @@ def insecure_allowed(flag: bool = False) -> bool:
     return flag or value in ("1", "true", "yes", "on")
 
 
+URL_HINT = "Pass a URL like https://aqora.io (to --url, AQORA_URL or 'url' in the config file)."
+
+
 def normalize_url(url: str, allow_insecure: bool = False) -> str:
     """The base URL an environment is keyed by: `scheme://host[:port]/`."""
     text = url.strip()
@@ -92,13 +95,10 @@ def normalize_url(url: str, allow_insecure: bool = False) -> str:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise InvalidUrl(
-            f"Invalid URL {text!r}: {exc}", "Use a URL like https://aqora.io"
-        ) from None
+        raise InvalidUrl(f"Invalid URL {text!r}: {exc}", URL_HINT) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidUrl(
-            f"Invalid URL {text!r}: expected http(s)://host[:port]",
-            "Use a URL like https://aqora.io",
+            f"Invalid URL {text!r}: expected http(s)://host[:port]", URL_HINT
         )
     if parts.username or parts.password:
         raise InvalidUrl(
@@ -106,7 +106,7 @@ def normalize_url(url: str, allow_insecure: bool = False) -> str:
             "Pass the URL without user or password: aqora-helper supplies the token.",
         )
     if split_hostport(parts.hostname) is None and ":" not in parts.hostname:
-        raise InvalidUrl(f"Invalid URL {text!r}: bad host name", "Use a URL like https://aqora.io")
+        raise InvalidUrl(f"Invalid URL {text!r}: bad host name", URL_HINT)
     host = parts.hostname.lower()
     if parts.scheme == "http" and not is_loopback(host) and not allow_insecure:
         raise InsecureUrl(text)
@@ -147,7 +147,9 @@ def load_settings(url_override: str | None = None, allow_insecure_flag: bool = F
             url = normalize_url(raw_url, allow_insecure)
         except ConfigError as exc:
             raise ConfigError(
-                f"Config file {path}: environment {raw_url!r}: {exc.message}"
+                f"Config file {path}: environment {raw_url!r}: {exc.message}",
+                f'Rename the table [environments."{raw_url}"] in {path} to the API URL, '
+                'e.g. [environments."https://aqora.io"].',
             ) from None
         hosts = (
             tuple(served_key(h) or h for h in env_cfg.hosts)
@@ -158,7 +160,8 @@ def load_settings(url_override: str | None = None, allow_insecure_flag: bool = F
             if owner_of.setdefault(host, url) != url:
                 raise ConfigError(
                     f"Config file {path}: host {host!r} is served by both {owner_of[host]} and {url}",
-                    "A host may belong to one environment only; remove one of them.",
+                    f"A host belongs to one environment only: remove {host!r} from the "
+                    f"hosts of one of them in {path}.",
                 )
         environments[url] = Environment(
             url, hosts, env_cfg.username or cfg.username, env_cfg.git_auth

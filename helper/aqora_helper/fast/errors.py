@@ -108,8 +108,12 @@ class UnexpectedResponse(AqoraHelperError):
 class InvalidCredentials(AqoraHelperError):
     """Interactive login with a wrong username or password."""
 
-    def __init__(self) -> None:
-        super().__init__("Invalid username or password", "Check them and try again.")
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            "Invalid username or password",
+            f"Check them and run 'aqora-helper login --interactive --url {url}' again, or "
+            f"log in in the browser with 'aqora-helper login --url {url}'.",
+        )
 
 
 class LoginFailed(AqoraHelperError):

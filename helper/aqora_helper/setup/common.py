@@ -134,26 +134,26 @@ def config_home() -> Path:
     return Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config"
 
 
-def check_index_url(index_url: str) -> tuple[str, str]:
+def check_index_url(index_url: str, option: str = "--index-url") -> tuple[str, str]:
     """(cleaned URL, host key). Refuses credentials in the URL and plain http to a
     non-loopback host (aqora-helper would never send a token there)."""
     text = index_url.strip()
+    example = "legacy" if option == "--publish-url" else "simple"
+    hint = f"Pass an https URL with its path, e.g. {option} https://pypi.aqora.io/{example}/"
     if not text or any(c.isspace() or not c.isprintable() for c in text):
-        raise SetupError(
-            f"Invalid index URL {index_url!r}", "Pass --index-url https://host/simple/"
-        )
+        raise SetupError(f"Invalid index URL {index_url!r}", hint)
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (validates the port)
     except ValueError as exc:
-        raise SetupError(f"Invalid index URL {text!r}: {exc}") from None
+        raise SetupError(f"Invalid index URL {text!r}: {exc}", hint) from None
     if parts.password is not None:
         raise SetupError(
             "The index URL contains a password",
             "Pass the URL without credentials: aqora-helper supplies the token.",
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SetupError(f"Invalid index URL {text!r}: expected https://host[:port]/path")
+        raise SetupError(f"Invalid index URL {text!r}: expected https://host[:port]/path", hint)
     found = key_from_url(text)
     if found is None:
         raise SetupError(
@@ -163,13 +163,15 @@ def check_index_url(index_url: str) -> tuple[str, str]:
     return text, found[1]
 
 
-def resolve_target(index_url: str, env_url: str | None, dry_run: bool = False) -> IndexTarget:
+def resolve_target(
+    index_url: str, env_url: str | None, dry_run: bool = False, option: str = "--index-url"
+) -> IndexTarget:
     """The index URL, its host key, and the username of the environment serving it.
 
     A host no environment serves yet is added to the hosts of the environment `env_url`
     (else the default) in the config file, with a line saying so.
     """
-    url, key = check_index_url(index_url)
+    url, key = check_index_url(index_url, option)
     from ..engine import served as broker
     from ..engine.settings import normalize_url
 

@@ -48,13 +48,16 @@ def set_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[st
     if current is not None and not (isinstance(current, str) and valid_store_name(current)):
         raise ConfigError(
             f"{path}: {KEY!r} is {current!r}, not the name of a credentials store",
-            f"Fix {KEY!r} (or remove it), then run this again.",
+            f"Fix {KEY!r} in {path} (or remove it), then run this again.",
         )
     try:
         top = scan_top(text)
         found = top.find(KEY)
         if len(found) > 1:
-            raise ConfigError(f"{path}: the key {KEY!r} appears more than once")
+            raise ConfigError(
+                f"{path}: the key {KEY!r} appears more than once",
+                f"Keep one {KEY!r} in {path}, then run this again.",
+            )
         if found:
             member = top.members[found[0]]
             record.store_replaced = text[member.value_start : member.value_end]

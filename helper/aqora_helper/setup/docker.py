@@ -104,6 +104,7 @@ def command(
         if scope is None:  # the drop-in serves every environment
             remove_dropin(state_path(), dry_run)
     else:
+        _read(path)  # refused before config.toml gets a host: bad input changes nothing
         hosts = add_served_hosts(url, hosts_given, dry_run) if hosts_given else selected_hosts(url)
         if not hosts:
             raise ConfigError(
@@ -170,25 +171,36 @@ def _read(path: Path) -> tuple[str, os.stat_result] | None:
     except ValueError:  # also UnicodeDecodeError
         raise ConfigError(
             f"{path} is not valid JSON",
-            "Fix the file (Docker cannot read it either), then run this again.",
+            f"Fix {path} (Docker cannot read it either), then run this again.",
         ) from None
     if not isinstance(doc, dict):
-        raise ConfigError(f"{path} is not a JSON object", "Fix the file, then run this again.")
+        raise ConfigError(f"{path} is not a JSON object", f"Fix {path}, then run this again.")
     _check(path, text, doc)
     return text, status
 
 
 def _check(path: Path, text: str, doc: dict[str, Any]) -> None:
     if len(_top(path, text).find(KEY)) > 1:
-        raise ConfigError(f"{path}: the key {KEY!r} appears more than once")
+        raise ConfigError(f"{path}: the key {KEY!r} appears more than once", _edit_hint(path))
     helpers = doc.get(KEY)
     if helpers is None:
         return
     if not isinstance(helpers, dict) or not all(isinstance(v, str) for v in helpers.values()):
-        raise ConfigError(f"{path}: {KEY!r} must be an object of registry -> helper name")
+        raise ConfigError(
+            f"{path}: {KEY!r} must be an object of registry -> helper name", _edit_hint(path)
+        )
     keys = [m.key for m in _helpers(path, text).obj.members]
     if len(keys) != len(set(keys)):
-        raise ConfigError(f"{path}: a registry appears more than once in {KEY!r}")
+        raise ConfigError(
+            f"{path}: a registry appears more than once in {KEY!r}", _edit_hint(path)
+        )
+
+
+def _edit_hint(path: Path) -> str:
+    return (
+        f"Edit {path} so that {KEY!r} is one object naming each registry once, then run "
+        "this again."
+    )
 
 
 def _creds_store_warning(path: Path, doc: dict[str, Any], record: ConfigRecord | None) -> list[str]:

@@ -34,9 +34,15 @@ def read_file(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result] | None
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise SetupError(f"Cannot read {path}: {exc.strerror or exc}") from None
+        raise SetupError(
+            f"Cannot read {path}: {exc.strerror or exc}",
+            f"Make {path} a file you can read (check its owner and mode), then run this again.",
+        ) from None
     if len(data) > max_bytes:
-        raise SetupError(f"{path} is larger than {max_bytes} bytes; not editing it")
+        raise SetupError(
+            f"{path} is larger than {max_bytes} bytes; not editing it",
+            f"Check that {path} is the config file you meant; if it is, edit it by hand.",
+        )
     return data, status
 
 
@@ -57,7 +63,10 @@ def remove_file(path: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise SetupError(f"Cannot remove {path}: {exc.strerror or exc}") from None
+        raise SetupError(
+            f"Cannot remove {path}: {exc.strerror or exc}",
+            f"Remove {path} by hand (check the owner and mode of its folder).",
+        ) from None
 
 
 def missing_dirs(directory: Path) -> int:

@@ -46,6 +46,7 @@ from .common import (
     IndexEnvUrl,
     IndexUrl,
     appdata_dir,
+    check_index_url,
     closing_notes,
     config_home,
     existing_dir,
@@ -236,12 +237,14 @@ def command(
 ) -> None:
     """Make uv use aqora-helper (through keyring) for an aqora package index."""
     chosen = existing_dir(file) if file is not None else uv_config_file()
+    if publish_url is not None and not remove:  # refused before config.toml gets a host
+        check_index_url(publish_url, "--publish-url")
     path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url, dry_run)
     if target is None:
         return
     publish = None
     if publish_url is not None:
-        upload = resolve_target(publish_url, url, dry_run)
+        upload = resolve_target(publish_url, url, dry_run, "--publish-url")
         publish = with_username(upload.url, upload.username)
     configured = target.url if extra else with_username(target.url, target.username)
     text = read_text(path)
