@@ -114,6 +114,7 @@ def test_bad_publish_url_changes_nothing(user_env, tmp_path):
     args = ["--index-url", "https://pypi.new.example/simple/", "--publish-url", "notaurl"]
     proc = helper(user_env, "setup", "uv", *args, "--file", str(tmp_path / "uv.toml"))
     assert_two_lines(proc, FAILURE, "--publish-url https://")
+    assert "Invalid publish URL 'notaurl'" in proc.stderr, describe(proc)
     assert not config_path(user_env).exists() and not (tmp_path / "uv.toml").exists()
 
 

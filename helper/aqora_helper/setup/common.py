@@ -139,25 +139,26 @@ def check_index_url(index_url: str, option: str = "--index-url") -> tuple[str, s
     non-loopback host (aqora-helper would never send a token there)."""
     text = index_url.strip()
     example = "legacy" if option == "--publish-url" else "simple"
+    what = "publish URL" if option == "--publish-url" else "index URL"
     hint = f"Pass an https URL with its path, e.g. {option} https://pypi.aqora.io/{example}/"
     if not text or any(c.isspace() or not c.isprintable() for c in text):
-        raise SetupError(f"Invalid index URL {index_url!r}", hint)
+        raise SetupError(f"Invalid {what} {index_url!r}", hint)
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (validates the port)
     except ValueError as exc:
-        raise SetupError(f"Invalid index URL {text!r}: {exc}", hint) from None
+        raise SetupError(f"Invalid {what} {text!r}: {exc}", hint) from None
     if parts.password is not None:
         raise SetupError(
-            "The index URL contains a password",
+            f"The {what} contains a password",
             "Pass the URL without credentials: aqora-helper supplies the token.",
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SetupError(f"Invalid index URL {text!r}: expected https://host[:port]/path", hint)
+        raise SetupError(f"Invalid {what} {text!r}: expected https://host[:port]/path", hint)
     found = key_from_url(text)
     if found is None:
         raise SetupError(
-            f"Refusing index URL {text!r}: plain http is only allowed to a loopback host",
+            f"Refusing {what} {text!r}: plain http is only allowed to a loopback host",
             "Use the https URL of the index.",
         )
     return text, found[1]
