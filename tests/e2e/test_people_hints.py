@@ -79,7 +79,7 @@ OFFLINE_CASES = [
     ("interactive-with-a-value", ["login", "--interactive", "true"], USAGE,
      "aqora-helper login --help", None),
     ("global-and-local", ["setup", "git", "--global", "--local"], USAGE, "exclusive", None),
-    ("setup-pip-bad-index-url", ["setup", "pip", "--index-url", "ftp://x/simple/"], FAILURE,
+    ("setup-pip-bad-index-url", ["setup", "pip", "--index-url", "ftp://x/simple/"], USAGE,
      "--index-url https://", None),
     ("setup-docker-unknown-environment", ["setup", "docker", "--url", "https://nowhere.example"],
      FAILURE, "aqora-helper status", None),
@@ -113,7 +113,7 @@ def test_bad_aqora_url(user_env):
 def test_bad_publish_url_changes_nothing(user_env, tmp_path):
     args = ["--index-url", "https://pypi.new.example/simple/", "--publish-url", "notaurl"]
     proc = helper(user_env, "setup", "uv", *args, "--file", str(tmp_path / "uv.toml"))
-    assert_two_lines(proc, FAILURE, "--publish-url https://")
+    assert_two_lines(proc, USAGE, "--publish-url https://")
     assert "Invalid publish URL 'notaurl'" in proc.stderr, describe(proc)
     assert not config_path(user_env).exists() and not (tmp_path / "uv.toml").exists()
 

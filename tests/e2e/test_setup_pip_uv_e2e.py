@@ -119,13 +119,13 @@ def test_bad_input_is_refused_and_changes_nothing(tool, user_env, tmp_path):
     env = setup_env(user_env, tmp_path)
     proc = cli(tool, env)
     assert proc.returncode == 2 and "--index-url" in proc.stderr, describe(proc)
-    for url, text in [
-        ("https://bob:secret@pypi.aqora.example/simple/", "contains a password"),
-        ("http://pypi.aqora.example/simple/", "plain http"),
-        ("ftp://pypi.aqora.example/", "expected https"),
+    for url, text, code in [
+        ("https://bob:secret@pypi.aqora.example/simple/", "contains a password", 2),
+        ("http://pypi.aqora.example/simple/", "plain http", 1),  # a refusal, as for --url
+        ("ftp://pypi.aqora.example/", "expected https", 2),  # a usage error, as for --url
     ]:
         proc = cli(tool, env, "--index-url", url)
-        assert proc.returncode == 1 and text in proc.stderr, describe(proc)
+        assert proc.returncode == code and text in proc.stderr, describe(proc)
         assert "secret" not in proc.stderr
     config = Path(env["XDG_CONFIG_HOME"])
     assert not (config / "pip").exists() and not (config / "uv").exists()

@@ -24,7 +24,14 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import typer
 
 from ..fast.hostnames import key_from_url, served_key
-from .files import SetupError, missing_dirs, real_path, remove_created_dirs, remove_file
+from .files import (
+    InvalidIndexUrl,
+    SetupError,
+    missing_dirs,
+    real_path,
+    remove_created_dirs,
+    remove_file,
+)
 from .textblocks import Markers, read_text, status, strip_ours, with_dirs, write_text
 
 DryRun = Annotated[
@@ -142,19 +149,19 @@ def check_index_url(index_url: str, option: str = "--index-url") -> tuple[str, s
     what = "publish URL" if option == "--publish-url" else "index URL"
     hint = f"Pass an https URL with its path, e.g. {option} https://pypi.aqora.io/{example}/"
     if not text or any(c.isspace() or not c.isprintable() for c in text):
-        raise SetupError(f"Invalid {what} {index_url!r}", hint)
+        raise InvalidIndexUrl(f"Invalid {what} {index_url!r}", hint)
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (validates the port)
     except ValueError as exc:
-        raise SetupError(f"Invalid {what} {text!r}: {exc}", hint) from None
+        raise InvalidIndexUrl(f"Invalid {what} {text!r}: {exc}", hint) from None
     if parts.password is not None:
-        raise SetupError(
+        raise InvalidIndexUrl(
             f"The {what} contains a password",
             "Pass the URL without credentials: aqora-helper supplies the token.",
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SetupError(f"Invalid {what} {text!r}: expected https://host[:port]/path", hint)
+        raise InvalidIndexUrl(f"Invalid {what} {text!r}: expected https://host[:port]/path", hint)
     found = key_from_url(text)
     if found is None:
         raise SetupError(

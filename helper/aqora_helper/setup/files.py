@@ -12,11 +12,18 @@ import stat
 from pathlib import Path
 
 from ..fast.atomicfile import replace_file
-from ..fast.errors import AqoraHelperError, StorageFailure
+from ..fast.errors import EXIT_USAGE, AqoraHelperError, StorageFailure
 
 
 class SetupError(AqoraHelperError):
     """A config file cannot be edited safely."""
+
+
+class InvalidIndexUrl(SetupError):
+    """An --index-url / --publish-url that is not `http(s)://host[:port]/path` without
+    credentials: a usage error, as an invalid --url."""
+
+    exit_code = EXIT_USAGE
 
 
 def real_path(path: Path) -> Path:
