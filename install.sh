@@ -21,6 +21,7 @@
 # (pip's and uv's subprocess mode call `keyring` by name; an existing one is never
 # shadowed: see README). The links go to launchers that start Python with -I -S (no
 # site import: a third of a start), with the venv's package paths written in.
+# One install.sh runs at a time per user (a second one waits for the first).
 # Exit status: 0 done, 1 failed (the previous install still works), 2 bad usage.
 set -eu
 
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
         --index-url=*) INDEX_URL=${1#*=}; shift ;;
         --uninstall) ACTION=uninstall; shift ;;
         --keep-sessions) KEEP_SESSIONS=1; shift ;;
-        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) usage_error "unknown option: $1" ;;
     esac
 done
@@ -71,6 +72,16 @@ SRC=$(cd "$(dirname "$0")" && pwd)
 COMMANDS="aqora-helper git-credential-aqora docker-credential-aqora"
 MANIFEST=aqora-helper-install.manifest
 CREATED=aqora-helper-created-dirs
+
+# One install.sh at a time for this user: two would build into the same venv slot.
+LOCK="${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/aqora-helper-install-$(id -u).lock"
+if command -v flock >/dev/null 2>&1 && { command exec 9>>"$LOCK"; } 2>/dev/null; then
+    if ! flock -n 9; then
+        echo "waiting for another install.sh of yours to finish ($LOCK) ..." >&2
+        flock -w 900 9 || die "another install.sh has held $LOCK for 15 minutes" \
+            "let it finish (or end it), then run this again"
+    fi
+fi
 
 # A directory we may delete: a venv that install.sh made (it writes $CREATED first thing).
 is_venv() { [ -f "$1/pyvenv.cfg" ] && { [ -f "$1/$CREATED" ] || [ -f "$1/$MANIFEST" ]; }; }
