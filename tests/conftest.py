@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from servers.aqora import AqoraServer
-from support import clear_keyring_session, describe, make_user_env, run_cmd
+from support import clear_keyring_session, describe, make_user_env, run_cmd, write_config
 
 TESTS = Path(__file__).resolve().parent
 TIERS = ("unit", "e2e")  # run in this order
@@ -78,6 +78,22 @@ def user_env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def run() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_cmd
+
+
+@pytest.fixture
+def warm(
+    aqora: AqoraServer, user_env: dict[str, str], login: Callable[..., object]
+) -> str:
+    """Logged in, 127.0.0.1:PORT served, index and cache warm; returns host[:port]."""
+    port = aqora.url.rsplit(":", 1)[1]
+    write_config(
+        user_env,
+        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = ["127.0.0.1:{port}"]\n',
+    )
+    login()
+    warmup = run_cmd(["aqora-helper", "token"], user_env)
+    assert warmup.returncode == 0, describe(warmup)
+    return f"127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from support import (
     describe,
     heavy_modules_loaded,
@@ -15,20 +13,6 @@ from support import (
     run_entry_point,
     write_config,
 )
-
-
-@pytest.fixture
-def warm(aqora, user_env, login):
-    """Logged in, the git/registry host 127.0.0.1:PORT served, index and cache warm."""
-    port = aqora.url.rsplit(":", 1)[1]
-    write_config(
-        user_env,
-        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = ["127.0.0.1:{port}"]\n',
-    )
-    login()
-    warmup = run_cmd(["aqora-helper", "token"], user_env)
-    assert warmup.returncode == 0, describe(warmup)
-    return f"127.0.0.1:{port}"
 
 
 def test_token_fast_path_imports_nothing_heavy(aqora, user_env, warm):

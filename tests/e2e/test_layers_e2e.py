@@ -11,16 +11,12 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from shared.layers import STDLIB, layer, modules
 from support import (
     config_path,
     describe,
     heavy_modules_loaded,
-    run_cmd,
     run_entry_point,
-    write_config,
 )
 
 
@@ -57,20 +53,6 @@ def test_every_fast_and_door_module_imports_light() -> None:
         assert proc.returncode == 0, proc.stderr
         heavy = [m for m in json.loads(proc.stdout) if not light(name, m)]
         assert heavy == [], f"importing {name} loaded {heavy}"
-
-
-@pytest.fixture
-def warm(aqora, user_env, login):
-    """Logged in, 127.0.0.1:PORT served, index and cache warm."""
-    port = aqora.url.rsplit(":", 1)[1]
-    write_config(
-        user_env,
-        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = ["127.0.0.1:{port}"]\n',
-    )
-    login()
-    warmup = run_cmd(["aqora-helper", "token"], user_env)
-    assert warmup.returncode == 0, describe(warmup)
-    return f"127.0.0.1:{port}"
 
 
 def test_a_cached_hit_through_each_door_stays_in_fast(aqora, user_env, warm):

@@ -20,24 +20,9 @@ from support import (
     run_cmd,
     run_entry_point,
     token_cache_file,
-    write_config,
 )
 
 NOT_ON_A_MISS = ("typer", "click", "rich", "pydantic")
-
-
-@pytest.fixture
-def warm(aqora, user_env, login):
-    """Logged in, 127.0.0.1:PORT served, index and cache warm; returns host[:port]."""
-    port = aqora.url.rsplit(":", 1)[1]
-    write_config(
-        user_env,
-        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = ["127.0.0.1:{port}"]\n',
-    )
-    login()
-    warmup = run_cmd(["aqora-helper", "token"], user_env)
-    assert warmup.returncode == 0, describe(warmup)
-    return f"127.0.0.1:{port}"
 
 
 def doors(host: str) -> list[tuple[str, list[str], str]]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..fast.errors import ConfigError, UnsafeStorage
 from ..fast.hostnames import served_key
 from ..fast.privatefiles import read_regular_file
+from .settings import Timeouts
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,15 +33,15 @@ def _check_username(value: str) -> str:
 
 
 class TimeoutsFile(BaseModel):
-    """`[timeouts]`: bounds on every wait, in seconds."""
+    """`[timeouts]`: bounds on every wait, in seconds (defaults: settings.Timeouts)."""
 
     model_config = ConfigDict(extra="forbid")
-    connect: Seconds = 5.0
-    read: Seconds = 15.0
-    lock: Seconds = 30.0
-    keyring: Seconds = 10.0
-    login: Seconds = 300.0
-    cli: Seconds = 30.0
+    connect: Seconds = Timeouts.connect
+    read: Seconds = Timeouts.read
+    lock: Seconds = Timeouts.lock
+    keyring: Seconds = Timeouts.keyring
+    login: Seconds = Timeouts.login
+    cli: Seconds = Timeouts.cli
 
 
 class EnvironmentFile(BaseModel):
