@@ -172,8 +172,8 @@ for tool, path in (("pip", os.path.join(config, "pip", "pip.conf")),
         pass
 if sys.argv[1]:
     left.append(("your sessions (kept)",
-                 "reinstall, then 'aqora-helper logout --all'; or: secret-tool search --all "
-                 "service aqora-helper"))
+                 "reinstall, then 'aqora-helper logout --all'; or: secret-tool clear "
+                 "service \"$(printf 'aqora-helper\\tsession')\""))
 ours = os.path.join(config, "aqora-helper")
 if os.path.isdir(ours):
     left.append((f"your configuration {ours}", f"rm -r '{ours}'"))

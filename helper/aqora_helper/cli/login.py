@@ -40,7 +40,7 @@ def login(
         False, "--interactive", help="Log in with username and password instead of the browser."
     ),
     username: str | None = typer.Option(
-        None, "--username", help="Username or e-mail (--interactive)."
+        None, "--username", help="Username or e-mail (--interactive).", metavar="NAME"
     ),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from the first line of stdin."

@@ -117,7 +117,10 @@ def remove_option(tool: str) -> Any:
 def file_option(tool: str, default: str) -> Any:
     """The `--file` option of `setup <tool>`."""
     return typer.Option(
-        None, "--file", help=f"The {tool} config file to edit (default: {default})."
+        None,
+        "--file",
+        help=f"The {tool} config file to edit (default: {default}).",
+        metavar="PATH",
     )
 
 

@@ -229,7 +229,10 @@ def command(
         False, "--extra", help="Add the index without making it uv's default (PyPI stays)."
     ),
     publish_url: str | None = typer.Option(
-        None, "--publish-url", help="Also set uv publish's upload URL (e.g. .../legacy/)."
+        None,
+        "--publish-url",
+        help="Also set uv publish's upload URL (e.g. .../legacy/).",
+        metavar="URL",
     ),
     remove: bool = remove_option("uv"),
     file: Path | None = file_option("uv", "uv's user uv.toml"),
