@@ -116,6 +116,8 @@ HEAVY_MODULES = (
     "typing",
     "pathlib",
     "re",
+    "dataclasses",
+    "inspect",
 )
 
 _IMPORT_PROBE = """

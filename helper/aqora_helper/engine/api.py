@@ -15,9 +15,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -62,8 +61,7 @@ VIEWER = """query ViewerInfo { viewer { __typename id username } }"""
 INTERACTIVE_REDIRECT_URI = "http://localhost/"
 
 
-@dataclass(frozen=True)
-class IssuedTokens:
+class IssuedTokens(NamedTuple):
     """Tokens from oauth2Token / oauth2Refresh."""
 
     access_token: str

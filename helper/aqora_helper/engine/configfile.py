@@ -24,6 +24,7 @@ else:  # pragma: no cover
 MAX_CONFIG_BYTES = 256 * 1024
 GitAuth = Literal["auto", "bearer", "basic"]
 Seconds = Annotated[float, Field(gt=0, le=3600)]
+TIMEOUT_DEFAULTS = Timeouts()
 
 
 def _check_username(value: str) -> str:
@@ -36,12 +37,12 @@ class TimeoutsFile(BaseModel):
     """`[timeouts]`: bounds on every wait, in seconds (defaults: settings.Timeouts)."""
 
     model_config = ConfigDict(extra="forbid")
-    connect: Seconds = Timeouts.connect
-    read: Seconds = Timeouts.read
-    lock: Seconds = Timeouts.lock
-    keyring: Seconds = Timeouts.keyring
-    login: Seconds = Timeouts.login
-    cli: Seconds = Timeouts.cli
+    connect: Seconds = TIMEOUT_DEFAULTS.connect
+    read: Seconds = TIMEOUT_DEFAULTS.read
+    lock: Seconds = TIMEOUT_DEFAULTS.lock
+    keyring: Seconds = TIMEOUT_DEFAULTS.keyring
+    login: Seconds = TIMEOUT_DEFAULTS.login
+    cli: Seconds = TIMEOUT_DEFAULTS.cli
 
 
 class EnvironmentFile(BaseModel):

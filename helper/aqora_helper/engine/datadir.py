@@ -1,13 +1,11 @@
-"""Where aqora-helper keeps its files, per OS (platformdirs)."""
+"""Where aqora-helper keeps its data files, per OS (`fast.paths.data_root`)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import platformdirs
-
-from ..fast.paths import APP_NAME
+from ..fast.paths import data_root
 
 
 def data_dir() -> Path:
@@ -15,7 +13,7 @@ def data_dir() -> Path:
     override = os.environ.get("AQORA_HELPER_DATA_DIR")
     if override:
         return Path(override)
-    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+    return Path(data_root())
 
 
 def sessions_file() -> Path:

@@ -13,12 +13,14 @@ backend is configured (`engine.vault` decides).
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
 from ..fast.errors import KeyringLocked
 
 APP_ID = "Python keyring library"  # keyring's SecretService.Keyring.appid
 SHOWN_AS = "keyring.backends.SecretService.Keyring"  # the backend it stands in for
+UNLOCK_RECHECK = 5.0  # seconds a collection found unlocked is trusted to stay so
 
 
 class SecretServiceStore:
@@ -28,6 +30,7 @@ class SecretServiceStore:
 
     def __init__(self, collection: Any) -> None:
         self.collection = collection
+        self.unlocked_at: float | None = None  # when the collection was last seen unlocked
 
     @classmethod
     def connect(cls) -> SecretServiceStore | None:
@@ -55,11 +58,17 @@ class SecretServiceStore:
             self.collection.connection.close()
 
     def _unlocked(self) -> Any:
+        """The collection, unlocked. Checked again only after UNLOCK_RECHECK seconds: a
+        refresh makes its three calls within a fraction of a second, and a long-lived
+        process (the Python API) still sees a collection locked since."""
         collection = self.collection
-        if collection.is_locked():
-            collection.unlock()
+        now = time.monotonic()
+        if self.unlocked_at is None or now - self.unlocked_at > UNLOCK_RECHECK:
             if collection.is_locked():
-                raise KeyringLocked("the default collection is locked")
+                collection.unlock()
+                if collection.is_locked():
+                    raise KeyringLocked("the default collection is locked")
+            self.unlocked_at = now
         return collection
 
     def _first(self, service: str, username: str) -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 
 from ..fast.credential import ensure
 from ..fast.durations import require_ttl
@@ -80,7 +79,7 @@ def at_least(settings: Settings, min_ttl: int) -> Settings:
     counts a token with less left as stale (the official CLI's file included)."""
     if min_ttl <= settings.refresh_skew:
         return settings
-    return replace(settings, refresh_skew=min_ttl)
+    return settings._replace(refresh_skew=min_ttl)
 
 
 def _refresh(settings: Settings, env: Environment, stale: CachedToken | None) -> Token:

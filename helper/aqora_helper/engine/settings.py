@@ -1,6 +1,7 @@
 """Configuration: the TOML config file (parsed and validated in configfile.py, pydantic)
-and environment variables, resolved into stdlib dataclasses; `to_index` / `from_index`
-keep them in the host index, so a refresh need not parse the config again.
+and environment variables, resolved into named tuples (`dataclasses` would import
+`inspect`, a few ms on every refresh); `to_index` / `from_index` keep them in the host
+index, so a refresh need not parse the config again.
 
 File: `<user config dir>/aqora-helper/config.toml` (`AQORA_HELPER_CONFIG` overrides).
 ```toml
@@ -23,9 +24,8 @@ git_auth = "auto"                 # auto | bearer | basic
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from ..fast.errors import ConfigError, InsecureUrl, InvalidUrl
@@ -37,8 +37,7 @@ DEFAULT_URL = "https://aqora.io"
 GIT_AUTH = ("auto", "bearer", "basic")
 
 
-@dataclass(frozen=True)
-class Timeouts:
+class Timeouts(NamedTuple):
     """`[timeouts]`: bounds on every wait, in seconds (validated by configfile)."""
 
     connect: float = 5.0
@@ -49,8 +48,7 @@ class Timeouts:
     cli: float = 30.0
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(NamedTuple):
     """A resolved aqora environment."""
 
     url: str
@@ -59,8 +57,7 @@ class Environment:
     git_auth: str
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything resolved from defaults, the config file and the environment."""
 
     config_path: Path
@@ -225,7 +222,7 @@ def to_index(settings: Settings) -> dict[str, Any]:
         "config_path": str(settings.config_path),
         "default_url": settings.default_url,
         "refresh_skew": settings.refresh_skew,
-        "timeouts": asdict(settings.timeouts),
+        "timeouts": settings.timeouts._asdict(),
         "environments": {
             url: {"hosts": list(env.hosts), "username": env.username, "git_auth": env.git_auth}
             for url, env in settings.environments.items()
@@ -239,7 +236,7 @@ def from_index(data: Any) -> Settings | None:
     """The settings a current host index recorded (`to_index`); None when it holds none
     or anything is out of shape (the caller then reads the config file)."""
     try:
-        timeouts = Timeouts(**{k: float(data["timeouts"][k]) for k in Timeouts.__annotations__})
+        timeouts = Timeouts(**{k: float(data["timeouts"][k]) for k in Timeouts._fields})
         environments = {
             str(url): Environment(
                 str(url), tuple(str(h) for h in env["hosts"]), str(env["username"]),

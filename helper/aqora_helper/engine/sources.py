@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 
 class Source(Enum):
@@ -16,8 +16,7 @@ class Source(Enum):
     OFFICIAL = "official CLI"  # the official aqora CLI's session
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """An access token ready to hand out."""
 
     access_token: str

@@ -26,9 +26,8 @@ import os
 import stat
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..fast.atomicfile import Reservation
 from ..fast.errors import (
@@ -72,8 +71,7 @@ _chosen: list[Any] = []  # the OS backend picked by this process
 _exposed_reported: set[str] = set()  # session files others could read, reported already
 
 
-@dataclass(frozen=True)
-class StoredSession:
+class StoredSession(NamedTuple):
     """What a session needs to refresh: the refresh token and the client it belongs to."""
 
     refresh_token: str
@@ -81,7 +79,7 @@ class StoredSession:
     client_secret: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps(self._asdict())
 
     @classmethod
     def from_json(cls, text: str | bytes) -> StoredSession | None:
@@ -106,7 +104,7 @@ class StoredSession:
 
 def file_body(env_url: str, session: StoredSession) -> bytes:
     """What an insecure or recovery file holds: the session and the URL it is for."""
-    return json.dumps({"url": env_url, **asdict(session)}).encode()
+    return json.dumps({"url": env_url, **session._asdict()}).encode()
 
 
 def load_file(path: Path, env_url: str) -> StoredSession | None:

@@ -1,5 +1,6 @@
-"""The per-user cache directory and the config file, computed without platformdirs (too
-slow to import on the fast path). `tests/unit/test_paths.py` checks it equals platformdirs' answer.
+"""The per-user cache and data directories and the config file, computed without
+platformdirs (too slow to import on the fast path and on a refresh).
+`tests/unit/test_paths.py` checks they equal platformdirs' answers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,19 @@ def cache_root() -> str:
         return os.path.join(home, "Library", "Caches", APP_NAME)
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
     base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, ".cache")
+    return os.path.join(base, APP_NAME)
+
+
+def data_root() -> str:
+    """The per-user data directory (sessions list, opt-in session files, recovery files)."""
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, APP_NAME)
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Application Support", APP_NAME)
+    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, ".local", "share")
     return os.path.join(base, APP_NAME)
 
 
