@@ -139,7 +139,7 @@ except ValueError:
 }
 
 report_leftovers() {  # what still points at aqora-helper, with the command to clear it
-    "$LEFT_PY" -I - "$KEEP_SESSIONS" "$DATA_DIR" <<'PY' || true
+    "$LEFT_PY" -I - "$KEEP_SESSIONS" "$DATA_DIR" "$CLIENT_FILES" <<'PY' || true
 import os, shutil, subprocess, sys
 home = os.path.expanduser("~")
 left = []
@@ -160,9 +160,8 @@ try:
                          f"edit {docker}: remove the \"aqora\" entries of credHelpers/credsStore"))
 except OSError:
     pass
-config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-for tool, path in (("pip", os.path.join(config, "pip", "pip.conf")),
-                   ("uv", os.path.join(config, "uv", "uv.toml"))):
+client_files = [line.split("\t", 1) for line in sys.argv[3].splitlines() if "\t" in line]
+for tool, path in client_files:
     try:
         with open(path, encoding="utf-8") as f:
             if "# >>> aqora-helper setup" in f.read():
@@ -170,6 +169,12 @@ for tool, path in (("pip", os.path.join(config, "pip", "pip.conf")),
                              f"edit {path}: delete the lines between the aqora-helper markers"))
     except OSError:
         pass
+if not client_files:
+    left.append(("maybe aqora-helper's blocks in pip's and uv's config (the install could not "
+                 "say where those files are)",
+                 "in pip.conf ('pip config debug' lists them) and uv.toml, delete the lines "
+                 "between the '# >>> aqora-helper setup' markers"))
+config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
 if sys.argv[1]:
     left.append(("your sessions (kept)",
                  "reinstall, then 'aqora-helper logout --all'; or: secret-tool clear "
@@ -204,9 +209,16 @@ PY
 
 if [ "$ACTION" = uninstall ]; then
     CUR=$(current)
-    HELPER="" HELPER_PY="" DATA_DIR=""
+    HELPER="" HELPER_PY="" DATA_DIR="" CLIENT_FILES=""
     if [ -n "$CUR" ] && is_venv "$CUR" && "$CUR/bin/aqora-helper" --version >/dev/null 2>&1; then
         HELPER="$CUR/bin/aqora-helper" HELPER_PY="$CUR/bin/python"
+    fi
+    # Where `setup pip|uv` write, asked of the package before its venv goes (for the
+    # leftover report); a venv that cannot answer (half-built) leaves them unknown.
+    if [ -n "$CUR" ] && is_venv "$CUR"; then
+        CLIENT_FILES=$("$CUR/bin/python" -I -c 'from aqora_helper.setup.pipfiles import pip_config_file
+from aqora_helper.setup.uv import uv_config_file
+print(f"pip\t{pip_config_file()}\nuv\t{uv_config_file()}")' 2>/dev/null) || CLIENT_FILES=""
     fi
     if [ -z "$CUR" ] && [ ! -e "$PREFIX.a" ] && [ ! -e "$PREFIX.b" ]; then
         echo "aqora-helper is not installed in $PREFIX; nothing removed."

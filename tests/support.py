@@ -28,6 +28,20 @@ BIN_DIR = os.path.dirname(sys.executable)  # the test venv's bin: console script
 _DROP_EXACT = {"PYTHON_KEYRING_BACKEND", "PIP_FIND_LINKS"}
 
 
+CLIENTS = REPO / ".venv-clients"  # the pinned Python clients tests/run builds
+
+
+def client(venv: str, name: str) -> Path:
+    """The program `name` of `.venv-clients/<venv>` (`keyring`: hatch, poetry and twine
+    with aqora-helper installed next to them; `plain`: clients without keyring)."""
+    path = CLIENTS / venv / "bin" / name
+    if not path.exists():  # tests/run builds it; a missing one is a real absence
+        import pytest
+
+        pytest.skip(f"{path} missing (built by tests/run)")
+    return path
+
+
 def make_user_env(home: Path) -> dict[str, str]:
     """The environment of a user whose HOME is `home` (created), for subprocesses."""
     env = {

@@ -15,10 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 from servers.index_server import IndexServer, build_wheel
-from support import BIN_DIR, REPO, describe, run_cmd
+from support import BIN_DIR, client, describe, run_cmd
 from test_pip_e2e import (  # noqa: F401 - fixtures
     USERNAME,
     assert_authenticated_by_keyring,
@@ -29,15 +27,6 @@ from test_pip_e2e import (  # noqa: F401 - fixtures
     setup,
     user_config_env,
 )
-
-CLIENTS = REPO / ".venv-clients"
-
-
-def client(venv: str, name: str) -> Path:
-    path = CLIENTS / venv / "bin" / name
-    if not path.exists():  # tests/run builds it; a missing one is a real absence
-        pytest.skip(f"{path} missing (built by tests/run)")
-    return path
 
 
 def env_for(base: dict[str, str], tmp_path: Path) -> dict[str, str]:

@@ -20,7 +20,6 @@ install refreshes it transparently, once.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -30,7 +29,7 @@ import pytest
 
 from servers.aqora import AqoraServer
 from servers.index_server import IndexServer, build_wheel
-from support import BIN_DIR, REPO, describe, make_cached_token_stale, run_cmd, write_config
+from support import BIN_DIR, client, describe, make_cached_token_stale, run_cmd, write_config
 
 USERNAME = "pypi-user"  # the environment's configured username (any works at the index)
 
@@ -246,31 +245,11 @@ def test_twine_upload_authenticates_through_the_backend(aqora, index, pkg_env, t
 
 
 # --- poetry ---------------------------------------------------------------------------
-POETRY_SPEC = "poetry>=2,<3"
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture
 def poetry_bin() -> Path:
-    """Poetry in its own venv with aqora-helper installed next to it (as `poetry self add`
-    would), built once per test venv (~5 s with uv, from PyPI)."""
-    venv = Path(sys.prefix) / "aqora-test-poetry"
-    stamp = venv / ".aqora-stamp"
-    repo = REPO
-    want = f"{POETRY_SPEC}|{repo}"
-    if not (stamp.exists() and stamp.read_text() == want):
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
-        env["UV_NO_CONFIG"] = "1"
-        uv = Path(BIN_DIR) / "uv"
-        steps = [
-            [uv, "venv", "--quiet", "--python", sys.executable, venv],
-            [uv, "pip", "install", "--quiet", "--python", venv / "bin" / "python",
-             POETRY_SPEC, "-e", repo],
-        ]  # fmt: skip
-        for step in steps:
-            proc = run_cmd(step, env, timeout=600)
-            assert proc.returncode == 0, describe(proc)
-        stamp.write_text(want)
-    return venv / "bin" / "poetry"
+    """The pinned poetry of `.venv-clients/keyring` (built by tests/run, aqora-helper
+    installed next to it, as `poetry self add` would)."""
+    return client("keyring", "poetry")
 
 
 def test_poetry_install_authenticates_through_the_backend(

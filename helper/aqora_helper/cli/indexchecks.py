@@ -96,7 +96,23 @@ def _tool_check(
             f"{url} is an aqora index but no keyring-provider is set ({shown})",
             f"aqora-helper setup {tool} --index-url {shlex.quote(url)}",
         )
+    overridden = _pip_overrides(texts, url) if tool == "pip" else []
+    if overridden:
+        return Check(
+            "warn",
+            tool,
+            f"'pip install' uses {'; '.join(overridden)} instead of the aqora index {url}",
+            f"remove that setting there (or put {url} in it)",
+        )
     return keyring_program_check(tool, url, env)
+
+
+def _pip_overrides(texts: dict[Path, str], url: str) -> list[str]:
+    """What overrides, for `pip install`, the pip config file naming `url` (see
+    setup.pip.install_overrides)."""
+    from ..setup.pip import install_overrides
+
+    return [o for path, text in texts.items() if url in text for o in install_overrides(path, text)]
 
 
 def keyring_program_check(tool: str, url: str, env: Environment) -> Check:

@@ -15,10 +15,10 @@ from ..fast.credential import HostCredential
 from ..fast.errors import AqoraHelperError, NotLoggedIn
 from ..fast.hostindex import fingerprint, save_index
 from ..fast.hostnames import host_key
-from ..fast.tokencache import CachedToken
+from ..fast.tokencache import CachedToken, token_path
 from . import log
 from .coredumps import disable_core_dumps
-from .session import access_token, refresh_locked
+from .session import access_token, env_token, refresh_locked
 from .settings import Environment, Settings, from_index, load_settings, to_index
 from .sources import Token
 
@@ -38,11 +38,15 @@ def credential_for_host(
     """A valid credential for `scheme://hostport`, or None when it is not served.
     `held`: the environment whose refresh lock the caller holds, having found `stale`
     in its cache (see fast.credential.ensure)."""
-    found = environment_for_host(scheme, hostport)
-    if found is None:
+    key = host_key(scheme, hostport)
+    if key is None:
         return None
-    settings, env = found
-    return _credential(settings, env, held, stale)
+    stamp, settings = _load()
+    env = _served(settings).get(key)
+    if env is not None:
+        _refuse_without_session(settings, env, held)
+    _publish(stamp, settings)  # a host not served: the index says so to the next get
+    return None if env is None else _credential(settings, env, held, stale)
 
 
 def credential_for_env(
@@ -50,19 +54,12 @@ def credential_for_env(
 ) -> HostCredential:
     """A valid credential for the environment at `url` (default: the default one), with
     the same settings as `aqora-helper [--url URL] token` (see credential_for_host), with
-    at least `min_ttl` seconds left. An environment neither configured nor logged in to
-    and without any session is refused before any file is written (no index, no lock)."""
+    at least `min_ttl` seconds left. An environment without any session (the default
+    one included) is refused before any file is written (no index, no lock)."""
     stamp, base = _load()
     settings = load_settings(url_override=url) if url else base  # a rejected URL stops here
     env = settings.environment(url)
-    if (
-        env.url not in base.environments
-        and env.url != held
-        and not _may_have_session(settings, env)
-    ):
-        from .known import logged_in_urls
-
-        raise NotLoggedIn(env.url, tuple(u for u in logged_in_urls() if u != env.url))
+    _refuse_without_session(settings, env, held)
     _publish(stamp, base)
     return _credential(settings, env, held, stale, min_ttl)
 
@@ -82,15 +79,29 @@ def refresh_from_index(
     return _credential(settings, env, env_url, stale, min_ttl)
 
 
+def _refuse_without_session(settings: Settings, env: Environment, held: str | None) -> None:
+    """Raise NotLoggedIn when no source can give `env` a token (see _may_have_session),
+    before any file is written: never logged in leaves no index, lock or directory (the
+    index is written once a session exists). `held`: the caller holds `env`'s lock."""
+    if env.url == held or _may_have_session(settings, env):
+        return
+    from .known import logged_in_urls
+
+    raise NotLoggedIn(env.url, tuple(u for u in logged_in_urls() if u != env.url))
+
+
 def _may_have_session(settings: Settings, env: Environment) -> bool:
-    """False only when no source can hold a session for `env` (read only, no lock, no
-    program run): no session file, nothing in the OS keyring, no official aqora CLI
-    (neither its program on PATH nor its credentials file)."""
+    """False only when no source can give `env` a token (read only, no lock, no program
+    run): no AQORA_TOKEN for it, no cached token, no session file, nothing in the OS
+    keyring, no official aqora CLI (neither its program on PATH nor its credentials
+    file). The cheap checks come first: once logged in, a cached token answers."""
     import shutil
 
     from .official import credentials_path
     from .vault import stored_anywhere
 
+    if env_token(settings, env) is not None or os.path.lexists(token_path(env.url)):
+        return True
     if shutil.which("aqora") is not None or os.path.lexists(credentials_path()):
         return True  # the full sequence asks the official CLI (under its own lock)
     try:
@@ -130,12 +141,18 @@ def _load() -> tuple[str, Settings]:
     return stamp, load_settings()
 
 
-def _publish(stamp: str, settings: Settings) -> dict[str, Environment]:
-    """Rewrite the fast path's host index from `settings`; returns host key -> env."""
+def _served(settings: Settings) -> dict[str, Environment]:
+    """host key -> the environment serving it (the first that names it)."""
     index: dict[str, Environment] = {}
     for env in settings.environments.values():
         for key in env.hosts:
             index.setdefault(key, env)
+    return index
+
+
+def _publish(stamp: str, settings: Settings) -> dict[str, Environment]:
+    """Rewrite the fast path's host index from `settings`; returns host key -> env."""
+    index = _served(settings)
     entries: dict[str, dict[str, object]] = {
         key: {
             "url": env.url,
@@ -165,12 +182,13 @@ def refresh_index() -> None:
 
 
 def environment_for_host(scheme: str, hostport: str) -> tuple[Settings, Environment] | None:
-    """The environment serving `scheme://hostport`, or None."""
+    """The environment serving `scheme://hostport`, or None (reads only: the index is
+    rewritten by the gets, which need it)."""
     key = host_key(scheme, hostport)
     if key is None:
         return None
-    settings, index = _settings_and_index()
-    env = index.get(key)
+    _, settings = _load()
+    env = _served(settings).get(key)
     return None if env is None else (settings, env)
 
 

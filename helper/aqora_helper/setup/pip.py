@@ -68,6 +68,7 @@ PROVIDER = "subprocess"
 PROVIDER_KEY = "keyring-provider"
 _SECTION = re.compile(r"\[(?P<header>.+)\]")
 _OPTION = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$")
+_URLS = ("index-url", "extra-index-url")
 
 
 def normalize_key(name: str) -> str:
@@ -161,6 +162,33 @@ def inherited_extras(path: Path) -> list[str]:
     return urls
 
 
+def install_overrides(path: Path, text: str) -> list[str]:
+    """Where `pip install` takes the index URLs that `[global]` of `path` (holding `text`)
+    sets from instead ("FILE [SECTION] KEY"): an `[install]` value in another file pip
+    reads (pip merges the files, then `[install]` beats `[global]` whatever the file), or
+    a `[global]` one in a file pip reads after `path`. Files pip cannot use are skipped."""
+    try:
+        keys = [k for s, k in parse(text, path) if s == "global" and k in _URLS]
+    except SetupError:
+        return []
+    files = [Path(os.path.realpath(f)) for f in pip_files()]
+    edited = Path(os.path.realpath(path))
+    later = files[files.index(edited) + 1 :] if edited in files else []
+    found: list[str] = []
+    for file in (f for f in files if f != edited):
+        try:
+            values = parse(read_text(file) or "", file)
+        except SetupError:
+            continue
+        found += [
+            f"{file} [{section}] {key}"
+            for section in ("install", "global")
+            for key in keys
+            if (section, key) in values and (section == "install" or file in later)
+        ]
+    return found
+
+
 def plan(
     text: str | None, path: Path, index_url: str, extra: bool, inherited: Sequence[str] = ()
 ) -> str:
@@ -232,6 +260,15 @@ def _warn_about_sections(text: str) -> None:
             )
 
 
+def _warn_about_overrides(path: Path, text: str) -> None:
+    found = install_overrides(path, text)
+    if found:
+        status(
+            f"aqora-helper: warning: 'pip install' uses {'; '.join(found)} instead of "
+            f"{path}; remove it there (or put the aqora index URL in it)"
+        )
+
+
 def command(
     url: IndexEnvUrl = None,
     index_url: IndexUrl = None,
@@ -255,4 +292,5 @@ def command(
     url_key = "extra-index-url" if extra else "index-url"
     _warn_about_environment(path, url_key)
     _warn_about_sections(new)
+    _warn_about_overrides(path, new)
     closing_notes("pip")

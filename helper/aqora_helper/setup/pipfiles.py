@@ -7,10 +7,10 @@ As pip's `configuration.py` does (`pip config debug` lists them):
    Windows `%PROGRAMDATA%\\pip\\pip.ini`);
 2. user: the legacy `~/.pip/pip.conf` (Windows `~\\pip\\pip.ini`), then `pip_config_file()`;
    skipped when `PIP_CONFIG_FILE` names an existing file;
-3. `PIP_CONFIG_FILE`. When it is `/dev/null`, pip reads no file at all.
-
-pip's "site" level (`pip.conf` in the prefix of the Python running pip, a virtualenv's
-own) sits between 2 and 3; it depends on which pip runs, so it is left out here.
+3. site: `pip.conf` in the prefix of the Python running pip; counted when a virtualenv is
+   active (`$VIRTUAL_ENV/pip.conf`: its pip is the one that runs), else left out (which
+   pip runs is unknown);
+4. `PIP_CONFIG_FILE`. When it is `/dev/null`, pip reads no file at all.
 """
 
 from __future__ import annotations
@@ -56,6 +56,9 @@ def pip_files() -> list[Path]:
     if not (env_file and os.path.exists(env_file)):
         legacy = Path.home() / ("pip" if sys.platform == "win32" else ".pip") / _BASENAME
         files += [legacy, pip_config_file()]
+    venv = os.environ.get("VIRTUAL_ENV", "").strip()
+    if venv:
+        files.append(Path(os.path.expanduser(venv)) / _BASENAME)
     if env_file:
         files.append(Path(env_file))
     return files
