@@ -1,6 +1,7 @@
 """The default environment: AQORA_URL, then the config's `url`, then the only environment
-logged in to, then https://aqora.io; "not logged in" names where you are logged in and
-the exact command that works; AQORA_TOKEN stays with the configured default."""
+logged in to, then (logged in nowhere) the only one configured, then https://aqora.io;
+"not logged in" names where you are logged in and the exact command that works;
+AQORA_TOKEN stays with the configured default."""
 
 from __future__ import annotations
 
@@ -115,3 +116,40 @@ def test_aqora_token_never_follows_the_logged_in_default(aqora, user_env, login)
     by_url = {e["url"]: e for e in status["environments"]}
     assert by_url[base_url(aqora.url)]["source"] != "env"
     assert by_url["https://aqora.io/"]["source"] == "env"
+
+
+def test_the_only_configured_environment_is_the_default(aqora, user_env):
+    """A config with one `[environments."URL"]` table and no `url` (the newcomer's case):
+    plain `login`, `token` and `status` work on that environment, not on aqora.io."""
+    url = base_url(aqora.url)
+    port = aqora.url.rsplit(":", 1)[1]
+    write_config(user_env, f'[environments."{aqora.url}"]\nhosts = ["127.0.0.1:{port}"]\n')
+    before = helper(user_env, "status", "--json", "--offline")
+    assert json.loads(before.stdout)["selected"] == url, describe(before)
+    login = helper(
+        user_env, "login", "--interactive", "--username", "alice", "--password-stdin",
+        input="pw\n",
+    )  # fmt: skip
+    assert login.returncode == 0, describe(login)
+    assert url in login.stderr + login.stdout
+    token = helper(user_env, "token")
+    assert token.returncode == 0, describe(token)
+    assert token.stdout.strip() in aqora.issued_tokens()
+
+
+def test_the_logged_in_environment_wins_over_a_configured_one(aqora, second, user_env):
+    """One configured (not logged in), another logged in to: the session decides; two
+    tables and no session: no guess, the built-in default."""
+    proc = run_cmd(login_args(second.url), user_env, input="pw\n")
+    assert proc.returncode == 0, describe(proc)
+    write_config(user_env, f'[environments."{aqora.url}"]\nhosts = ["127.0.0.1:1"]\n')
+    status = helper(user_env, "status", "--json", "--offline")
+    assert json.loads(status.stdout)["selected"] == base_url(second.url), describe(status)
+    assert helper(user_env, "logout", "--url", second.url).returncode == 0
+    write_config(
+        user_env,
+        f'[environments."{aqora.url}"]\nhosts = ["127.0.0.1:1"]\n'
+        f'[environments."{second.url}"]\nhosts = ["127.0.0.1:2"]\n',
+    )
+    status = helper(user_env, "status", "--json", "--offline")
+    assert json.loads(status.stdout)["selected"] == "https://aqora.io/", describe(status)

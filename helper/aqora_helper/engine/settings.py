@@ -62,7 +62,8 @@ class Settings(NamedTuple):
 
     config_path: Path
     default_url: str  # the selected default: --url when given, else token_url, else
-    # the only environment logged in to (when AQORA_URL, `url` and AQORA_TOKEN are unset)
+    # the only environment logged in to, else the only one configured (when AQORA_URL,
+    # `url` and AQORA_TOKEN are unset)
     refresh_skew: int
     timeouts: Timeouts
     environments: dict[str, Environment]
@@ -173,8 +174,11 @@ def load_settings(url_override: str | None = None, allow_insecure_flag: bool = F
     else:
         default_url = token_url = _configured_url(cfg.url, path, allow_insecure)
     logged_in = _logged_in_urls()
-    if not url_override and default_url_is_builtin(cfg.url) and len(logged_in) == 1:
-        default_url = logged_in[0]  # the only environment logged in to (as gh does)
+    if not url_override and default_url_is_builtin(cfg.url):
+        # the only environment logged in to (as gh does), else the only one configured
+        only = logged_in if logged_in else list(environments)
+        if len(only) == 1:
+            default_url = only[0]
     for extra in [default_url, *logged_in]:
         if extra not in environments:
             candidate = _default_environment(extra, cfg.username)
@@ -202,7 +206,7 @@ def _configured_url(from_file: str | None, path: Path, allow_insecure: bool) -> 
 
 def default_url_is_builtin(from_file: str | None) -> bool:
     """True when neither AQORA_URL nor the config's `url` names the default, so the only
-    environment logged in to becomes it. Not while AQORA_TOKEN is set: that token belongs
+    environment logged in to (else the only one configured) becomes it. Not while AQORA_TOKEN is set: that token belongs
     to the configured default (the built-in one here) and to nothing else."""
     return not (
         os.environ.get("AQORA_URL") or from_file or os.environ.get("AQORA_TOKEN", "").strip()
