@@ -410,9 +410,11 @@ case ":$PATH:" in
 esac
 if [ -z "$old_version" ]; then
     echo "installed $version"
+    echo "Done. Next: aqora-helper login, then aqora-helper setup git|docker|pip|uv"
 elif [ "$old_version" = "$version" ]; then
     echo "reinstalled $version"
+    echo "Done."
 else
     echo "upgraded $old_version -> $version"
+    echo "Done."
 fi
-echo "Done. Next: aqora-helper login, then aqora-helper setup git|docker|pip|uv"

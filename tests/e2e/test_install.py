@@ -52,6 +52,7 @@ def test_install_is_idempotent_and_uninstall_removes_exactly_what_it_added(tmp_p
     again = run_cmd(["sh", str(REPO / "install.sh")], env, timeout=600)
     assert again.returncode == 0, describe(again)
     assert "reinstalled aqora-helper" in again.stdout
+    assert "Next:" not in again.stdout  # setting up again is not what an upgrade asks for
     assert "linked" not in again.stdout  # the links were right: nothing to change
     assert snapshot(home) == installed
     removed = run_cmd(["sh", str(REPO / "install.sh"), "--uninstall"], env, timeout=120)

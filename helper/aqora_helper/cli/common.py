@@ -29,6 +29,11 @@ def duration(text: str | int) -> int:
     value is a usage error)."""
     seconds = text if isinstance(text, int) else parse_duration(text)
     if seconds is None:
+        if isinstance(text, str) and parse_duration(text, limit=None) is not None:
+            raise typer.BadParameter(
+                f"{text!r} is longer than 7 days, the longest a token is taken to live "
+                "(at most 7d)"
+            )
         raise typer.BadParameter(
             f"{text!r} is not a duration: seconds, or numbers with s/m/h/d (90m, 2h, 1h30m), "
             "at most 7d"

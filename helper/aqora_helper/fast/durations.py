@@ -12,9 +12,9 @@ MAX_MIN_TTL = 7 * 86400  # the longest token lifetime the engine believes (engin
 _MAX_TEXT = 32
 
 
-def parse_duration(text: str) -> int | None:
+def parse_duration(text: str, limit: int | None = MAX_MIN_TTL) -> int | None:
     """Seconds in `text`: plain seconds (`300`) or number-unit groups (`90m`, `2h`,
-    `1h30m`, `45s`, `1d`); None when malformed or longer than MAX_MIN_TTL."""
+    `1h30m`, `45s`, `1d`); None when malformed or longer than `limit`."""
     text = text.strip().lower()
     if not text or len(text) > _MAX_TEXT or not text.isascii():
         return None
@@ -31,7 +31,7 @@ def parse_duration(text: str) -> int | None:
                 return None
         if digits:
             return None
-    return total if total <= MAX_MIN_TTL else None
+    return total if limit is None or total <= limit else None
 
 
 class TokenTooShort(AqoraHelperError):
