@@ -11,7 +11,9 @@ client is told to reach without verification:
   `--tls-verify=false` and its `--src-`/`--dest-` forms (skopeo, podman, buildah),
   `--insecure`, `--plain-http` (crane, oras), `--insecure-registry` (nerdctl);
 - containers' `registries.conf` (system, user, drop-ins, `CONTAINERS_REGISTRIES_CONF`,
-  `--registries-conf`): `[[registry]] insecure = true`, or the v1 `[registries.insecure]`;
+  `--registries-conf`): `[[registry]] insecure = true`
+  (its prefix and its location), an insecure `[[registry.mirror]]`, or the v1
+  `[registries.insecure]`;
 - Docker's `daemon.json` (`/etc/docker`, rootless `~/.config/docker`):
   `insecure-registries`, by host[:port] or by network (CIDR) of its addresses.
 
@@ -158,17 +160,29 @@ def _registries_conf_insecure(text: str, hostport: str) -> bool:
         data = tomllib.loads(text)
     except ValueError:
         return False  # the client refuses a broken file too
-    entries = data.get("registry")
-    locations = [
-        str(entry.get("prefix") or entry.get("location") or "")
-        for entry in (entries if isinstance(entries, list) else [])
-        if isinstance(entry, dict) and entry.get("insecure") is True
-    ]
+    locations = _insecure_endpoints(data.get("registry"))
     v1 = data.get("registries")
     v1_insecure = v1.get("insecure") if isinstance(v1, dict) else None
     if isinstance(v1_insecure, dict) and isinstance(v1_insecure.get("registries"), list):
         locations.extend(str(item) for item in v1_insecure["registries"])
     return any(_location_matches(location, hostport) for location in locations)
+
+
+def _insecure_endpoints(entries: object) -> list[str]:
+    """The prefix and location of every `[[registry]]` marked insecure, and the location
+    of every insecure `[[registry.mirror]]`: the client reaches (and asks credentials
+    for) the location and the mirrors, not the prefix."""
+    found: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("insecure") is True:
+            found.extend(str(entry.get(key) or "") for key in ("prefix", "location"))
+        mirrors = entry.get("mirror")
+        for mirror in mirrors if isinstance(mirrors, list) else []:
+            if isinstance(mirror, dict) and mirror.get("insecure") is True:
+                found.append(str(mirror.get("location") or ""))
+    return [location for location in found if location]
 
 
 def _location_matches(location: str, hostport: str) -> bool:
