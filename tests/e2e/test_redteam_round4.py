@@ -4,15 +4,20 @@
    a `[[registry]]` whose `location` (not its `prefix`) is that registry, or through an
    insecure `[[registry.mirror]]`: skopeo then asks us for the mirror's (the location's)
    credentials and sends them over plain http. No token for either.
+2. A FIFO planted where a client's config file lives (Docker's config.json, pip.conf,
+   uv.toml, containers' auth.json and registries.conf drop-in): `setup` and `doctor`
+   read those files and waited on it forever. Now it is a two-line error (setup) or a
+   failed check (doctor), never a hang.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from support import describe, run_cmd
+from support import assert_clean_failure, describe, run_cmd
 from test_sec_followups import (  # noqa: F401 - fixtures
     needs_outside,
     plain_registry,
@@ -52,3 +57,38 @@ def test_skopeo_sent_to_an_insecure_mirror_or_location_gets_no_token(
     user_conf.write_text(conf.format(hostport=hostport).replace("insecure = true", ""))
     get = run_cmd(["docker-credential-aqora", "get"], env, input=hostport)
     assert get.returncode == 0, describe(get)  # a verified mirror still gets the token
+
+
+# (file under XDG_CONFIG_HOME, or under HOME for Docker's; the setup that edits it)
+PLANTED = {
+    "docker config.json": ("~/.docker/config.json", ["docker"]),
+    "pip.conf": ("pip/pip.conf", ["pip", "--index-url", "https://pypi.example.org/simple/"]),
+    "uv.toml": ("uv/uv.toml", ["uv", "--index-url", "https://pypi.example.org/simple/"]),
+    "containers drop-in": ("containers/registries.conf.d/zz-aqora-helper.conf", None),
+    "containers auth.json": ("containers/auth.json", None),
+}
+
+
+def planted_fifo(env: dict[str, str], where: str) -> Path:
+    home, config = Path(env["HOME"]), Path(env["XDG_CONFIG_HOME"])
+    path = home / where[2:] if where.startswith("~/") else config / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("name", PLANTED)
+def test_a_fifo_as_a_client_config_file_never_blocks_setup_or_doctor(
+    aqora, user_env, login, name
+):
+    where, setup = PLANTED[name]
+    login()
+    fifo = planted_fifo(user_env, where)
+    doctor = run_cmd(["aqora-helper", "doctor"], user_env, timeout=45)
+    assert doctor.returncode in (0, 1) and "Traceback" not in doctor.stderr, describe(doctor)
+    if name == "docker config.json":  # the one whose check reads it for every served host
+        assert f"{fifo} is not a regular file" in doctor.stdout, describe(doctor)
+    if setup is not None:
+        proc = run_cmd(["aqora-helper", "setup", *setup, "--url", aqora.url], user_env, timeout=45)
+        assert_clean_failure(proc, f"{fifo} is not a regular file")
+    assert fifo.is_fifo()  # left as it was

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..engine.settings import Environment
 from ..fast.hostnames import key_from_url
+from ..setup.files import SetupError, read_file
 from ..setup.pipfiles import pip_config_file
 from ..setup.uv import uv_config_file
 from .checks import MAX_CONFIG_BYTES, Check
@@ -71,9 +72,11 @@ def _tool_check(
     texts: dict[Path, str] = {}
     for path in files:
         try:
-            texts[path] = path.read_bytes()[:MAX_CONFIG_BYTES].decode("utf-8", "replace")
-        except OSError:
+            found = read_file(path, MAX_CONFIG_BYTES)
+        except SetupError:
             continue
+        if found is not None:
+            texts[path] = found[0].decode("utf-8", "replace")
     pattern = _PIP_URL if tool == "pip" else _UV_URL
     urls = env_urls + [u for text in texts.values() for u in pattern.findall(text)]
     ours = [(u, served[k[1]]) for u in urls if (k := key_from_url(u)) and k[1] in served]
