@@ -8,6 +8,9 @@
    uv.toml, containers' auth.json and registries.conf drop-in): `setup` and `doctor`
    read those files and waited on it forever. Now it is a two-line error (setup) or a
    failed check (doctor), never a hang.
+3. A URL holding credentials (`https://user:password@host/`) given as `--url`,
+   `AQORA_URL`, the config file's `url` or an `[environments."..."]` table name was
+   echoed whole by the error refusing it (CI logs keep stderr). Now shown as `***@host`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from support import assert_clean_failure, describe, run_cmd
+from support import assert_clean_failure, describe, run_cmd, write_config
 from test_sec_followups import (  # noqa: F401 - fixtures
     needs_outside,
     plain_registry,
@@ -92,3 +95,28 @@ def test_a_fifo_as_a_client_config_file_never_blocks_setup_or_doctor(
         proc = run_cmd(["aqora-helper", "setup", *setup, "--url", aqora.url], user_env, timeout=45)
         assert_clean_failure(proc, f"{fifo} is not a regular file")
     assert fifo.is_fifo()  # left as it was
+
+
+PASSWORD = "hunter2-S3cret-pw"
+CRED_URL = f"https://bob:{PASSWORD}@aqora.example/"
+CONFIGS = {
+    "--url": ("", {}, ["--url", CRED_URL]),
+    "AQORA_URL": ("", {"AQORA_URL": CRED_URL}, []),
+    "AQORA_URL, bad port": ("", {"AQORA_URL": f"https://bob:{PASSWORD}/x@h:1/"}, []),
+    "config url": (f'url = "{CRED_URL}"\n', {}, []),
+    "environment table": (f'[environments."{CRED_URL}"]\nhosts = ["h.example"]\n', {}, []),
+    "environment table, bad field": (f'[environments."{CRED_URL}"]\nhosts = 5\n', {}, []),
+}
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_a_url_with_a_password_is_refused_without_showing_it(user_env, name):
+    config, extra_env, args = CONFIGS[name]
+    if config:
+        write_config(user_env, config)
+    env = dict(user_env, **extra_env)
+    for command in (["token", *args], ["status", "--json", *args], ["doctor", *args]):
+        proc = run_cmd(["aqora-helper", *command], env)
+        assert proc.returncode != 0, describe(proc)
+        assert PASSWORD[:8] not in proc.stdout + proc.stderr, describe(proc)
+        assert "***@" in proc.stdout + proc.stderr, describe(proc)
