@@ -11,6 +11,10 @@
 3. A URL holding credentials (`https://user:password@host/`) given as `--url`,
    `AQORA_URL`, the config file's `url` or an `[environments."..."]` table name was
    echoed whole by the error refusing it (CI logs keep stderr). Now shown as `***@host`.
+4. Docker-protocol clients other than skopeo that skip TLS verification by a flag of
+   their own (cosign `--allow-insecure-registry`, kaniko `--skip-tls-verify`, helm
+   `--insecure-skip-tls-verify`, ...): ggcr-based ones fall back to plain http too. Their
+   command line (a `sh` standing in for the client) gets no token either.
 """
 
 from __future__ import annotations
@@ -120,3 +124,31 @@ def test_a_url_with_a_password_is_refused_without_showing_it(user_env, name):
         assert proc.returncode != 0, describe(proc)
         assert PASSWORD[:8] not in proc.stdout + proc.stderr, describe(proc)
         assert "***@" in proc.stdout + proc.stderr, describe(proc)
+
+
+@needs_outside
+@pytest.mark.parametrize(
+    "flag",
+    [
+        "--allow-insecure-registry",
+        "--allow-http-registry=true",
+        "--skip-tls-verify",
+        "--skip-tls-verify-pull",
+        "--insecure-pull",
+        "--insecure-skip-tls-verify",
+        "--skip-tls-verify-registry=REGISTRY",
+    ],
+)
+def test_a_client_flag_that_skips_tls_verification_gets_no_token(
+    aqora,
+    served_outside,  # noqa: F811 - fixture
+    flag,
+):
+    env, hostport = served_outside
+    script = 'printf %s "$0" | docker-credential-aqora get; exit $?'  # no exec: sh stays parent
+    argv = ["sh", "-c", script, hostport, flag.replace("REGISTRY", hostport)]
+    proc = run_cmd(argv, env)
+    assert proc.returncode == 1 and "without TLS verification" in proc.stdout, describe(proc)
+    assert not any(t in proc.stdout + proc.stderr for t in aqora.issued_tokens())
+    plain = run_cmd(argv[:-1], env)
+    assert plain.returncode == 0 and "Secret" in plain.stdout, describe(plain)

@@ -9,7 +9,8 @@ client is told to reach without verification:
 
 - the command line of the client (our parent, or a wrapper's parent; Linux `/proc`):
   `--tls-verify=false` and its `--src-`/`--dest-` forms (skopeo, podman, buildah),
-  `--insecure`, `--plain-http` (crane, oras), `--insecure-registry` (nerdctl);
+  `--insecure`, `--plain-http` (crane, oras), `--insecure-registry` (nerdctl), and the
+  like of kaniko, helm and cosign (`_INSECURE_FLAGS`);
 - containers' `registries.conf` (system, user, drop-ins, `CONTAINERS_REGISTRIES_CONF`,
   `--registries-conf`): `[[registry]] insecure = true`
   (its prefix and its location), an insecure `[[registry.mirror]]`, or the v1
@@ -30,7 +31,18 @@ MAX_CONFIG_BYTES = 1 << 20
 ANCESTORS = 3  # the client, or a wrapper script and the client behind it
 FALSE = ("false", "0", "f")
 _TLS_FLAGS = ("--tls-verify", "--src-tls-verify", "--dest-tls-verify")
-_INSECURE_FLAGS = ("--insecure", "--plain-http", "--insecure-registry")
+_INSECURE_FLAGS = (
+    "--insecure",  # crane, oras, kaniko
+    "--plain-http",  # oras, helm
+    "--insecure-registry",  # nerdctl, kaniko, ko
+    "--insecure-pull",  # kaniko
+    "--skip-tls-verify",  # kaniko
+    "--skip-tls-verify-pull",  # kaniko
+    "--skip-tls-verify-registry",  # kaniko
+    "--insecure-skip-tls-verify",  # helm
+    "--allow-insecure-registry",  # cosign
+    "--allow-http-registry",  # cosign
+)
 
 
 def tls_off_reason(hostport: str) -> str | None:
