@@ -15,6 +15,9 @@
    their own (cosign `--allow-insecure-registry`, kaniko `--skip-tls-verify`, helm
    `--insecure-skip-tls-verify`, ...): ggcr-based ones fall back to plain http too. Their
    command line (a `sh` standing in for the client) gets no token either.
+5. A static token left in an index URL (`https://aqora:TOKEN@pypi.../simple/` in pip's
+   or uv's settings, from before aqora-helper) of a served host was printed by `doctor`
+   in its warning and its fix. Now shown (and pasteable) without the credentials.
 """
 
 from __future__ import annotations
@@ -152,3 +155,23 @@ def test_a_client_flag_that_skips_tls_verification_gets_no_token(
     assert not any(t in proc.stdout + proc.stderr for t in aqora.issued_tokens())
     plain = run_cmd(argv[:-1], env)
     assert plain.returncode == 0 and "Secret" in plain.stdout, describe(plain)
+
+
+STATIC = "aqat_0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    "variable", ["PIP_EXTRA_INDEX_URL", "UV_INDEX"], ids=["pip", "uv"]
+)
+def test_doctor_never_shows_a_static_token_left_in_an_index_url(
+    aqora, user_env, login, variable
+):
+    port = aqora.url.rsplit(":", 1)[1]
+    hosts = f'["127.0.0.1:{port}", "pypi.example.org"]'
+    write_config(user_env, f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = {hosts}\n')
+    login()
+    url = f"https://aqora:{STATIC}@pypi.example.org/simple/"
+    env = dict(user_env, **{variable: ("aqora=" if variable == "UV_INDEX" else "") + url})
+    proc = run_cmd(["aqora-helper", "doctor"], env)
+    assert STATIC[:12] not in proc.stdout + proc.stderr, describe(proc)
+    assert "--index-url https://pypi.example.org/simple/" in proc.stdout, describe(proc)

@@ -49,15 +49,16 @@ def shown(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def without_userinfo(url: str) -> str:
-    """`url` safe to show in an error: a `user:password@` (or a lone `token@`) before the
-    host is replaced by `***@`. Everything up to the last `@` is taken as userinfo when
-    it holds a `:` or no `/` (urllib and pip split a password holding `@` or `/` so)."""
+def without_userinfo(url: str, mark: str = "***@") -> str:
+    """`url` safe to show: a `user:password@` (or a lone `token@`) before the host is
+    replaced by `mark` (`""`: a URL to paste, without credentials). Everything up to the
+    last `@` is taken as userinfo when it holds a `:` or no `/` (urllib and pip split a
+    password holding `@` or `/` so)."""
     head, sep, rest = url.partition("://")
     userinfo, at, after = rest.rpartition("@")
     if not sep or not at or ("/" in userinfo and ":" not in userinfo):
         return url
-    return f"{head}://***@{after}"
+    return f"{head}://{mark}{after}"
 
 
 def url_problem(url: str, error: ValueError) -> str:
