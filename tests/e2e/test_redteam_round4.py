@@ -18,10 +18,14 @@
 5. A static token left in an index URL (`https://aqora:TOKEN@pypi.../simple/` in pip's
    or uv's settings, from before aqora-helper) of a served host was printed by `doctor`
    in its warning and its fix. Now shown (and pasteable) without the credentials.
+6. Docker's `insecure-registries` entry written with a scheme (`http://host:port`,
+   which dockerd accepts, dropping the scheme with a warning) was not recognised: the
+   token went to a registry the daemon reaches over plain http.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -175,3 +179,21 @@ def test_doctor_never_shows_a_static_token_left_in_an_index_url(
     proc = run_cmd(["aqora-helper", "doctor"], env)
     assert STATIC[:12] not in proc.stdout + proc.stderr, describe(proc)
     assert "--index-url https://pypi.example.org/simple/" in proc.stdout, describe(proc)
+
+
+@needs_outside
+@pytest.mark.parametrize("entry_text", ["http://{hostport}", "HTTPS://{host}", "https://{net}"])
+def test_docker_insecure_registries_with_a_scheme_get_no_token(
+    aqora,
+    served_outside,  # noqa: F811 - fixture
+    entry_text,
+):
+    env, hostport = served_outside
+    host = hostport.rsplit(":", 1)[0]
+    daemon = Path(env["XDG_CONFIG_HOME"]) / "docker" / "daemon.json"  # rootless Docker's
+    daemon.parent.mkdir(parents=True, exist_ok=True)
+    listed = entry_text.format(hostport=hostport, host=host, net=host + "/24")
+    daemon.write_text(json.dumps({"insecure-registries": [listed]}))
+    get = run_cmd(["docker-credential-aqora", "get"], env, input=hostport)
+    assert get.returncode == 1 and "without TLS verification" in get.stdout, describe(get)
+    assert not any(t in get.stdout + get.stderr for t in aqora.issued_tokens())

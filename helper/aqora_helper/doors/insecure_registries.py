@@ -233,11 +233,20 @@ def _daemon_json_insecure(text: str, hostport: str) -> bool:
         return False
     if not isinstance(entries, list):
         return False
-    names = [e.strip().lower() for e in entries if isinstance(e, str) and "/" not in e]
-    networks = [e.strip() for e in entries if isinstance(e, str) and "/" in e]
+    # Docker drops a leading http:// or https:// from an entry (with a warning)
+    listed = [_without_scheme(e.strip()) for e in entries if isinstance(e, str)]
+    names = [e.lower() for e in listed if "/" not in e]
+    networks = [e for e in listed if "/" in e]
     if any(_location_matches(name, hostport) for name in names):
         return True
     return bool(networks) and _in_networks(_host_of(hostport).strip("[]"), networks)
+
+
+def _without_scheme(entry: str) -> str:
+    for scheme in ("http://", "https://"):
+        if entry.lower().startswith(scheme):
+            return entry[len(scheme) :]
+    return entry
 
 
 def _in_networks(host: str, networks: list[str]) -> bool:
