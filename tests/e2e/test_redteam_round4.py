@@ -20,13 +20,18 @@
    in its warning and its fix. Now shown (and pasteable) without the credentials.
 6. Docker's `insecure-registries` entry written with a scheme (`http://host:port`,
    which dockerd accepts, dropping the scheme with a warning) was not recognised: the
-   token went to a registry the daemon reaches over plain http.
+   token went to a registry the daemon reaches over plain http. Nor were Docker
+   Desktop's `~/.docker/daemon.json`, a running dockerd's `--insecure-registry` flag or
+   its `--config-file` (the classic systemd override) looked at.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -92,9 +97,7 @@ def planted_fifo(env: dict[str, str], where: str) -> Path:
 
 
 @pytest.mark.parametrize("name", PLANTED)
-def test_a_fifo_as_a_client_config_file_never_blocks_setup_or_doctor(
-    aqora, user_env, login, name
-):
+def test_a_fifo_as_a_client_config_file_never_blocks_setup_or_doctor(aqora, user_env, login, name):
     where, setup = PLANTED[name]
     login()
     fifo = planted_fifo(user_env, where)
@@ -164,12 +167,8 @@ def test_a_client_flag_that_skips_tls_verification_gets_no_token(
 STATIC = "aqat_0123456789abcdef0123456789abcdef"
 
 
-@pytest.mark.parametrize(
-    "variable", ["PIP_EXTRA_INDEX_URL", "UV_INDEX"], ids=["pip", "uv"]
-)
-def test_doctor_never_shows_a_static_token_left_in_an_index_url(
-    aqora, user_env, login, variable
-):
+@pytest.mark.parametrize("variable", ["PIP_EXTRA_INDEX_URL", "UV_INDEX"], ids=["pip", "uv"])
+def test_doctor_never_shows_a_static_token_left_in_an_index_url(aqora, user_env, login, variable):
     port = aqora.url.rsplit(":", 1)[1]
     hosts = f'["127.0.0.1:{port}", "pypi.example.org"]'
     write_config(user_env, f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = {hosts}\n')
@@ -197,3 +196,49 @@ def test_docker_insecure_registries_with_a_scheme_get_no_token(
     get = run_cmd(["docker-credential-aqora", "get"], env, input=hostport)
     assert get.returncode == 1 and "without TLS verification" in get.stdout, describe(get)
     assert not any(t in get.stdout + get.stderr for t in aqora.issued_tokens())
+
+
+def start_fake_dockerd(*args: str) -> subprocess.Popen[bytes]:
+    """A process whose command line is `dockerd ARGS...` (a sleeping Python)."""
+    script = 'exec -a dockerd "$0" -c "import time; time.sleep(120)" "$@"'
+    proc = subprocess.Popen(["bash", "-c", script, sys.executable, *args])
+    for _ in range(100):  # until bash has exec'd
+        if Path(f"/proc/{proc.pid}/cmdline").read_bytes().startswith(b"dockerd\0"):
+            return proc
+        time.sleep(0.05)
+    raise AssertionError("the stand-in dockerd did not start")
+
+
+@needs_outside
+@pytest.mark.parametrize("how", ["~/.docker/daemon.json", "flag", "flag=", "--config-file"])
+def test_a_local_dockerd_told_a_registry_is_insecure_gets_no_token(
+    aqora,
+    served_outside,  # noqa: F811 - fixture
+    tmp_path,
+    how,
+):
+    env, hostport = served_outside
+    config = json.dumps({"insecure-registries": [hostport]})
+    daemon = None
+    if how == "~/.docker/daemon.json":
+        (Path(env["HOME"]) / ".docker" / "daemon.json").write_text(config)
+    elif how == "--config-file":
+        (tmp_path / "elsewhere.json").write_text(config)
+        daemon = start_fake_dockerd("--config-file", str(tmp_path / "elsewhere.json"))
+    else:
+        flag = (
+            ["--insecure-registry=" + hostport]
+            if how == "flag="
+            else ["--insecure-registry", hostport]
+        )
+        daemon = start_fake_dockerd("--debug", *flag)
+    try:
+        get = run_cmd(["docker-credential-aqora", "get"], env, input=hostport)
+    finally:
+        if daemon is not None:
+            daemon.kill()
+            daemon.wait()
+    assert get.returncode == 1 and "without TLS verification" in get.stdout, describe(get)
+    assert not any(t in get.stdout + get.stderr for t in aqora.issued_tokens())
+    again = run_cmd(["docker-credential-aqora", "get"], env, input=hostport)
+    assert (again.returncode == 0) == (daemon is not None), describe(again)

@@ -15,8 +15,9 @@ client is told to reach without verification:
   `--registries-conf`): `[[registry]] insecure = true`
   (its prefix and its location), an insecure `[[registry.mirror]]`, or the v1
   `[registries.insecure]`;
-- Docker's `daemon.json` (`/etc/docker`, rootless `~/.config/docker`):
-  `insecure-registries`, by host[:port] or by network (CIDR) of its addresses.
+- Docker's `daemon.json` (`/etc/docker`, rootless `~/.config/docker`, Docker Desktop's
+  `~/.docker`, a running dockerd's `--config-file`) and a running dockerd's
+  `--insecure-registry` flags: by host[:port] or by network (CIDR) of its addresses.
 
 A remote Docker daemon's configuration cannot be seen (see the README). Stdlib only.
 """
@@ -56,9 +57,12 @@ def tls_off_reason(hostport: str) -> str | None:
     for path in _registries_confs(commands):
         if _registries_conf_insecure(_read(path), hostport):
             return f"{path} marks it insecure"
-    for path in _daemon_jsons():
+    daemons = _dockerd_commands()
+    for path in _daemon_jsons(daemons):
         if _daemon_json_insecure(_read(path), hostport):
             return f"{path} lists it in insecure-registries"
+    if _entries_cover(_flag_values(daemons, "--insecure-registry"), hostport):
+        return "dockerd runs with --insecure-registry for it"
     return None
 
 
@@ -217,10 +221,32 @@ def _host_of(hostport: str) -> str:
 # --- Docker's daemon.json -------------------------------------------------------------
 
 
-def _daemon_jsons() -> list[str]:
+def _daemon_jsons(daemons: list[list[str]]) -> list[str]:
+    """The daemon.json files of a local Docker: system, rootless, Docker Desktop's
+    (`~/.docker`), and any `--config-file` a running dockerd was given."""
     home = os.path.expanduser("~")
     config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    return ["/etc/docker/daemon.json", os.path.join(config, "docker", "daemon.json")]
+    files = [
+        "/etc/docker/daemon.json",
+        os.path.join(config, "docker", "daemon.json"),
+        os.path.join(home, ".docker", "daemon.json"),
+        *_flag_values(daemons, "--config-file"),
+    ]
+    return [path for path in dict.fromkeys(files) if path]
+
+
+def _dockerd_commands() -> list[list[str]]:
+    """argv of every local dockerd whose command line we can read (Linux `/proc`)."""
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
+    commands = []
+    for pid in pids:
+        argv = [arg for arg in _read_proc(f"/proc/{pid}/cmdline").split("\0") if arg]
+        if argv and os.path.basename(argv[0]) == "dockerd":
+            commands.append(argv)
+    return commands
 
 
 def _daemon_json_insecure(text: str, hostport: str) -> bool:
@@ -233,6 +259,11 @@ def _daemon_json_insecure(text: str, hostport: str) -> bool:
         return False
     if not isinstance(entries, list):
         return False
+    return _entries_cover(entries, hostport)
+
+
+def _entries_cover(entries: list[object], hostport: str) -> bool:
+    """True when Docker insecure-registry entries (host[:port] or CIDR) cover `hostport`."""
     # Docker drops a leading http:// or https:// from an entry (with a warning)
     listed = [_without_scheme(e.strip()) for e in entries if isinstance(e, str)]
     names = [e.lower() for e in listed if "/" not in e]
