@@ -198,12 +198,13 @@ def test_docker_insecure_registries_with_a_scheme_get_no_token(
     assert not any(t in get.stdout + get.stderr for t in aqora.issued_tokens())
 
 
-def start_fake_dockerd(*args: str) -> subprocess.Popen[bytes]:
-    """A process whose command line is `dockerd ARGS...` (a sleeping Python)."""
-    script = 'exec -a dockerd "$0" -c "import time; time.sleep(120)" "$@"'
-    proc = subprocess.Popen(["bash", "-c", script, sys.executable, *args])
-    for _ in range(100):  # until bash has exec'd
-        if Path(f"/proc/{proc.pid}/cmdline").read_bytes().startswith(b"dockerd\0"):
+def start_fake_dockerd(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
+    """A process named `dockerd` (a sleeping Python run through a link of that name)."""
+    link = tmp_path / "dockerd"
+    link.symlink_to(sys.executable)
+    proc = subprocess.Popen([link, "-c", "import time; time.sleep(120)", *args])
+    for _ in range(100):  # until it runs as dockerd
+        if Path(f"/proc/{proc.pid}/comm").read_text().strip() == "dockerd":
             return proc
         time.sleep(0.05)
     raise AssertionError("the stand-in dockerd did not start")
@@ -224,14 +225,14 @@ def test_a_local_dockerd_told_a_registry_is_insecure_gets_no_token(
         (Path(env["HOME"]) / ".docker" / "daemon.json").write_text(config)
     elif how == "--config-file":
         (tmp_path / "elsewhere.json").write_text(config)
-        daemon = start_fake_dockerd("--config-file", str(tmp_path / "elsewhere.json"))
+        daemon = start_fake_dockerd(tmp_path, "--config-file", str(tmp_path / "elsewhere.json"))
     else:
         flag = (
             ["--insecure-registry=" + hostport]
             if how == "flag="
             else ["--insecure-registry", hostport]
         )
-        daemon = start_fake_dockerd("--debug", *flag)
+        daemon = start_fake_dockerd(tmp_path, "--debug", *flag)
     try:
         get = run_cmd(["docker-credential-aqora", "get"], env, input=hostport)
     finally:

@@ -242,10 +242,9 @@ def _dockerd_commands() -> list[list[str]]:
     except OSError:
         return []
     commands = []
-    for pid in pids:
-        argv = [arg for arg in _read_proc(f"/proc/{pid}/cmdline").split("\0") if arg]
-        if argv and os.path.basename(argv[0]) == "dockerd":
-            commands.append(argv)
+    for pid in pids:  # the name first: reading another's cmdline can wait on its memory
+        if _read_proc(f"/proc/{pid}/comm").strip() == "dockerd":
+            commands.append([a for a in _read_proc(f"/proc/{pid}/cmdline").split("\0") if a])
     return commands
 
 
