@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..engine.settings import Environment
 from ..fast.hostnames import key_from_url
-from ..fast.text import without_userinfo
+from ..fast.text import without_password
 from ..setup.files import SetupError, read_file
 from ..setup.pipfiles import pip_config_file
 from ..setup.uv import uv_config_file
@@ -88,7 +88,7 @@ def _tool_check(
             f"{tool} is not configured for an aqora index; nothing to check "
             f"('aqora-helper setup {tool} --index-url URL' sets one up)",
         )
-    url, env = without_userinfo(ours[0][0], mark=""), ours[0][1]  # shown: no password
+    url, env = without_password(ours[0][0]), ours[0][1]  # shown and pasted: no password
     provider = bool(os.environ.get(provider_var)) or any(
         _PROVIDER.search(t) for t in texts.values()
     )

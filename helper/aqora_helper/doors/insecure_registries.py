@@ -28,6 +28,10 @@ import json
 import os
 import sys
 
+TYPE_CHECKING = False  # typing is not imported at run time
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 MAX_CONFIG_BYTES = 1 << 20
 ANCESTORS = 3  # the client, or a wrapper script and the client behind it
 FALSE = ("false", "0", "f")
@@ -261,7 +265,7 @@ def _daemon_json_insecure(text: str, hostport: str) -> bool:
     return _entries_cover(entries, hostport)
 
 
-def _entries_cover(entries: list[object], hostport: str) -> bool:
+def _entries_cover(entries: Sequence[object], hostport: str) -> bool:
     """True when Docker insecure-registry entries (host[:port] or CIDR) cover `hostport`."""
     # Docker drops a leading http:// or https:// from an entry (with a warning)
     listed = [_without_scheme(e.strip()) for e in entries if isinstance(e, str)]
