@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from ..fast.hostnames import DEFAULT_PORTS, is_loopback, served_key, split_hostport
 from ..setup.docker import docker_config_path
+from ..setup.files import SetupError, read_file
 
 GIT_TIMEOUT = 10.0
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
@@ -226,8 +227,10 @@ def docker_checks(hosts: list[str]) -> list[Check]:
     path = docker_config_path()
     fix = setup_docker_fix(hosts)
     try:
-        raw = path.read_bytes()[:MAX_CONFIG_BYTES]
-    except FileNotFoundError:
+        found = read_file(path, MAX_CONFIG_BYTES)
+    except SetupError as exc:
+        return [Check("fail", "docker", exc.message, exc.hint)]
+    if found is None:
         if any(shutil.which(tool) for tool in ("docker", "skopeo", "podman")):
             return [
                 Check(
@@ -238,10 +241,8 @@ def docker_checks(hosts: list[str]) -> list[Check]:
                 )
             ]
         return [Check("ok", "docker", "no Docker client or config; nothing to check")]
-    except OSError as exc:
-        return [Check("fail", "docker", f"cannot read {path}: {exc.strerror}", "Fix its mode.")]
     try:
-        config = json.loads(raw)
+        config = json.loads(found[0])
     except ValueError:
         config = None
     if not isinstance(config, dict):

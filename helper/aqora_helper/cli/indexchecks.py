@@ -17,6 +17,8 @@ from pathlib import Path
 
 from ..engine.settings import Environment
 from ..fast.hostnames import key_from_url
+from ..fast.text import without_password
+from ..setup.files import SetupError, read_file
 from ..setup.pipfiles import pip_config_file
 from ..setup.uv import uv_config_file
 from .checks import MAX_CONFIG_BYTES, Check
@@ -71,9 +73,11 @@ def _tool_check(
     texts: dict[Path, str] = {}
     for path in files:
         try:
-            texts[path] = path.read_bytes()[:MAX_CONFIG_BYTES].decode("utf-8", "replace")
-        except OSError:
+            found = read_file(path, MAX_CONFIG_BYTES)
+        except SetupError:
             continue
+        if found is not None:
+            texts[path] = found[0].decode("utf-8", "replace")
     pattern = _PIP_URL if tool == "pip" else _UV_URL
     urls = env_urls + [u for text in texts.values() for u in pattern.findall(text)]
     ours = [(u, served[k[1]]) for u in urls if (k := key_from_url(u)) and k[1] in served]
@@ -84,7 +88,7 @@ def _tool_check(
             f"{tool} is not configured for an aqora index; nothing to check "
             f"('aqora-helper setup {tool} --index-url URL' sets one up)",
         )
-    url, env = ours[0]
+    url, env = without_password(ours[0][0]), ours[0][1]  # shown and pasted: no password
     provider = bool(os.environ.get(provider_var)) or any(
         _PROVIDER.search(t) for t in texts.values()
     )

@@ -9,11 +9,15 @@ client is told to reach without verification:
 
 - the command line of the client (our parent, or a wrapper's parent; Linux `/proc`):
   `--tls-verify=false` and its `--src-`/`--dest-` forms (skopeo, podman, buildah),
-  `--insecure`, `--plain-http` (crane, oras), `--insecure-registry` (nerdctl);
+  `--insecure`, `--plain-http` (crane, oras), `--insecure-registry` (nerdctl), and the
+  like of kaniko, helm and cosign (`_INSECURE_FLAGS`);
 - containers' `registries.conf` (system, user, drop-ins, `CONTAINERS_REGISTRIES_CONF`,
-  `--registries-conf`): `[[registry]] insecure = true`, or the v1 `[registries.insecure]`;
-- Docker's `daemon.json` (`/etc/docker`, rootless `~/.config/docker`):
-  `insecure-registries`, by host[:port] or by network (CIDR) of its addresses.
+  `--registries-conf`): `[[registry]] insecure = true`
+  (its prefix and its location), an insecure `[[registry.mirror]]`, or the v1
+  `[registries.insecure]`;
+- Docker's `daemon.json` (`/etc/docker`, rootless `~/.config/docker`, Docker Desktop's
+  `~/.docker`, a running dockerd's `--config-file`) and a running dockerd's
+  `--insecure-registry` flags: by host[:port] or by network (CIDR) of its addresses.
 
 A remote Docker daemon's configuration cannot be seen (see the README). Stdlib only.
 """
@@ -24,11 +28,26 @@ import json
 import os
 import sys
 
+TYPE_CHECKING = False  # typing is not imported at run time
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 MAX_CONFIG_BYTES = 1 << 20
 ANCESTORS = 3  # the client, or a wrapper script and the client behind it
 FALSE = ("false", "0", "f")
 _TLS_FLAGS = ("--tls-verify", "--src-tls-verify", "--dest-tls-verify")
-_INSECURE_FLAGS = ("--insecure", "--plain-http", "--insecure-registry")
+_INSECURE_FLAGS = (
+    "--insecure",  # crane, oras, kaniko
+    "--plain-http",  # oras, helm
+    "--insecure-registry",  # nerdctl, kaniko, ko
+    "--insecure-pull",  # kaniko
+    "--skip-tls-verify",  # kaniko
+    "--skip-tls-verify-pull",  # kaniko
+    "--skip-tls-verify-registry",  # kaniko
+    "--insecure-skip-tls-verify",  # helm
+    "--allow-insecure-registry",  # cosign
+    "--allow-http-registry",  # cosign
+)
 
 
 def tls_off_reason(hostport: str) -> str | None:
@@ -42,9 +61,12 @@ def tls_off_reason(hostport: str) -> str | None:
     for path in _registries_confs(commands):
         if _registries_conf_insecure(_read(path), hostport):
             return f"{path} marks it insecure"
-    for path in _daemon_jsons():
+    daemons = _dockerd_commands()
+    for path in _daemon_jsons(daemons):
         if _daemon_json_insecure(_read(path), hostport):
             return f"{path} lists it in insecure-registries"
+    if _entries_cover(_flag_values(daemons, "--insecure-registry"), hostport):
+        return "dockerd runs with --insecure-registry for it"
     return None
 
 
@@ -158,17 +180,29 @@ def _registries_conf_insecure(text: str, hostport: str) -> bool:
         data = tomllib.loads(text)
     except ValueError:
         return False  # the client refuses a broken file too
-    entries = data.get("registry")
-    locations = [
-        str(entry.get("prefix") or entry.get("location") or "")
-        for entry in (entries if isinstance(entries, list) else [])
-        if isinstance(entry, dict) and entry.get("insecure") is True
-    ]
+    locations = _insecure_endpoints(data.get("registry"))
     v1 = data.get("registries")
     v1_insecure = v1.get("insecure") if isinstance(v1, dict) else None
     if isinstance(v1_insecure, dict) and isinstance(v1_insecure.get("registries"), list):
         locations.extend(str(item) for item in v1_insecure["registries"])
     return any(_location_matches(location, hostport) for location in locations)
+
+
+def _insecure_endpoints(entries: object) -> list[str]:
+    """The prefix and location of every `[[registry]]` marked insecure, and the location
+    of every insecure `[[registry.mirror]]`: the client reaches (and asks credentials
+    for) the location and the mirrors, not the prefix."""
+    found: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("insecure") is True:
+            found.extend(str(entry.get(key) or "") for key in ("prefix", "location"))
+        mirrors = entry.get("mirror")
+        for mirror in mirrors if isinstance(mirrors, list) else []:
+            if isinstance(mirror, dict) and mirror.get("insecure") is True:
+                found.append(str(mirror.get("location") or ""))
+    return [location for location in found if location]
 
 
 def _location_matches(location: str, hostport: str) -> bool:
@@ -191,10 +225,31 @@ def _host_of(hostport: str) -> str:
 # --- Docker's daemon.json -------------------------------------------------------------
 
 
-def _daemon_jsons() -> list[str]:
+def _daemon_jsons(daemons: list[list[str]]) -> list[str]:
+    """The daemon.json files of a local Docker: system, rootless, Docker Desktop's
+    (`~/.docker`), and any `--config-file` a running dockerd was given."""
     home = os.path.expanduser("~")
     config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    return ["/etc/docker/daemon.json", os.path.join(config, "docker", "daemon.json")]
+    files = [
+        "/etc/docker/daemon.json",
+        os.path.join(config, "docker", "daemon.json"),
+        os.path.join(home, ".docker", "daemon.json"),
+        *_flag_values(daemons, "--config-file"),
+    ]
+    return [path for path in dict.fromkeys(files) if path]
+
+
+def _dockerd_commands() -> list[list[str]]:
+    """argv of every local dockerd whose command line we can read (Linux `/proc`)."""
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
+    commands = []
+    for pid in pids:  # the name first: reading another's cmdline can wait on its memory
+        if _read_proc(f"/proc/{pid}/comm").strip() == "dockerd":
+            commands.append([a for a in _read_proc(f"/proc/{pid}/cmdline").split("\0") if a])
+    return commands
 
 
 def _daemon_json_insecure(text: str, hostport: str) -> bool:
@@ -207,11 +262,25 @@ def _daemon_json_insecure(text: str, hostport: str) -> bool:
         return False
     if not isinstance(entries, list):
         return False
-    names = [e.strip().lower() for e in entries if isinstance(e, str) and "/" not in e]
-    networks = [e.strip() for e in entries if isinstance(e, str) and "/" in e]
+    return _entries_cover(entries, hostport)
+
+
+def _entries_cover(entries: Sequence[object], hostport: str) -> bool:
+    """True when Docker insecure-registry entries (host[:port] or CIDR) cover `hostport`."""
+    # Docker drops a leading http:// or https:// from an entry (with a warning)
+    listed = [_without_scheme(e.strip()) for e in entries if isinstance(e, str)]
+    names = [e.lower() for e in listed if "/" not in e]
+    networks = [e for e in listed if "/" in e]
     if any(_location_matches(name, hostport) for name in names):
         return True
     return bool(networks) and _in_networks(_host_of(hostport).strip("[]"), networks)
+
+
+def _without_scheme(entry: str) -> str:
+    for scheme in ("http://", "https://"):
+        if entry.lower().startswith(scheme):
+            return entry[len(scheme) :]
+    return entry
 
 
 def _in_networks(host: str, networks: list[str]) -> bool:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..fast.errors import ConfigError, UnsafeStorage
 from ..fast.hostnames import served_key
 from ..fast.privatefiles import read_regular_file
+from ..fast.text import without_userinfo
 from .settings import Timeouts
 
 if sys.version_info >= (3, 11):
@@ -108,7 +109,8 @@ def read_config_file(path: Path) -> ConfigFile:
         return ConfigFile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        # an environment's table name is a URL: its password never shows
+        key = ".".join(without_userinfo(str(part)) for part in first["loc"]) or "(top level)"
         if first["type"] == "extra_forbidden":
             allowed = ", ".join(_allowed_keys(first["loc"]))
             raise ConfigError(

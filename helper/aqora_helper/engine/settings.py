@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from ..fast.errors import ConfigError, InsecureUrl, InvalidUrl
 from ..fast.hostnames import is_loopback, join_key, served_key, split_hostport
 from ..fast.paths import config_path
+from ..fast.text import url_problem, without_userinfo
 from .coredumps import disable_core_dumps
 
 DEFAULT_URL = "https://aqora.io"
@@ -89,25 +90,24 @@ URL_HINT = "Pass a URL like https://aqora.io (to --url, AQORA_URL or 'url' in th
 def normalize_url(url: str, allow_insecure: bool = False) -> str:
     """The base URL an environment is keyed by: `scheme://host[:port]/`."""
     text = url.strip()
+    quoted = repr(without_userinfo(text))  # errors never show a password in the URL
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise InvalidUrl(f"Invalid URL {text!r}: {exc}", URL_HINT) from None
+        raise InvalidUrl(f"Invalid URL {quoted}: {url_problem(text, exc)}", URL_HINT) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidUrl(
-            f"Invalid URL {text!r}: expected http(s)://host[:port]", URL_HINT
-        )
+        raise InvalidUrl(f"Invalid URL {quoted}: expected http(s)://host[:port]", URL_HINT)
     if parts.username or parts.password:
         raise InvalidUrl(
-            f"Invalid URL {text!r}: credentials in URLs are not allowed",
+            f"Invalid URL {quoted}: credentials in URLs are not allowed",
             "Pass the URL without user or password: aqora-helper supplies the token.",
         )
     if split_hostport(parts.hostname) is None and ":" not in parts.hostname:
-        raise InvalidUrl(f"Invalid URL {text!r}: bad host name", URL_HINT)
+        raise InvalidUrl(f"Invalid URL {quoted}: bad host name", URL_HINT)
     host = parts.hostname.lower()
     if parts.scheme == "http" and not is_loopback(host) and not allow_insecure:
-        raise InsecureUrl(text)
+        raise InsecureUrl(without_userinfo(text))
     default_port = 443 if parts.scheme == "https" else 80
     return f"{parts.scheme}://{join_key(host, port, default_port)}/"
 
@@ -144,9 +144,10 @@ def load_settings(url_override: str | None = None, allow_insecure_flag: bool = F
         try:
             url = normalize_url(raw_url, allow_insecure)
         except ConfigError as exc:
+            shown_url = without_userinfo(raw_url)
             raise ConfigError(
-                f"Config file {path}: environment {raw_url!r}: {exc.message}",
-                f'Rename the table [environments."{raw_url}"] in {path} to the API URL, '
+                f"Config file {path}: environment {shown_url!r}: {exc.message}",
+                f'Rename the table [environments."{shown_url}"] in {path} to the API URL, '
                 'e.g. [environments."https://aqora.io"].',
             ) from None
         hosts = (

@@ -47,3 +47,39 @@ def shown(text: str, limit: int = 80) -> str:
     """Untrusted input made safe to show: printable ASCII only, bounded length."""
     text = "".join(c if c.isascii() and c.isprintable() else "?" for c in text[: limit + 1])
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def without_userinfo(url: str) -> str:
+    """`url` safe to show in an error: a `user:password@` (or a lone `token@`) before the
+    host is replaced by `***@`."""
+    split = _userinfo(url)
+    return url if split is None else f"{split[0]}://***@{split[2]}"
+
+
+def without_password(url: str) -> str:
+    """`url` to show and paste: `user:password@` becomes `user@`, and a user name that is
+    a long token (32 token characters or more) is dropped too."""
+    split = _userinfo(url)
+    if split is None:
+        return url
+    head, userinfo, after = split
+    user = userinfo.split(":", 1)[0]
+    keep = bool(user) and not (is_token(user) and len(user) >= 32)
+    return f"{head}://{user + '@' if keep else ''}{after}"
+
+
+def _userinfo(url: str) -> tuple[str, str, str] | None:
+    """(scheme, userinfo, rest) of a URL with userinfo, else None. Everything up to the
+    last `@` is taken as userinfo when it holds a `:` or no `/` (urllib and pip split a
+    password holding `@` or `/` so)."""
+    head, sep, rest = url.partition("://")
+    userinfo, at, after = rest.rpartition("@")
+    if not sep or not at or ("/" in userinfo and ":" not in userinfo):
+        return None
+    return head, userinfo, after
+
+
+def url_problem(url: str, error: ValueError) -> str:
+    """What urllib found wrong with `url`, unless the URL has userinfo (urllib then may
+    quote a piece of the password as the port)."""
+    return "its port or host cannot be read" if "@" in url else str(error)

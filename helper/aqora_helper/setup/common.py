@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import typer
 
 from ..fast.hostnames import key_from_url, served_key
+from ..fast.text import url_problem, without_userinfo
 from .files import (
     InvalidIndexUrl,
     SetupError,
@@ -151,24 +152,25 @@ def check_index_url(index_url: str, option: str = "--index-url") -> tuple[str, s
     example = "legacy" if option == "--publish-url" else "simple"
     what = "publish URL" if option == "--publish-url" else "index URL"
     hint = f"Pass an https URL with its path, e.g. {option} https://pypi.aqora.io/{example}/"
+    quoted = repr(without_userinfo(text))  # errors never show a password in the URL
     if not text or any(c.isspace() or not c.isprintable() for c in text):
-        raise InvalidIndexUrl(f"Invalid {what} {index_url!r}", hint)
+        raise InvalidIndexUrl(f"Invalid {what} {quoted}", hint)
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (validates the port)
     except ValueError as exc:
-        raise InvalidIndexUrl(f"Invalid {what} {text!r}: {exc}", hint) from None
+        raise InvalidIndexUrl(f"Invalid {what} {quoted}: {url_problem(text, exc)}", hint) from None
     if parts.password is not None:
         raise InvalidIndexUrl(
             f"The {what} contains a password",
             "Pass the URL without credentials: aqora-helper supplies the token.",
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidIndexUrl(f"Invalid {what} {text!r}: expected https://host[:port]/path", hint)
+        raise InvalidIndexUrl(f"Invalid {what} {quoted}: expected https://host[:port]/path", hint)
     found = key_from_url(text)
     if found is None:
         raise SetupError(
-            f"Refusing {what} {text!r}: plain http is only allowed to a loopback host",
+            f"Refusing {what} {quoted}: plain http is only allowed to a loopback host",
             "Use the https URL of the index.",
         )
     return text, found[1]

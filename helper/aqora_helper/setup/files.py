@@ -33,18 +33,28 @@ def real_path(path: Path) -> Path:
 
 def read_file(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result] | None:
     """The file's bytes and status, or None when it does not exist. Raises SetupError
-    when it cannot be read or is larger than `max_bytes`."""
+    when it cannot be read, is not a regular file (a FIFO is never waited on, a device
+    never read) or is larger than `max_bytes`."""
+    cannot = f"Make {path} a file you can read (check its owner and mode), then run this again."
     try:
-        with open(path, "rb") as fh:
-            status = os.fstat(fh.fileno())
-            data = fh.read(max_bytes + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise SetupError(
-            f"Cannot read {path}: {exc.strerror or exc}",
-            f"Make {path} a file you can read (check its owner and mode), then run this again.",
-        ) from None
+        raise SetupError(f"Cannot read {path}: {exc.strerror or exc}", cannot) from None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise SetupError(
+                f"{path} is not a regular file; not reading it",
+                f"Replace {path} with a regular file (or remove it), then run this again.",
+            )
+        with open(fd, "rb", closefd=False) as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise SetupError(f"Cannot read {path}: {exc.strerror or exc}", cannot) from None
+    finally:
+        os.close(fd)
     if len(data) > max_bytes:
         raise SetupError(
             f"{path} is larger than {max_bytes} bytes; not editing it",
