@@ -186,11 +186,18 @@ def test_doctor_never_shows_a_static_token_left_in_an_index_url(
     assert f"--index-url https://{shown}pypi.example.org/simple/" in proc.stdout, describe(proc)
 
 
-def start_fake_dockerd(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
-    """A process named `dockerd` (a sleeping Python run through a link of that name)."""
+def start_fake_dockerd(
+    tmp_path: Path, env: dict[str, str], *args: str
+) -> subprocess.Popen[bytes]:
+    """A process named `dockerd` (a sleeping Python run through a link of that name) with
+    its pid in `$XDG_RUNTIME_DIR/docker.pid`, as a rootless dockerd writes it."""
     link = tmp_path / "dockerd"
     link.symlink_to(sys.executable)
     proc = subprocess.Popen([link, "-c", "import time; time.sleep(120)", *args])
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    (runtime / "docker.pid").write_text(f"{proc.pid}\n")
+    env["XDG_RUNTIME_DIR"] = str(runtime)
     for _ in range(100):  # until it runs as dockerd
         if Path(f"/proc/{proc.pid}/comm").read_text().strip() == "dockerd":
             return proc
@@ -213,14 +220,15 @@ def test_a_local_dockerd_told_a_registry_is_insecure_gets_no_token(
         (Path(env["HOME"]) / ".docker" / "daemon.json").write_text(config)
     elif how == "--config-file":
         (tmp_path / "elsewhere.json").write_text(config)
-        daemon = start_fake_dockerd(tmp_path, "--config-file", str(tmp_path / "elsewhere.json"))
+        elsewhere = str(tmp_path / "elsewhere.json")
+        daemon = start_fake_dockerd(tmp_path, env, "--config-file", elsewhere)
     else:
         flag = (
             ["--insecure-registry=" + hostport]
             if how == "flag="
             else ["--insecure-registry", hostport]
         )
-        daemon = start_fake_dockerd(tmp_path, "--debug", *flag)
+        daemon = start_fake_dockerd(tmp_path, env, "--debug", *flag)
     try:
         get = run_cmd(["docker-credential-aqora", "get"], env, input=hostport)
     finally:
