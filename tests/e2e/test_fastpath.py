@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from support import (
     describe,
@@ -42,6 +43,28 @@ def test_docker_fast_path_imports_nothing_heavy(aqora, user_env, warm):
     assert proc.returncode == 0, describe(proc)
     assert aqora.is_valid_access_token(json.loads(proc.stdout)["Secret"])
     assert heavy_modules_loaded(proc) == []
+
+
+def test_docker_fast_path_for_a_registry_as_users_have_them(aqora, user_env, warm):
+    """A non-loopback registry (the TLS-verification check runs, reading a daemon.json
+    that lists insecure registries) is answered from the cache without anything heavy
+    (`json` would import `re`)."""
+    registry = "registry.example.test"
+    write_config(
+        user_env,
+        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = ["{warm}", "{registry}"]\n',
+    )
+    daemon_json = Path(user_env["HOME"]) / ".docker" / "daemon.json"
+    daemon_json.parent.mkdir(exist_ok=True)
+    daemon_json.write_text('{"insecure-registries": ["other.example.test:5000"]}\n')
+    assert run_cmd(["aqora-helper", "token"], user_env).returncode == 0  # index rewritten
+    for _ in range(2):
+        proc = run_entry_point(
+            "aqora_helper.doors.docker", ["docker-credential-aqora", "get"], user_env, registry
+        )
+        assert proc.returncode == 0, describe(proc)
+        assert aqora.is_valid_access_token(json.loads(proc.stdout)["Secret"])
+        assert heavy_modules_loaded(proc) == []
 
 
 def test_stale_cache_takes_the_slow_path_and_refreshes(aqora, user_env, warm):

@@ -24,7 +24,6 @@ A remote Docker daemon's configuration cannot be seen (see the README). Stdlib o
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -260,8 +259,10 @@ def _daemon_json_insecure(text: str, hostport: str) -> bool:
     """True when this daemon.json's `insecure-registries` covers `hostport`."""
     if "insecure-registries" not in text:
         return False
+    from ..fast.jsonlite import loads  # `json` would import `re` on every get
+
     try:
-        entries = json.loads(text).get("insecure-registries")
+        entries = loads(text).get("insecure-registries")
     except (ValueError, AttributeError):
         return False
     if not isinstance(entries, list):
