@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 MAX_CONFIG_BYTES = 1 << 20
+PROC_CHUNK = 64 * 1024  # below malloc's mmap threshold
 ANCESTORS = 3  # the client, or a wrapper script and the client behind it
 FALSE = ("false", "0", "f")
 _TLS_FLAGS = ("--tls-verify", "--src-tls-verify", "--dest-tls-verify")
@@ -82,7 +83,7 @@ def _read(path: str) -> str:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CONFIG_BYTES:
             return ""
-        return os.read(fd, MAX_CONFIG_BYTES).decode("utf-8", "replace")
+        return os.read(fd, st.st_size + 1).decode("utf-8", "replace")  # not a 1 MiB buffer
     except OSError:
         return ""
     finally:
@@ -106,11 +107,26 @@ def _ancestor_commands() -> list[list[str]]:
 
 
 def _read_proc(path: str) -> str:
+    """A /proc file's text, at most MAX_CONFIG_BYTES ('' when unreadable). Its size is
+    not known ahead: read in chunks small enough to need no fresh mapping each."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read(MAX_CONFIG_BYTES).decode("utf-8", "replace")
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return ""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size < MAX_CONFIG_BYTES:
+            chunk = os.read(fd, PROC_CHUNK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    return b"".join(chunks)[:MAX_CONFIG_BYTES].decode("utf-8", "replace")
 
 
 def _parent_of(pid: int) -> int:
