@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from support import describe, run_cmd
+from support import describe, run_cmd, write_config
 
 INDEX = "https://127.0.0.1:9/simple/"
 SITE_INDEX = "https://site.example/simple/"
@@ -52,3 +52,25 @@ def test_a_venvs_own_file_read_after_the_user_file_is_an_override(user_env, tmp_
     setup = run_cmd(["aqora-helper", "setup", "pip", "--index-url", INDEX], env)
     assert setup.returncode == 0, describe(setup)
     assert f"{venv / 'pip.conf'} [global] index-url" in setup.stderr, describe(setup)
+
+
+def test_doctor_reads_every_file_pip_reads(aqora, user_env, tmp_path):
+    """An aqora index named in the active venv's pip.conf (pip's site level) without a
+    keyring provider: doctor sees it there (it read only two files of pip's before)."""
+    port = aqora.url.rsplit(":", 1)[1]
+    write_config(
+        user_env,
+        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = ["127.0.0.1:{port}"]\n',
+    )
+    env = {k: v for k, v in user_env.items() if k not in ("PIP_CONFIG_FILE", "UV_NO_CONFIG")}
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    index = f"http://127.0.0.1:{port}/simple/"
+    (venv / "pip.conf").write_text(f"[global]\nindex-url = {index}\n")
+    env["VIRTUAL_ENV"] = str(venv)
+    env["XDG_CONFIG_DIRS"] = str(tmp_path / "no-site")
+    doctor = run_cmd(["aqora-helper", "doctor"], env)
+    lines = [ln for ln in doctor.stdout.splitlines() if ln.split()[1:2] == ["pip:"]]
+    assert len(lines) == 1 and lines[0].startswith("warn"), describe(doctor)
+    assert f"{index} is an aqora index but no keyring-provider is set" in lines[0]
+    assert str(venv / "pip.conf") in lines[0], describe(doctor)

@@ -19,7 +19,7 @@ from ..engine.settings import Environment
 from ..fast.hostnames import key_from_url
 from ..fast.text import without_password
 from ..setup.files import SetupError, read_file
-from ..setup.pipfiles import pip_config_file
+from ..setup.pipfiles import pip_files
 from ..setup.uv import uv_config_file
 from .checks import MAX_CONFIG_BYTES, Check
 
@@ -33,16 +33,9 @@ _UV_URL = re.compile(r"^\s*(?:url|index-url|extra-index-url)\s*=\s*[\"']([^\"']+
 def index_checks(served: dict[str, Environment]) -> list[Check]:
     """The pip and uv checks (served: host key -> its environment)."""
     return [
-        _tool_check("pip", _pip_files(), _pip_env_urls(), "PIP_KEYRING_PROVIDER", served),
+        _tool_check("pip", pip_files(), _pip_env_urls(), "PIP_KEYRING_PROVIDER", served),
         _tool_check("uv", _uv_files(), _uv_env_urls(), "UV_KEYRING_PROVIDER", served),
     ]
-
-
-def _pip_files() -> list[Path]:
-    override = os.environ.get("PIP_CONFIG_FILE")
-    if override == os.devnull:
-        return []
-    return ([Path(override)] if override else []) + [pip_config_file()]
 
 
 def _uv_files() -> list[Path]:
