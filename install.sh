@@ -152,23 +152,22 @@ if git:
         if value.strip() == "aqora":
             left.append((f"git config: {key} = aqora",
                          f"git config --global --unset-all {key} aqora"))
-docker = os.path.join(os.environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker"), "config.json")
-try:
-    with open(docker, encoding="utf-8") as f:
-        if '"aqora"' in f.read():
-            left.append((f"{docker} names the 'aqora' helper",
-                         f"edit {docker}: remove the \"aqora\" entries of credHelpers/credsStore"))
-except OSError:
-    pass
-client_files = [line.split("\t", 1) for line in sys.argv[3].splitlines() if "\t" in line]
-for tool, path in client_files:
+def holds(path, text):
+    """True when the file at `path` can be read and contains `text`."""
     try:
         with open(path, encoding="utf-8") as f:
-            if "# >>> aqora-helper setup" in f.read():
-                left.append((f"{path} has aqora-helper's {tool} block",
-                             f"edit {path}: delete the lines between the aqora-helper markers"))
+            return text in f.read()
     except OSError:
-        pass
+        return False
+docker = os.path.join(os.environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker"), "config.json")
+if holds(docker, '"aqora"'):
+    left.append((f"{docker} names the 'aqora' helper",
+                 f"edit {docker}: remove the \"aqora\" entries of credHelpers/credsStore"))
+client_files = [line.split("\t", 1) for line in sys.argv[3].splitlines() if "\t" in line]
+for tool, path in client_files:
+    if holds(path, "# >>> aqora-helper setup"):
+        left.append((f"{path} has aqora-helper's {tool} block",
+                     f"edit {path}: delete the lines between the aqora-helper markers"))
 if not client_files:
     left.append(("maybe aqora-helper's blocks in pip's and uv's config (the install could not "
                  "say where those files are)",

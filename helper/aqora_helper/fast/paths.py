@@ -15,31 +15,39 @@ if TYPE_CHECKING:
 APP_NAME = "aqora-helper"
 
 
-def cache_root() -> str:
-    """Where the access-token cache and host index live, as a string (the fast path uses
-    this: importing pathlib costs more than the rest of a cached get)."""
+# Per kind of directory (platformdirs' rules, appauthor=False): the XDG variable and its
+# default under the home directory, the folder under ~/Library on macOS, and what follows
+# the app's folder under %LOCALAPPDATA% on Windows.
+_KINDS = {
+    "cache": ("XDG_CACHE_HOME", (".cache",), "Caches", ("Cache",)),
+    "data": ("XDG_DATA_HOME", (".local", "share"), "Application Support", ()),
+    "config": ("XDG_CONFIG_HOME", (".config",), "Application Support", ()),
+}
+
+
+def _user_dir(kind: str) -> str:
+    """aqora-helper's per-user directory of `kind` (a key of _KINDS), as a string."""
+    xdg_variable, home_default, library_folder, windows_tail = _KINDS[kind]
     home = os.path.expanduser("~")
     if sys.platform == "win32":
         base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
-        return os.path.join(base, APP_NAME, "Cache")
+        return os.path.join(base, APP_NAME, *windows_tail)
     if sys.platform == "darwin":
-        return os.path.join(home, "Library", "Caches", APP_NAME)
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, ".cache")
+        return os.path.join(home, "Library", library_folder, APP_NAME)
+    xdg = os.environ.get(xdg_variable, "").strip()
+    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, *home_default)
     return os.path.join(base, APP_NAME)
+
+
+def cache_root() -> str:
+    """Where the access-token cache and host index live, as a string (the fast path uses
+    this: importing pathlib costs more than the rest of a cached get)."""
+    return _user_dir("cache")
 
 
 def data_root() -> str:
     """The per-user data directory (sessions list, opt-in session files, recovery files)."""
-    home = os.path.expanduser("~")
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
-        return os.path.join(base, APP_NAME)
-    if sys.platform == "darwin":
-        return os.path.join(home, "Library", "Application Support", APP_NAME)
-    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
-    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, ".local", "share")
-    return os.path.join(base, APP_NAME)
+    return _user_dir("data")
 
 
 def cache_dir() -> Path:
@@ -55,15 +63,7 @@ def config_file() -> str:
     override = os.environ.get("AQORA_HELPER_CONFIG")
     if override:
         return override
-    home = os.path.expanduser("~")
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
-        return os.path.join(base, "aqora-helper", "config.toml")
-    if sys.platform == "darwin":
-        return os.path.join(home, "Library", "Application Support", "aqora-helper", "config.toml")
-    xdg = os.environ.get("XDG_CONFIG_HOME", "").strip()
-    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, ".config")
-    return os.path.join(base, "aqora-helper", "config.toml")
+    return os.path.join(_user_dir("config"), "config.toml")
 
 
 def config_path() -> Path:
