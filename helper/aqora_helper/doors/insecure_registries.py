@@ -27,12 +27,14 @@ from __future__ import annotations
 import os
 import sys
 
+from ..fast.errors import UnsafeStorage
+from ..fast.privatefiles import READ_CHUNK, read_regular_file
+
 TYPE_CHECKING = False  # typing is not imported at run time
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 MAX_CONFIG_BYTES = 1 << 20
-PROC_CHUNK = 64 * 1024  # below malloc's mmap threshold
 ANCESTORS = 3  # the client, or a wrapper script and the client behind it
 FALSE = ("false", "0", "f")
 _TLS_FLAGS = ("--tls-verify", "--src-tls-verify", "--dest-tls-verify")
@@ -73,21 +75,11 @@ def tls_off_reason(hostport: str) -> str | None:
 def _read(path: str) -> str:
     """A config file's text ('' when absent, unreadable, not a regular file or huge);
     never blocks on a FIFO."""
-    import stat
-
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC)
-    except OSError:
+        data = read_regular_file(path, MAX_CONFIG_BYTES)
+    except UnsafeStorage:
         return ""
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CONFIG_BYTES:
-            return ""
-        return os.read(fd, st.st_size + 1).decode("utf-8", "replace")  # not a 1 MiB buffer
-    except OSError:
-        return ""
-    finally:
-        os.close(fd)
+    return "" if data is None else data.decode("utf-8", "replace")
 
 
 # --- the client's command line -------------------------------------------------------
@@ -117,7 +109,7 @@ def _read_proc(path: str) -> str:
     size = 0
     try:
         while size < MAX_CONFIG_BYTES:
-            chunk = os.read(fd, PROC_CHUNK)
+            chunk = os.read(fd, READ_CHUNK)
             if not chunk:
                 break
             chunks.append(chunk)

@@ -17,6 +17,7 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted at the path must not block open()
 MAX_FILE_BYTES = 1 << 20
+READ_CHUNK = 64 * 1024  # below malloc's mmap threshold: no fresh 1 MiB mapping per read
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def _read_bounded(fd: int, path: StrPath, st: os.stat_result, max_bytes: int) ->
     total = 0
     while True:
         try:
-            chunk = os.read(fd, max_bytes + 1 - total)
+            chunk = os.read(fd, min(max_bytes + 1 - total, READ_CHUNK))
         except OSError as exc:
             raise UnsafeStorage(str(path), exc.strerror or str(exc)) from None
         if not chunk:
