@@ -101,6 +101,11 @@ def describe(proc: subprocess.CompletedProcess[str]) -> str:
     )
 
 
+def doc_pages() -> list[Path]:
+    """The project's Markdown docs: README.md, CONTRIBUTING.md and every page of docs/."""
+    return [REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").rglob("*.md"))]
+
+
 def config_path(user_env: dict[str, str]) -> Path:
     return Path(user_env["XDG_CONFIG_HOME"]) / "aqora-helper" / "config.toml"
 
@@ -113,7 +118,7 @@ def write_config(user_env: dict[str, str], text: str) -> Path:
     return path
 
 
-# What a cached get must never import (the fast-path budget; see README, Performance).
+# What a cached get must never import (the fast-path budget; see docs/performance.md).
 HEAVY_MODULES = (
     "typer",
     "click",

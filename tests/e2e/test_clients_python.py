@@ -1,7 +1,7 @@
-"""Every Python packaging client of the README's client matrix against the token-checking
+"""Every Python packaging client of the client matrix (docs/clients.md) against the token-checking
 index (tests/servers/index_server.py: simple pages, and the legacy upload API that twine,
 `uv publish`, `hatch publish` and `poetry publish` use), each configured the way the
-README says, with the index confirming that a currently valid token was presented.
+docs say, with the index confirming that a currently valid token was presented.
 
 The clients come from `.venv-clients/` (built by tests/run): `keyring/` holds hatch,
 poetry and twine with aqora-helper installed next to them (they import keyring);

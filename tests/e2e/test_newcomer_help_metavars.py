@@ -1,5 +1,6 @@
-"""Help text a newcomer compares with the README: option values are named as the
-README's command table names them (NAME, PATH, URL), never typer's `<str>`/`<path>`."""
+"""Help text a newcomer compares with the command reference (docs/reference.md): option
+values are named as its command table names them (NAME, PATH, URL), never typer's
+`<str>`/`<path>`."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ COMMANDS = [
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_help_names_option_values_as_the_readme_does(user_env, command):
+def test_help_names_option_values_as_the_reference_does(user_env, command):
     proc = run_cmd(["aqora-helper", *command, "--help"], user_env)
     assert proc.returncode == 0, describe(proc)
     assert not re.search(r"--[a-z-]+ <[a-z]+>", proc.stdout), proc.stdout
@@ -29,9 +30,10 @@ NAMED = [(["login"], "--username NAME"), (["setup", "pip"], "--file PATH"),
 @pytest.mark.parametrize(
     ("command", "usage"), NAMED, ids=lambda v: " ".join(v) if isinstance(v, list) else v
 )
-def test_help_and_readme_name_the_same_value(user_env, command, usage):
+def test_help_and_reference_name_the_same_value(user_env, command, usage):
     proc = run_cmd(["aqora-helper", *command, "--help"], user_env)
     assert usage in proc.stdout, describe(proc)
     row = f"| `aqora-helper {' '.join(command)} "
-    line = next(x for x in (REPO / "README.md").read_text().splitlines() if x.startswith(row))
+    reference = (REPO / "docs" / "reference.md").read_text()
+    line = next(x for x in reference.splitlines() if x.startswith(row))
     assert f"[{usage}]" in line, line

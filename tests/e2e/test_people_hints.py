@@ -1,6 +1,6 @@
 """Every hint is something the user can do: the CLI is driven into as many distinct
-user-facing failures as are cheap to reach, and each one exits as README's exit-code
-table says, prints exactly `error: ...` / `hint: ...` on stderr (nothing on stdout, no
+user-facing failures as are cheap to reach, and each one exits as the exit codes in
+docs/reference.md say, prints exactly `error: ...` / `hint: ...` on stderr (nothing on stdout, no
 traceback), and its hint names a command, a flag, a file or a setting to change."""
 
 from __future__ import annotations

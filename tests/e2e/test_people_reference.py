@@ -1,5 +1,6 @@
-"""The README's command reference and the help text agree both ways (every option a help
-page shows is in the command's README row, and every option a row shows is in the help);
+"""The command reference (docs/reference.md) and the help text agree both ways (every
+option a help page shows is in the command's reference row, and every option a row shows
+is in the help);
 every command, `exec` included, has EXAMPLES; `exec` refuses an unknown option instead of
 running it as the command, and takes --allow-insecure-host after the subcommand too;
 `setup uv` never creates --file's folders, as pip does (its PATH warning:
@@ -35,9 +36,9 @@ def helper(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return run_cmd(["aqora-helper", *args], env)
 
 
-def readme_rows() -> dict[str, str]:
-    """command -> its row in the README's command table."""
-    text = (REPO / "README.md").read_text()
+def reference_rows() -> dict[str, str]:
+    """command -> its row in docs/reference.md's command table."""
+    text = (REPO / "docs" / "reference.md").read_text()
     section = text.split("## Commands and exit codes", 1)[1].split("\n## ", 1)[0]
     rows = {}
     for line in section.splitlines():
@@ -53,21 +54,21 @@ def commands_listed(page: str) -> list[str]:
     return re.findall(r"^  ([a-z]+) ", section, re.M)
 
 
-def test_every_command_has_a_readme_row_and_the_rows_no_more():
+def test_every_command_has_a_reference_row_and_the_rows_no_more():
     top = helper({"PATH": BIN_DIR, "HOME": "/nonexistent"}, "--help").stdout
     setup = helper({"PATH": BIN_DIR, "HOME": "/nonexistent"}, "setup", "--help").stdout
     listed = set(commands_listed(top)) - {"setup"}
     listed |= {f"setup {c}" for c in commands_listed(setup)}
-    assert listed == set(readme_rows()) == {" ".join(c) for c in COMMANDS}
+    assert listed == set(reference_rows()) == {" ".join(c) for c in COMMANDS}
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_readme_row_and_help_name_the_same_options(command, user_env):
+def test_reference_row_and_help_name_the_same_options(command, user_env):
     page = helper(user_env, *command, "--help")
     assert page.returncode == 0, describe(page)
     shown = set(OPTION.findall(page.stdout)) - {"--help"}
-    row = set(OPTION.findall(readme_rows()[" ".join(command)]))
-    assert shown == row, f"help only: {shown - row}; README only: {row - shown}"
+    row = set(OPTION.findall(reference_rows()[" ".join(command)]))
+    assert shown == row, f"help only: {shown - row}; docs/reference.md only: {row - shown}"
     assert "EXAMPLES" in page.stdout and "$ aqora-helper" in page.stdout
 
 

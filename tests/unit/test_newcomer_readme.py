@@ -1,9 +1,14 @@
-"""README's tables as a newcomer's Markdown viewer shows them: a blank line inside a
-table ends it, and the rows after it render as one paragraph of pipes."""
+"""The docs' tables (README.md, CONTRIBUTING.md, docs/) as a newcomer's Markdown viewer
+shows them: a blank line inside a table ends it, and the rows after it render as one
+paragraph of pipes."""
 
 from __future__ import annotations
 
-from support import REPO
+from pathlib import Path
+
+import pytest
+
+from support import REPO, doc_pages
 
 
 def tables_split_by_a_blank_line(text: str) -> list[int]:
@@ -19,9 +24,9 @@ def tables_split_by_a_blank_line(text: str) -> list[int]:
     ]
 
 
-def test_no_readme_table_is_cut_in_two_by_a_blank_line():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert tables_split_by_a_blank_line(readme) == []
+@pytest.mark.parametrize("page", doc_pages(), ids=lambda p: p.relative_to(REPO).as_posix())
+def test_no_docs_table_is_cut_in_two_by_a_blank_line(page: Path):
+    assert tables_split_by_a_blank_line(page.read_text(encoding="utf-8")) == []
 
 
 def test_the_check_sees_a_cut_table():
