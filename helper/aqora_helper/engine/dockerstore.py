@@ -27,6 +27,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from ..fast.clientprocess import run_client
 from ..fast.credential import creds_store_is_aqora, docker_config_file
 from ..fast.errors import AqoraHelperError
 from ..fast.keyring_names import DOCKER_STORE_SERVICE as STORE_SERVICE
@@ -128,13 +129,7 @@ def run_delegate(name: str, action: str, data: str, timeout: float) -> str:
     """Pass the request to `docker-credential-<name>` and its answer back."""
     program = f"docker-credential-{name}"
     try:
-        proc = subprocess.run(
-            [program, action],
-            input=data.encode(),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        proc = run_client([program, action], input=data.encode(), timeout=timeout)
     except FileNotFoundError:
         raise StoreError(
             f"{program} (the previous credsStore) is not installed",
