@@ -88,7 +88,9 @@ def set_delegate(config: Path, previous: str | None) -> None:
         delegates[str(config)] = previous
     if delegates:
         body = json.dumps({"version": 1, "delegates": delegates}, indent=1, sort_keys=True)
-        write_private(delegates_file(), body.encode())
+        from .datadir import data_file
+
+        write_private(data_file(delegates_file()), body.encode())
     else:
         remove_private(delegates_file())
 

@@ -155,7 +155,10 @@ def load(path: Path) -> SetupRecord:
 def save(path: Path, record: SetupRecord) -> None:
     """Write `record` to `path`, or delete the file when nothing is recorded."""
     if record.configs:
-        write_private(path, json.dumps(record.to_json(), indent=1, sort_keys=True).encode())
+        from ..engine.datadir import data_file  # its folder, made (and recorded) first
+
+        body = json.dumps(record.to_json(), indent=1, sort_keys=True).encode()
+        write_private(data_file(path), body)
         return
     with contextlib.suppress(AqoraHelperError):  # an empty record left behind undoes nothing
         remove_private(path)
