@@ -21,7 +21,9 @@
 # (pip's and uv's subprocess mode call `keyring` by name; an existing one is never
 # shadowed: see README). The links go to launchers that start Python with -I -S (no
 # site import: a third of a start), with the venv's package paths written in.
-# One install.sh runs at a time per user (a second one waits for the first).
+# One install.sh runs at a time per user (a second one waits for the first): the lock is
+# ${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/aqora-helper-<uid>/install.lock, in a folder that
+# must be the user's own with mode 700.
 # Exit status: 0 done, 1 failed (the previous install still works), 2 bad usage.
 set -eu
 
@@ -49,7 +51,7 @@ while [ $# -gt 0 ]; do
         --index-url=*) INDEX_URL=${1#*=}; shift ;;
         --uninstall) ACTION=uninstall; shift ;;
         --keep-sessions) KEEP_SESSIONS=1; shift ;;
-        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) usage_error "unknown option: $1" ;;
     esac
 done
@@ -73,8 +75,19 @@ COMMANDS="aqora-helper git-credential-aqora docker-credential-aqora"
 MANIFEST=aqora-helper-install.manifest
 CREATED=aqora-helper-created-dirs
 
-# One install.sh at a time for this user: two would build into the same venv slot.
-LOCK="${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/aqora-helper-install-$(id -u).lock"
+# One install.sh at a time for this user: two would build into the same venv slot. The
+# lock is in a folder of the user's own (mode 700, refused otherwise): under a shared
+# /tmp, another user could create a lock of a predictable name first and stall installs.
+RUN_BASE=${XDG_RUNTIME_DIR:-}
+[ -n "$RUN_BASE" ] && [ -d "$RUN_BASE" ] || RUN_BASE=${TMPDIR:-/tmp}
+LOCK_DIR="${RUN_BASE%/}/aqora-helper-$(id -u)"
+mkdir -m 700 "$LOCK_DIR" 2>/dev/null || true
+if [ -L "$LOCK_DIR" ] || [ ! -d "$LOCK_DIR" ] ||
+    [ -z "$(find "$LOCK_DIR" -prune -user "$(id -u)" -perm 700 2>/dev/null)" ]; then
+    die "$LOCK_DIR is not a private folder of yours (a folder you own, mode 700)" \
+        "remove it (or point XDG_RUNTIME_DIR or TMPDIR at a private folder), then run this again"
+fi
+LOCK="$LOCK_DIR/install.lock"
 if command -v flock >/dev/null 2>&1 && { command exec 9>>"$LOCK"; } 2>/dev/null; then
     if ! flock -n 9; then
         echo "waiting for another install.sh of yours to finish ($LOCK) ..." >&2
@@ -140,13 +153,20 @@ except ValueError:
 
 report_leftovers() {  # what still points at aqora-helper, with the command to clear it
     "$LEFT_PY" -I - "$KEEP_SESSIONS" "$DATA_DIR" "$CLIENT_FILES" <<'PY' || true
-import os, shutil, subprocess, sys
+import json, os, shlex, shutil, stat, subprocess, sys, tempfile
 home = os.path.expanduser("~")
 left = []
 git = shutil.which("git")
 if git:
-    out = subprocess.run([git, "config", "--global", "--get-regexp", r"^credential\..*\.helper$"],
-                         capture_output=True, text=True).stdout
+    # The user's own git config, as aqora-helper reads it: no repository around the run,
+    # no GIT_DIR/GIT_CONFIG_* of a project or of `git -c` (fast/clientprocess.py).
+    keep = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM", "GIT_EXEC_PATH")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in keep}
+    with tempfile.TemporaryDirectory() as nowhere:
+        nowhere = os.path.realpath(nowhere)
+        env.update(GIT_CEILING_DIRECTORIES=os.path.dirname(nowhere), GIT_TERMINAL_PROMPT="0")
+        out = subprocess.run([git, "config", "--global", "--get-regexp", r"^credential\..*\.helper$"],
+                             capture_output=True, text=True, cwd=nowhere, env=env).stdout
     for line in out.splitlines():
         key, _, value = line.partition(" ")
         if value.strip() == "aqora":
@@ -182,9 +202,32 @@ ours = os.path.join(config, "aqora-helper")
 if os.path.isdir(ours):
     left.append((f"your configuration {ours}", f"rm -r '{ours}'"))
 data = sys.argv[2]
+OURS = ("sessions.json", "insecure", "recovery", "docker-store.json", "docker-setup.json")
+RECORD = "created-folders"  # engine/datadir.py: the folders aqora-helper created, a line each
+def created_folders(path):
+    """The folders the record at `path` lists (oldest first); [] when it is unusable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+    except OSError:
+        return []
+    with open(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            return []
+        lines = f.read(1 << 20).decode("utf-8", "surrogateescape").splitlines()
+    folders = []
+    for line in lines:
+        try:
+            folder = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(folder, str) and os.path.isabs(folder) and folder not in folders:
+            folders.append(folder)
+    return folders
 if data and not sys.argv[1] and os.path.isdir(data) and not os.path.islink(data):
-    # Logged out of everything: an empty session list and empty folders are all that is
-    # left of ours; anything else (a recovery file) stays and is reported below.
+    # Logged out of everything: an empty session list and the folders aqora-helper
+    # recorded creating are all that is left of ours; only those folders are deleted
+    # (when empty), never another one of the data directory (it may be a shared one).
     listing = os.path.join(data, "sessions.json")
     try:
         with open(listing, encoding="utf-8") as f:
@@ -192,15 +235,32 @@ if data and not sys.argv[1] and os.path.isdir(data) and not os.path.islink(data)
                 os.remove(listing)
     except OSError:
         pass
-    for root, dirs, files in os.walk(data, topdown=False):
+    record = os.path.join(data, RECORD)
+    folders = created_folders(record)
+    if folders:
         try:
-            os.rmdir(root)
-            print(f"removed {root}")
+            os.remove(record)
         except OSError:
+            folders = []
+    kept = []
+    for folder in reversed(folders):  # deepest first
+        try:
+            os.rmdir(folder)
+            print(f"removed {folder}")
+        except FileNotFoundError:
             pass
-if data and os.path.isdir(data) and os.listdir(data):
-    left.append((f"aqora-helper's data {data} (session list, recovery files)",
-                 f"rm -r '{data}'"))
+        except OSError:
+            kept.insert(0, folder)
+    if kept and os.path.isdir(data):  # still ours: a later uninstall may delete them
+        with open(record, "a", encoding="utf-8", errors="surrogateescape") as f:
+            f.write("".join(json.dumps(folder) + "\n" for folder in kept))
+if data and os.path.isdir(data):
+    ours = [os.path.join(data, name) for name in (*OURS, RECORD)
+            if os.path.lexists(os.path.join(data, name))]
+    if ours:
+        names = ", ".join(os.path.basename(path) for path in ours)
+        left.append((f"aqora-helper's data in {data} ({names})",
+                     "rm -r " + " ".join(shlex.quote(path) for path in ours)))
 for what, fix in left:
     print(f"left: {what}\n      clear with: {fix}")
 PY
@@ -248,11 +308,12 @@ print(f"pip\t{pip_config_file()}\nuv\t{uv_config_file()}")' 2>/dev/null) || CLIE
             fi
         fi
     done
-    # One folder a line (a path may hold spaces or glob characters), deepest first.
+    report_leftovers  # (first: it removes the empty session list from the data folder)
+    # The folders install.sh created: one a line (a path may hold spaces or glob
+    # characters), deepest first, each only when empty.
     printf '%s\n' "$created" | while IFS= read -r dir; do
         if [ -n "$dir" ] && rmdir "$dir" 2>/dev/null; then echo "removed $dir"; fi
     done
-    report_leftovers
     echo "aqora-helper is uninstalled."
     exit 0
 fi

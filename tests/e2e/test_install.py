@@ -17,6 +17,14 @@ def pip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pip-cache")
 
 
+def runtime_dir(tmp_path: Path) -> str:
+    """A private runtime folder for one test's installs (XDG_RUNTIME_DIR): install.sh keeps
+    its lock there, so an install.sh running elsewhere on the machine never waits on it."""
+    folder = tmp_path / "run"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return str(folder)
+
+
 def snapshot(home: Path) -> set[str]:
     """The paths under ~/.local; the venv slot a re-install switches to (venv.a, venv.b) is
     one name."""
@@ -38,6 +46,7 @@ def test_install_is_idempotent_and_uninstall_removes_exactly_what_it_added(tmp_p
     }
     env.update({k: v for k, v in os.environ.items() if k.startswith(("PIP_", "http", "HTTP"))})
     env["PIP_CACHE_DIR"] = str(pip_cache)
+    env["XDG_RUNTIME_DIR"] = runtime_dir(tmp_path)
     before = snapshot(home)
     first = run_cmd(["sh", str(REPO / "install.sh")], env, timeout=600)
     assert first.returncode == 0, describe(first)
@@ -70,6 +79,7 @@ def test_existing_keyring_program_is_not_shadowed(tmp_path, pip_cache):
     env = {"HOME": str(home), "PATH": f"{other}:{Path(python).parent}:/usr/bin:/bin"}
     env.update({k: v for k, v in os.environ.items() if k.startswith("PIP_")})
     env["PIP_CACHE_DIR"] = str(pip_cache)
+    env["XDG_RUNTIME_DIR"] = runtime_dir(tmp_path)
     home.mkdir()
     proc = run_cmd(
         ["sh", str(REPO / "install.sh"), "--prefix", str(tmp_path / "venv")], env, timeout=600
@@ -91,6 +101,7 @@ def test_users_own_keyring_link_in_the_bin_dir_is_kept(tmp_path, pip_cache):
     env = {"HOME": str(home), "PATH": f"{Path(python).parent}:/usr/bin:/bin"}
     env.update({k: v for k, v in os.environ.items() if k.startswith("PIP_")})
     env["PIP_CACHE_DIR"] = str(pip_cache)
+    env["XDG_RUNTIME_DIR"] = runtime_dir(tmp_path)
     proc = run_cmd(
         ["sh", str(REPO / "install.sh"), "--prefix", str(tmp_path / "venv")], env, timeout=600
     )

@@ -15,7 +15,8 @@ def test_a_second_install_sh_waits_for_the_first(user_env, tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir(mode=0o700)
     env = dict(user_env, XDG_RUNTIME_DIR=str(run_dir), PATH="/usr/bin:/bin")
-    lock = run_dir / f"aqora-helper-install-{os.getuid()}.lock"
+    (run_dir / f"aqora-helper-{os.getuid()}").mkdir(mode=0o700)
+    lock = run_dir / f"aqora-helper-{os.getuid()}" / "install.lock"
     with open(lock, "a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # as a running install.sh holds it
         proc = subprocess.Popen(

@@ -28,7 +28,7 @@ from support import (
     token_cache_file,
     write_config,
 )
-from test_install import pip_cache  # noqa: F401 - the run's pip cache (fixture)
+from test_install import pip_cache, runtime_dir  # noqa: F401 - the run's pip cache (fixture)
 
 PYTHON = os.path.realpath(sys.executable)  # the base interpreter, not the test venv's
 
@@ -63,6 +63,7 @@ def env(
     empty = tmp_path / "no-system-config"
     empty.mkdir()
     env["XDG_CONFIG_DIRS"] = str(empty)
+    env["XDG_RUNTIME_DIR"] = runtime_dir(tmp_path)
     return env
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from support import REPO, describe, run_cmd
+from test_install import runtime_dir
 
 PYTHON = os.path.realpath(sys.executable)
 
@@ -35,7 +36,7 @@ def test_uninstall_deletes_no_folder_named_by_a_piece_of_a_created_path_with_spa
     bin_dir.mkdir()
     proc = run_cmd(
         ["sh", REPO / "install.sh", "--uninstall", "--prefix", prefix, "--bin-dir", bin_dir],
-        user_env,
+        dict(user_env, XDG_RUNTIME_DIR=runtime_dir(tmp_path)),
         cwd=cwd,
         timeout=120,
     )

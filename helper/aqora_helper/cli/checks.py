@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..fast.clientprocess import run_client
 from ..fast.hostnames import DEFAULT_PORTS, is_loopback, served_key, split_hostport
 from ..setup.docker import docker_config_path
 from ..setup.files import SetupError, read_file
@@ -52,15 +53,14 @@ def setup_git_fix(env_urls: list[str]) -> str:
 
 def git_checks(hosts: dict[str, str]) -> list[Check]:
     """Is `aqora` the first credential helper git asks for each served host (host key ->
-    its environment's URL)?"""
+    its environment's URL)? The user's git config files count, not the repository the
+    command runs in (nor `git -c` settings around it)."""
     git = shutil.which("git")
     if git is None:
         return [Check("ok", "git", "git is not installed; nothing to check")]
     try:
-        proc = subprocess.run(
+        proc = run_client(  # the user's config files, not a repository's
             [git, "config", "--null", "--get-regexp", r"^credential\..*helper$"],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
             timeout=GIT_TIMEOUT,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:

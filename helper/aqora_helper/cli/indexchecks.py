@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from ..engine.settings import Environment
+from ..fast.clientprocess import run_client
 from ..fast.hostnames import key_from_url
 from ..fast.text import without_password
 from ..setup.files import SetupError, read_file
@@ -167,9 +168,7 @@ def _link_fix(ours: str, next_to: str | None) -> str:
 def _run(args: list[str]) -> str | None:
     """stdout of a bounded run, or None when it failed (never shown: it may hold a token)."""
     try:
-        proc = subprocess.run(
-            args, capture_output=True, stdin=subprocess.DEVNULL, timeout=KEYRING_TIMEOUT
-        )
+        proc = run_client(args, timeout=KEYRING_TIMEOUT)  # no project folder around it
     except (OSError, subprocess.TimeoutExpired):
         return None
     return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None

@@ -19,7 +19,7 @@ class AqoraHttpxAuth(httpx.Auth):
     `get_token`), nothing on any other request.
 
     - Redirects: httpx drops the header on a redirect to another origin (scheme, host,
-      port; an https upgrade of the same host keeps it).
+      port; an https upgrade of the same host keeps it), after the retry too.
     - A 401 to our token drops it from the cache, refreshes once (one refresh across every
       process) and retries the request once; a streamed body that cannot be sent twice is
       not retried (the next request gets the fresh token).
@@ -41,8 +41,7 @@ class AqoraHttpxAuth(httpx.Auth):
         if _refused(response, token):
             fresh = self._tokens.renewed(str(request.url), token)
             if fresh is not None and fresh != token and _replayable(request):
-                request.headers["Authorization"] = _BEARER + fresh
-                yield request
+                yield _retry(request, fresh)
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -57,8 +56,7 @@ class AqoraHttpxAuth(httpx.Auth):
         if _refused(response, token):
             fresh = await anyio.to_thread.run_sync(self._tokens.renewed, url, token)
             if fresh is not None and fresh != token and _replayable(request):
-                request.headers["Authorization"] = _BEARER + fresh
-                yield request
+                yield _retry(request, fresh)
 
 
 def _refused(response: httpx.Response, token: str) -> bool:
@@ -71,3 +69,17 @@ def _refused(response: httpx.Response, token: str) -> bool:
 
 def _replayable(request: httpx.Request) -> bool:
     return isinstance(request.stream, httpx.ByteStream)
+
+
+def _retry(request: httpx.Request, fresh: str) -> httpx.Request:
+    """A new request like `request` with the fresh token (nothing shared with the one
+    the server refused, which stays in the response history as it was sent)."""
+    retry = httpx.Request(
+        request.method,
+        request.url,
+        headers=request.headers.copy(),
+        stream=request.stream,
+        extensions=dict(request.extensions),
+    )
+    retry.headers["Authorization"] = _BEARER + fresh
+    return retry

@@ -27,6 +27,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from ..fast.clientprocess import run_client
 from ..fast.credential import creds_store_is_aqora, docker_config_file
 from ..fast.errors import AqoraHelperError
 from ..fast.keyring_names import DOCKER_STORE_SERVICE as STORE_SERVICE
@@ -87,7 +88,9 @@ def set_delegate(config: Path, previous: str | None) -> None:
         delegates[str(config)] = previous
     if delegates:
         body = json.dumps({"version": 1, "delegates": delegates}, indent=1, sort_keys=True)
-        write_private(delegates_file(), body.encode())
+        from .datadir import data_file
+
+        write_private(data_file(delegates_file()), body.encode())
     else:
         remove_private(delegates_file())
 
@@ -128,13 +131,7 @@ def run_delegate(name: str, action: str, data: str, timeout: float) -> str:
     """Pass the request to `docker-credential-<name>` and its answer back."""
     program = f"docker-credential-{name}"
     try:
-        proc = subprocess.run(
-            [program, action],
-            input=data.encode(),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        proc = run_client([program, action], input=data.encode(), timeout=timeout)
     except FileNotFoundError:
         raise StoreError(
             f"{program} (the previous credsStore) is not installed",

@@ -10,7 +10,7 @@ import json
 from ..fast.errors import UnsafeStorage
 from ..fast.hostindex import drop_index
 from ..fast.privatefiles import read_private, write_private
-from .datadir import data_dir, sessions_file
+from .datadir import data_dir, data_file, sessions_file
 
 
 def logged_in_urls() -> list[str]:
@@ -27,7 +27,7 @@ def add_url(url: str) -> None:
     """Remember that `url` has a session."""
     urls = logged_in_urls()
     if url not in urls:
-        write_private(sessions_file(), json.dumps([*urls, url]).encode(), data_dir())
+        write_private(data_file(sessions_file()), json.dumps([*urls, url]).encode(), data_dir())
         drop_index()  # served hosts and maybe the default environment changed
 
 

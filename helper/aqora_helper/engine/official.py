@@ -37,6 +37,7 @@ from typing import Any
 
 import platformdirs
 
+from ..fast.clientprocess import run_client
 from ..fast.errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
 from ..fast.redaction import server_text, strip_controls
 from ..fast.signals import deferred_signals
@@ -127,11 +128,8 @@ def auth_token_program(settings: Settings) -> str | None:
     if program is None:
         return None
     try:
-        probe = subprocess.run(
-            [program, "auth", "token", "--help"],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=min(PROBE_TIMEOUT, settings.timeouts.cli),
+        probe = run_client(
+            [program, "auth", "token", "--help"], timeout=min(PROBE_TIMEOUT, settings.timeouts.cli)
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -140,17 +138,15 @@ def auth_token_program(settings: Settings) -> str | None:
 
 def _from_program(program: str, settings: Settings, env: Environment) -> Token | None:
     _register_file_secrets(settings, env)
-    child_env = dict(os.environ)
+    extra_env = {}
     if env.url.startswith("http://"):  # only reachable when our settings allow it
-        child_env["AQORA_ALLOW_INSECURE_HOST"] = "1"
+        extra_env["AQORA_ALLOW_INSECURE_HOST"] = "1"
     logger.debug("running %s auth token --url %s", program, env.url)
     try:
-        proc = subprocess.run(
+        proc = run_client(  # outside any project folder: it reads none of its files
             [program, "auth", "token", "--url", env.url],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
             timeout=settings.timeouts.cli,
-            env=child_env,
+            extra_env=extra_env,
         )
     except subprocess.TimeoutExpired:
         raise OfficialSessionError(

@@ -12,7 +12,7 @@ import os
 from typing import Any, NamedTuple
 
 from ..fast.credential import HostCredential
-from ..fast.errors import AqoraHelperError, NotLoggedIn
+from ..fast.errors import AqoraHelperError, ConfigError, NotLoggedIn
 from ..fast.hostindex import fingerprint, save_index
 from ..fast.hostnames import host_key
 from ..fast.tokencache import CachedToken, token_path
@@ -41,7 +41,10 @@ def credential_for_host(
     key = host_key(scheme, hostport)
     if key is None:
         return None
-    stamp, settings = _load()
+    loaded = _load_for_host(key)
+    if loaded is None:
+        return None
+    stamp, settings = loaded
     env = _served(settings).get(key)
     if env is not None:
         _refuse_without_session(settings, env, held)
@@ -133,6 +136,21 @@ def _settings_and_index() -> tuple[Settings, dict[str, Environment]]:
     return settings, _publish(stamp, settings)
 
 
+def _load_for_host(key: str) -> tuple[str, Settings] | None:
+    """`_load()` for a request to the host `key`; None when the settings do not load and
+    the problem does not concern that host (no configuration could serve it: see
+    configscope), which then gets the answer of a host not served."""
+    try:
+        return _load()
+    except ConfigError:
+        from .configscope import may_serve
+
+        if may_serve(key):
+            raise
+        log.logger.debug("configuration problem ignored for %s: not a host it could serve", key)
+        return None
+
+
 def _load() -> tuple[str, Settings]:
     """The settings, with the index fingerprint taken before reading the config (a
     concurrent edit then makes the index stale, not wrong)."""
@@ -187,9 +205,11 @@ def environment_for_host(scheme: str, hostport: str) -> tuple[Settings, Environm
     key = host_key(scheme, hostport)
     if key is None:
         return None
-    _, settings = _load()
-    env = _served(settings).get(key)
-    return None if env is None else (settings, env)
+    loaded = _load_for_host(key)
+    if loaded is None:
+        return None
+    env = _served(loaded[1]).get(key)
+    return None if env is None else (loaded[1], env)
 
 
 def env_url_for_host(scheme: str, hostport: str) -> str | None:

@@ -58,6 +58,7 @@ def access_token(settings: Settings, env: Environment, min_ttl: int = 0) -> Toke
         settings.refresh_skew,
         settings.timeouts.lock,
         lambda stale: _refresh(settings, env, stale),
+        min_ttl,
     )
     if not isinstance(got, Token):
         register_secret(got.access_token)

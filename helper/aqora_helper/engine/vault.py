@@ -42,7 +42,6 @@ from ..fast.errors import (
 from ..fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE, keyring_config_file
 from ..fast.privatefiles import (
     ExposedFile,
-    ensure_private_dir,
     read_private,
     remove_private,
     write_private,
@@ -51,7 +50,7 @@ from ..fast.refreshlock import RefreshLock
 from ..fast.text import one_line
 from ..fast.tokencache import env_file_stem
 from .bounded import CallTimedOut, call_with_timeout
-from .datadir import data_dir
+from .datadir import data_dir, data_file
 from .log import logger, register_secret
 from .secretservice import SecretServiceStore
 
@@ -431,7 +430,7 @@ class FileVault:
         return load_file(insecure_file(env_url), env_url)
 
     def save(self, env_url: str, session: StoredSession) -> None:
-        write_private(insecure_file(env_url), file_body(env_url, session), data_dir())
+        write_private(data_file(insecure_file(env_url)), file_body(env_url, session), data_dir())
 
     def delete(self, env_url: str) -> bool:
         return remove_private(insecure_file(env_url))
@@ -511,7 +510,7 @@ class PendingSave:
 
 
 def _reserve(path: Path, size: int) -> Reservation:
-    ensure_private_dir(path.parent, data_dir())
+    data_file(path)  # its folder, made (and recorded) first
     try:
         return Reservation(path, size, 0o600)
     except OSError as exc:
@@ -521,7 +520,7 @@ def _reserve(path: Path, size: int) -> Reservation:
 def keep_for_recovery(env_url: str, session: StoredSession) -> Path:
     """Save a rotated session its vault refused, privately, for the next run."""
     path = recovery_file(env_url)
-    write_private(path, file_body(env_url, session), data_dir())
+    write_private(data_file(path), file_body(env_url, session), data_dir())
     return path
 
 

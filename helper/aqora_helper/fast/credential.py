@@ -24,7 +24,7 @@ import time
 from .durations import require_ttl
 from .hostindex import env_url_of, load_index
 from .hostnames import host_key
-from .tokencache import CachedToken, drop_token, read_token, token_path
+from .tokencache import CachedToken, drop_refused, drop_token, read_token, token_path
 
 DOCKER_CONFIG_LIMIT = 16 * 1024 * 1024
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -56,12 +56,14 @@ def ensure(
     skew: int,
     lock_timeout: float,
     refresh: Callable[[CachedToken | None], T],
+    min_ttl: int = 0,
 ) -> CachedToken | T:
-    """The cached token of `env_url` when valid past `skew`; otherwise, under the
-    environment's refresh lock, the cache read again (another process may have just
-    refreshed) and, if still stale, `refresh(stale)`'s result (it runs with the lock
+    """The cached token of `env_url` when not yet due for a refresh (`skew`: see
+    tokencache, `CachedToken.usable`) with more than `min_ttl` seconds left; otherwise,
+    under the environment's refresh lock, the cache read again (another process may have
+    just refreshed) and, if still stale, `refresh(stale)`'s result (it runs with the lock
     held, and gets what the cache held so it need not read it again)."""
-    hit = _usable(env_url, skew, warn=False)
+    hit = _usable(env_url, skew, min_ttl)
     if hit is not None:
         return hit
     from .refreshlock import RefreshLock  # a miss only
@@ -76,7 +78,7 @@ def ensure(
         if now == seen[-1]:
             return False
         seen.append(now)
-        hit = _usable(env_url, skew, warn=False)
+        hit = _usable(env_url, skew, min_ttl)
         if hit is not None:
             found.append(hit)
         return hit is not None
@@ -85,7 +87,7 @@ def ensure(
         if not lock.held:
             return found[-1]  # a waiter answers from the cache without queueing
         stale = read_token(env_url)
-        if stale is not None and stale.usable(skew, time.time()):
+        if stale is not None and stale.usable(skew, time.time(), min_ttl):
             return stale
         return refresh(stale)
 
@@ -99,13 +101,15 @@ def _identity(env_url: str) -> tuple[int, int] | None:
     return st.st_ino, st.st_mtime_ns
 
 
-def _usable(env_url: str, skew: int, warn: bool) -> CachedToken | None:
-    """The cached token when valid past `skew`; any problem reading it is a miss."""
+def _usable(env_url: str, skew: int, min_ttl: int) -> CachedToken | None:
+    """The cached token when not yet due for a refresh; any problem reading it is a miss."""
     try:
-        cached = read_token(env_url, warn=warn)
+        cached = read_token(env_url, warn=False)
     except Exception:  # the locked re-read (or the engine) reports it
         return None
-    return cached if cached is not None and cached.usable(skew, time.time()) else None
+    if cached is None or not cached.usable(skew, time.time(), min_ttl):
+        return None
+    return cached
 
 
 def _index() -> dict[str, Any] | None:
@@ -166,12 +170,13 @@ def _for_env(url: str | None, min_ttl: int) -> HostCredential:
         return _engine_env(url, min_ttl=min_ttl)
     got = ensure(
         str(env_url),
-        max(int(index["skew"]), min_ttl),
+        int(index["skew"]),
         float(index["lock_timeout"]),
         lambda stale: (
             _engine_refresh(index, str(env_url), stale, min_ttl)
             or _engine_env(url, str(env_url), stale, min_ttl)
         ),
+        min_ttl,
     )
     if not isinstance(got, CachedToken):
         return got
@@ -186,10 +191,15 @@ def _known(index: dict[str, Any], env_url: str) -> bool:
 
 
 def forget(scheme: str, hostport: str, token: str | None = None) -> bool:
-    """Drop the cached access token of the environment serving this host (only when it
-    equals `token`, if given). Never touches the session. True if dropped."""
+    """Drop the cached access token of the environment serving this host. With `token`
+    (the server refused it): only when it is the cached one, and at most once a minute
+    (`tokencache.drop_refused`). Never touches the session. True if dropped."""
     env_url = serving_env(scheme, hostport)
-    return env_url is not None and drop_token(env_url, only_if=token)
+    if env_url is None:
+        return False
+    if token is None:
+        return drop_token(env_url)
+    return drop_refused(env_url, token, f"{scheme}://{hostport}")
 
 
 def serving_env(scheme: str, hostport: str) -> str | None:

@@ -3,6 +3,15 @@
 Only short-lived access tokens live here, never a refresh token: the current one and
 the few issued before it (so that `logout` can ask git's other credential helpers to
 drop copies they stored).
+
+The refresh policy lives here too, so that no token churns:
+- a token is used until `skew` seconds before it expires or half-way through the
+  lifetime it was issued with, whichever comes later (`CachedToken.refresh_at`): a token
+  issued for less than the skew is not refreshed on every use;
+- a token a server refused (a client's 401) is dropped, so the next use refreshes, at
+  most once per `REFUSAL_INTERVAL` seconds (`drop_refused`): a host that refuses even
+  fresh tokens would otherwise make every request refresh. Meanwhile the token stays,
+  and stderr says so once.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ MAX_TOKEN_FILE = 64 * 1024
 MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z: the last second gmtime/RFC 3339 can show
 KEEP_RECENT = 4  # earlier access tokens remembered for logout
 CLOCK_TOLERANCE = 300  # seconds the clock may seem to go back before the cache is distrusted
+REFUSAL_INTERVAL = 60  # seconds: at most one drop of a refused token (and so one refresh)
+MAX_REFUSAL_FILE = 4096
 _PLAIN_HOST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
 _warned: list[str] = []  # exposed cache files already reported by this process
 
@@ -56,6 +67,11 @@ def token_path(env_url: str) -> str:
     return os.path.join(cache_root(), "tokens", f"{env_file_stem(env_url)}.json")
 
 
+def refusal_path(env_url: str) -> str:
+    """When a refused token of the environment was last dropped (no secret)."""
+    return os.path.join(cache_root(), "tokens", f"{env_file_stem(env_url)}.refused")
+
+
 class CachedToken:
     """An access token, its expiry and when it was cached (Unix seconds)."""
 
@@ -69,10 +85,18 @@ class CachedToken:
         self.issued_at = issued_at
         self.recent = recent
 
-    def usable(self, skew: int, now: float) -> bool:
-        """Valid beyond the refresh skew, and the clock has not gone back since it was
-        cached (after a jump back the expiry can no longer be trusted)."""
-        return self.issued_at - CLOCK_TOLERANCE <= now < self.expires_at - skew
+    def refresh_at(self, skew: int) -> int:
+        """When this token is due for a refresh: `skew` seconds before it expires, or
+        half-way through its lifetime as issued (cached), whichever comes later."""
+        halfway = self.issued_at + (self.expires_at - self.issued_at) // 2
+        return max(self.expires_at - skew, halfway)
+
+    def usable(self, skew: int, now: float, min_ttl: int = 0) -> bool:
+        """Not yet due for a refresh (`refresh_at`), more than `min_ttl` seconds left, and
+        the clock has not gone back since it was cached (after a jump back the expiry
+        can no longer be trusted)."""
+        due = min(self.refresh_at(skew), self.expires_at - min_ttl)
+        return self.issued_at - CLOCK_TOLERANCE <= now < due
 
 
 def read_token(env_url: str, warn: bool = True) -> CachedToken | None:
@@ -161,7 +185,8 @@ def issued_tokens(env_url: str) -> list[str]:
 
 
 def drop_token(env_url: str, only_if: str | None = None) -> bool:
-    """Remove the cached token (only when it equals `only_if`, if given). True if removed."""
+    """Remove the cached token (only when it equals `only_if`, if given; without it, as
+    at login and logout, the record of refused tokens goes too). True if removed."""
     if only_if is not None:
         try:
             cached = read_token(env_url, warn=False)
@@ -169,4 +194,56 @@ def drop_token(env_url: str, only_if: str | None = None) -> bool:
             return False
         if cached is None or cached.access_token != only_if:
             return False
+    else:
+        remove_private(refusal_path(env_url))
     return remove_private(token_path(env_url))
+
+
+def drop_refused(env_url: str, token: str, where: str) -> bool:
+    """After the server at `where` refused `token`: drop it when it is the cached one, so
+    the next use refreshes; but not again within REFUSAL_INTERVAL seconds of the last
+    such drop (a host refusing fresh tokens would make every request refresh): the token
+    then stays, and stderr says so once. True when dropped."""
+    try:
+        cached = read_token(env_url, warn=False)
+    except UnsafeStorage:
+        return False
+    if cached is None or cached.access_token != token:
+        return False
+    now = int(time.time())
+    last = _last_refusal(env_url)
+    if last is not None and 0 <= now - last[0] < REFUSAL_INTERVAL:
+        if not last[1]:
+            _note_refusal(env_url, last[0], warned=True)
+            wait = REFUSAL_INTERVAL - (now - last[0])
+            sys.stderr.write(
+                f"aqora-helper: warning: {where} refused a fresh aqora token again; no new "
+                f"refresh for {wait} s (one a minute at most: check that this host takes "
+                "aqora tokens)\n"
+            )
+        return False
+    _note_refusal(env_url, now, warned=False)
+    return remove_private(token_path(env_url))
+
+
+def _last_refusal(env_url: str) -> tuple[int, bool] | None:
+    """(when a refused token was last dropped, whether the wait was said), or None."""
+    try:
+        raw = read_private(refusal_path(env_url), MAX_REFUSAL_FILE, cache_root())
+        data = None if raw is None else loads(raw)
+    except (UnsafeStorage, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("url") != env_url:
+        return None
+    at, warned = data.get("dropped_at"), data.get("warned")
+    if type(at) is not int or type(warned) is not bool:
+        return None
+    return at, warned
+
+
+def _note_refusal(env_url: str, at: int, warned: bool) -> None:
+    body = {"url": env_url, "dropped_at": at, "warned": warned}
+    try:
+        write_private(refusal_path(env_url), dumps(body).encode(), cache_root())
+    except AqoraHelperError:
+        return  # without the record, the next refusal drops the token: a refresh more

@@ -15,7 +15,7 @@ import difflib
 import os
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -242,6 +242,9 @@ def warn_without_keyring_program(tool: str) -> None:
         )
 
 
+Parser = Callable[[str, Path], object]  # reads a config file's text; raises SetupError
+
+
 def undo_or_resolve(
     markers: Markers,
     path: Path,
@@ -249,12 +252,14 @@ def undo_or_resolve(
     index_url: str | None,
     env_url: str | None,
     dry_run: bool = False,
+    parse: Parser | None = None,
 ) -> tuple[Path, IndexTarget | None]:
     """The start of `setup pip|uv`: the file to edit (a symlink's target) and, unless
-    `--remove` (which undoes our edits right away), the index to configure."""
+    `--remove` (which undoes our edits right away, checked by `parse`), the index to
+    configure."""
     path = real_path(path)
     if remove:
-        undo_text_setup(markers, path, dry_run)
+        undo_text_setup(markers, path, dry_run, parse)
         return path, None
     if not index_url:
         raise typer.BadParameter("required unless --remove", param_hint="--index-url")
@@ -262,13 +267,21 @@ def undo_or_resolve(
 
 
 def write_text_setup(
-    markers: Markers, path: Path, old: str | None, new: str, dry_run: bool
+    markers: Markers,
+    path: Path,
+    old: str | None,
+    new: str,
+    dry_run: bool,
+    parse: Parser | None = None,
 ) -> None:
-    """Show what `setup pip|uv` changes in `path`, then write it (not with `dry_run`).
-    Folders created for the file are noted in our block (`dirs=N`) for `--remove`."""
+    """Show what `setup pip|uv` changes in `path`, then write it (not with `dry_run`),
+    once `parse` (the tool's own file format) reads it. Folders created for the file are
+    noted in our block (`dirs=N`) for `--remove`."""
     dirs = max(missing_dirs(path.parent), strip_ours(old or "", markers).dirs)
     if dirs:
         new = with_dirs(new, markers, dirs)
+    if parse is not None:
+        parse(new, path)
     if new == old:
         outcome(UNCHANGED, str(path), "already set up")
         return
@@ -281,9 +294,13 @@ def write_text_setup(
     outcome(WROTE, str(path), dry_run=dry_run)
 
 
-def undo_text_setup(markers: Markers, path: Path, dry_run: bool) -> None:
+def undo_text_setup(
+    markers: Markers, path: Path, dry_run: bool, parse: Parser | None = None
+) -> None:
     """`setup pip|uv --remove`: drop our blocks and markers, giving back the original
-    file (deleting it, and the folders setup created for it, when setup created it)."""
+    file (deleting it, and the folders setup created for it, when setup created it). A
+    file `parse` reads must still read afterwards (edits made since setup can make the
+    lines it turned into comments clash), else nothing is written."""
     text = read_text(path)
     if text is None:
         outcome(UNCHANGED, str(path), "does not exist, nothing to remove")
@@ -293,6 +310,17 @@ def undo_text_setup(markers: Markers, path: Path, dry_run: bool) -> None:
         outcome(UNCHANGED, str(path), "no aqora-helper settings, nothing to remove")
         return
     delete = stripped.created and stripped.text == ""
+    if parse is not None and not delete and _parses(parse, text, path):
+        try:
+            parse(stripped.text, path)
+        except SetupError as exc:
+            raise SetupError(
+                f"Removing aqora-helper's settings would leave {path} invalid "
+                f"({exc.message}); nothing was written",
+                f"Edit {path} by hand: delete the lines between the '{markers.begin_prefix}' "
+                f"markers and the '{markers.disabled.strip()}' prefixes, keeping one value "
+                "per setting.",
+            ) from None
     changes = ["delete the file (setup created it)"] if delete else []
     preview(str(path), changes or text_changes(text, stripped.text), dry_run)
     if dry_run:
@@ -304,6 +332,14 @@ def undo_text_setup(markers: Markers, path: Path, dry_run: bool) -> None:
     else:
         write_text(path, stripped.text)
         outcome(WROTE, str(path), "aqora-helper settings removed, original lines restored")
+
+
+def _parses(parse: Parser, text: str, path: Path) -> bool:
+    try:
+        parse(text, path)
+    except SetupError:
+        return False
+    return True
 
 
 def existing_dir(file: Path) -> Path:

@@ -3,14 +3,17 @@ place with tomlkit (comments, order and layout kept), for `setup docker HOST...`
 `setup pip|uv --index-url URL`.
 
 An environment without `hosts` serves only its API host, so that host is written first
-when the key is created. The edited file is written atomically and must load as valid
-settings (a host served by two environments is refused), else the old bytes come back.
+when the key is created. The edited text must read back as a valid config file (tomllib
+and the config schema) before it replaces the file, atomically; then it must load as
+valid settings (a host served by two environments is refused), else the old bytes come
+back.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +26,11 @@ from ..fast.hostnames import served_key
 from .files import read_file, remove_file, write_file
 
 MAX_CONFIG_BYTES = 256 * 1024
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 
 def add_hosts(env_url: str | None, hosts: list[str], dry_run: bool = False) -> list[str]:
@@ -101,9 +109,20 @@ def _environment_table(
 
 
 def _write_checked(path: Path, text: str, old: tuple[bytes, os.stat_result] | None) -> None:
-    """Write `text`; put the old bytes back when the result does not load."""
+    """Write `text` once a TOML parser and the config file's schema read it (else nothing
+    is written); then put the old bytes back when the settings do not load (a host
+    served by two environments)."""
+    from ..engine.configfile import ConfigFile
     from ..engine.settings import load_settings
 
+    try:
+        ConfigFile.model_validate(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, ValueError):  # pydantic's ValidationError included
+        raise ConfigError(
+            f"Internal error while adding hosts to {path}: the result is not a valid config "
+            "file; nothing was written",
+            f"Please report this; add the hosts to `hosts` in {path} by hand meanwhile.",
+        ) from None
     path.parent.mkdir(parents=True, exist_ok=True)
     stat = old[1] if old else None
     write_file(path, text.encode("utf-8"), stat, 0o600)

@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import tomlkit
+
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import served_key
 from .common import REMOVED, UNCHANGED, WROTE, new_folders, outcome, preview, removed_because
@@ -41,6 +43,11 @@ MARKER = "# Written by 'aqora-helper setup docker'"
 TOOLS = ("podman", "buildah", "skopeo")
 MAX_BYTES = 1024 * 1024
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 
 def config_dir() -> Path:
     """`~/.config/containers`, where containers/image reads a user's files."""
@@ -52,10 +59,6 @@ def dropin_path() -> Path:
 
 
 def _toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
     try:
         found = read_file(path, MAX_BYTES)
         return tomllib.loads(found[0].decode("utf-8")) if found else {}
@@ -102,13 +105,29 @@ def asks_aqora_first() -> bool:
 
 
 def dropin_text() -> str:
-    rest = [h for h in helpers_in_effect(skip_ours=True) if h != HELPER]
-    return (
+    """The drop-in: aqora, then the helpers in effect before. Written by a TOML writer
+    (tomlkit: any helper name, one outside the Basic Multilingual Plane or with control
+    characters included) and read back by a TOML parser before it is used."""
+    helpers = [HELPER, *(h for h in helpers_in_effect(skip_ours=True) if h != HELPER)]
+    document = tomlkit.document()
+    document["credential-helpers"] = helpers
+    text = (
         f"{MARKER}; '--remove' deletes it.\n"
         "# podman, buildah and skopeo ask docker-credential-aqora first: a static token\n"
         "# left in containers/auth.json by 'podman login' never outranks a fresh one.\n"
-        f"credential-helpers = {json.dumps([HELPER, *rest])}\n"
+        + tomlkit.dumps(document)
     )
+    try:
+        same = tomllib.loads(text) == {"credential-helpers": helpers}
+    except tomllib.TOMLDecodeError:
+        same = False
+    if not same:
+        raise AqoraHelperError(
+            f"Internal error while writing {dropin_path()}: the result is not the intended "
+            "TOML; nothing was written",
+            "Please report this; with podman, buildah or skopeo, log in with them meanwhile.",
+        )
+    return text
 
 
 def add_dropin(state_file: Path, hosts: list[str], dry_run: bool = False) -> list[str]:

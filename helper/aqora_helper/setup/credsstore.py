@@ -6,6 +6,11 @@ twice: its JSON text in the setup record (`dockerrecord`), so `--remove` puts ba
 same bytes, and its name in the engine's delegate file (`engine.dockerstore`), so the
 helper passes other registries on to that store. With no previous store, the OS keyring
 holds them.
+
+`null` and `""` say "no store" to Docker as an absent key does: the OS keyring then keeps
+the other registries, and `--remove` puts back the very same text. Any other value that
+is not a store name, or a repeated key, is refused before anything is written
+(`check_store`).
 """
 
 from __future__ import annotations
@@ -37,27 +42,44 @@ def _edit_error(path: Path) -> ConfigError:
     )
 
 
-def set_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[str]]:
-    """`text` with `credsStore` set to aqora, the change recorded; (text, report lines)."""
-    from ..engine.dockerstore import set_delegate, valid_store_name
+def check_store(path: Path, text: str) -> None:
+    """Refuse a Docker config (the text of a JSON object) whose `credsStore` --creds-store
+    could not set and undo byte for byte: a value other than null, "" or a store name,
+    or the key more than once. Raises ConfigError."""
+    from ..engine.dockerstore import valid_store_name
 
-    doc: dict[str, Any] = json.loads(text)
-    current = doc.get(KEY)
-    if current == HELPER:
-        return text, [f"unchanged: {KEY} is already {HELPER!r}"]
-    if current is not None and not (isinstance(current, str) and valid_store_name(current)):
+    current = json.loads(text).get(KEY)
+    if current not in (None, "", HELPER) and not (
+        isinstance(current, str) and valid_store_name(current)
+    ):
         raise ConfigError(
             f"{path}: {KEY!r} is {current!r}, not the name of a credentials store",
             f"Fix {KEY!r} in {path} (or remove it), then run this again.",
         )
     try:
+        repeated = len(scan_top(text).find(KEY)) > 1
+    except JsonTextError:
+        raise _edit_error(path) from None
+    if repeated:
+        raise ConfigError(
+            f"{path}: the key {KEY!r} appears more than once",
+            f"Keep one {KEY!r} in {path}, then run this again.",
+        )
+
+
+def set_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[str]]:
+    """`text` with `credsStore` set to aqora, the change recorded; (text, report lines).
+    The value it replaces (its exact text: a store name, `null` or `""`) is recorded."""
+    from ..engine.dockerstore import set_delegate
+
+    check_store(path, text)
+    current = json.loads(text).get(KEY)
+    if current == HELPER:
+        return text, [f"unchanged: {KEY} is already {HELPER!r}"]
+    previous = current or None  # null and "" name no store: the OS keyring keeps the others
+    try:
         top = scan_top(text)
         found = top.find(KEY)
-        if len(found) > 1:
-            raise ConfigError(
-                f"{path}: the key {KEY!r} appears more than once",
-                f"Keep one {KEY!r} in {path}, then run this again.",
-            )
         if found:
             member = top.members[found[0]]
             record.store_replaced = text[member.value_start : member.value_end]
@@ -70,11 +92,11 @@ def set_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[st
             )
     except JsonTextError:
         raise _edit_error(path) from None
-    set_delegate(path, current)
-    if current is None:
+    set_delegate(path, previous)
+    if previous is None:
         where = "the OS keyring keeps other registries' credentials"
     else:
-        where = f"other registries go on to docker-credential-{current}"
+        where = f"other registries go on to docker-credential-{previous}"
     return text, [f"set: {KEY} = {HELPER!r} ({where})"]
 
 
@@ -94,9 +116,8 @@ def undo_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[s
         top = scan_top(text)
         index = top.find(KEY)[0]
         if old is not None:
-            return replace_value(text, top.members[index], old), [
-                f"restore: {KEY} = {json.loads(old)!r}"
-            ]
+            shown = "null" if old == "null" else repr(json.loads(old))
+            return replace_value(text, top.members[index], old), [f"restore: {KEY} = {shown}"]
         if added:
             return remove_member(text, top, index, record.top_inner or ""), [f"remove: {KEY}"]
     except (JsonTextError, IndexError):

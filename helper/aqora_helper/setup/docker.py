@@ -44,7 +44,7 @@ from .common import (
     removed_because,
 )
 from .credsstore import KEY as STORE_KEY
-from .credsstore import set_store, undo_store
+from .credsstore import check_store, set_store, undo_store
 from .dockerrecord import ConfigRecord
 from .dockerrecord import load as load_record
 from .dockerrecord import save as save_record
@@ -104,7 +104,9 @@ def command(
         if scope is None:  # the drop-in serves every environment
             remove_dropin(state_path(), dry_run)
     else:
-        _read(path)  # refused before config.toml gets a host: bad input changes nothing
+        found = _read(path)  # refused before config.toml gets a host: bad input changes nothing
+        if creds_store and found is not None:
+            check_store(path, found[0])
         hosts = add_served_hosts(url, hosts_given, dry_run) if hosts_given else selected_hosts(url)
         if not hosts:
             raise ConfigError(

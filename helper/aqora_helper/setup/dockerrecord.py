@@ -4,7 +4,8 @@ One private file (`<data dir>/docker-setup.json`, mode 0600) holds, per edited D
 config file: whether setup created the file, its directories or the `credHelpers` key;
 the whitespace inside an object that was empty before setup filled it; the entries it
 added; and, for an entry it replaced, the old value's JSON text (a helper name); with
-`--creds-store`, whether it added `credsStore` or the old value's JSON text. Nothing
+`--creds-store`, whether it added `credsStore` or the old value's JSON text (a string,
+or `null`). Nothing
 else of the config file. (Records written before `--creds-store` existed lack its two
 fields, which then read as "not changed".) What is read back is checked field by field: a record that
 does not validate is refused with a clear error, never half-used or overwritten.
@@ -97,8 +98,12 @@ class ConfigRecord:
             data = {**data, "store_added": False, "store_replaced": None}  # an older record
         values = _exact_keys(data, names, "a config record")
         stored = values["store_replaced"]
-        if stored is not None and not (isinstance(stored, str) and _is_json_string(stored)):
-            raise InvalidRecord("'store_replaced' is neither null nor the text of a JSON string")
+        if stored is not None and not (
+            isinstance(stored, str) and (stored == "null" or _is_json_string(stored))
+        ):
+            raise InvalidRecord(
+                "'store_replaced' is neither null nor the text of a JSON string or of null"
+            )
         return cls(
             created_file=_bool(values, "created_file"),
             created_dirs=_strings(values, "created_dirs"),
@@ -155,7 +160,10 @@ def load(path: Path) -> SetupRecord:
 def save(path: Path, record: SetupRecord) -> None:
     """Write `record` to `path`, or delete the file when nothing is recorded."""
     if record.configs:
-        write_private(path, json.dumps(record.to_json(), indent=1, sort_keys=True).encode())
+        from ..engine.datadir import data_file  # its folder, made (and recorded) first
+
+        body = json.dumps(record.to_json(), indent=1, sort_keys=True).encode()
+        write_private(data_file(path), body)
         return
     with contextlib.suppress(AqoraHelperError):  # an empty record left behind undoes nothing
         remove_private(path)

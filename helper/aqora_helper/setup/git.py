@@ -26,6 +26,7 @@ from pathlib import Path
 import typer
 
 from ..cli.common import URL_HELP, insecure_option, resolve
+from ..fast.clientprocess import client_env, outside_any_repository, run_client
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import is_loopback, split_hostport
 from .common import REMOVED, UNCHANGED, WROTE, DryRun, outcome, preview, warn_missing_program
@@ -125,31 +126,28 @@ def reject_copies(hosts: Iterable[str], username: str, tokens: list[str]) -> boo
     """Ask git's credential helpers to erase stored copies of `tokens` for the served
     hosts (`git credential reject`, in both the Basic and the Bearer form). Without git
     on PATH nothing is done; output is never shown (it could echo a token); every call is
-    bounded and never prompts. True when git was asked."""
+    bounded and never prompts. git runs outside any repository (`clientprocess`): the
+    helpers of the current directory's `.git/config` never receive a token. True when
+    git was asked."""
     git = shutil.which("git")
     if git is None or not tokens:
         return False
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0")
     deadline = time.monotonic() + REJECT_TIMEOUT
-    for url in helper_urls(hosts):
-        scheme, _, host = url.partition("://")
-        for token in dict.fromkeys(tokens):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return True
-            request = (
-                f"protocol={scheme}\nhost={host}\nusername={username}\npassword={token}\n"
-                f"capability[]=authtype\nauthtype=Bearer\ncredential={token}\n\n"
-            )
-            with contextlib.suppress(OSError, subprocess.SubprocessError):
-                subprocess.run(
-                    [git, "credential", "reject"],
-                    input=request.encode(),
-                    capture_output=True,
-                    env=env,
-                    timeout=left,
-                    check=False,
+    with contextlib.suppress(OSError), outside_any_repository() as cwd:
+        for url in helper_urls(hosts):
+            scheme, _, host = url.partition("://")
+            for token in dict.fromkeys(tokens):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return True
+                request = (
+                    f"protocol={scheme}\nhost={host}\nusername={username}\npassword={token}\n"
+                    f"capability[]=authtype\nauthtype=Bearer\ncredential={token}\n\n"
                 )
+                with contextlib.suppress(OSError, subprocess.SubprocessError):
+                    run_client(
+                        [git, "credential", "reject"], input=request.encode(), timeout=left, cwd=cwd
+                    )
     return True
 
 
@@ -226,22 +224,28 @@ def git_config(
     scope: str, *args: str, allow_missing: bool = False, ok_codes: tuple[int, ...] = ()
 ) -> str:
     """Run `git config <scope> <args>`; its stdout. Exit 1 is 'not found' when allowed;
-    exit codes in `ok_codes` are ignored."""
+    exit codes in `ok_codes` are ignored. `--global` runs outside any repository, without
+    the `GIT_*` variables a project or `git -c` set (`clientprocess`); `--local` in the
+    current one, which it edits."""
+    argv = ["git", "config", scope, *args]
     try:
-        proc = subprocess.run(
-            ["git", "config", scope, *args],
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
+        if scope == "--local":  # the repository the user is in (or names by GIT_DIR)
+            proc = subprocess.run(
+                argv,
+                capture_output=True,
+                timeout=GIT_TIMEOUT,
+                env=client_env(None, keep_repository=True),
+                check=False,
+            )
+        else:
+            proc = run_client(argv, timeout=GIT_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GitConfigError(f"cannot run git config: {exc}") from None
     if proc.returncode == 0:
-        return proc.stdout
+        return proc.stdout.decode("utf-8", "surrogateescape")
     if (allow_missing and proc.returncode == 1) or proc.returncode in ok_codes:
         return ""
-    detail = proc.stderr.strip().splitlines()
+    detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
     raise GitConfigError(
         f"git config {scope} {' '.join(args[:2])} failed: "
         + (detail[0] if detail else f"exit status {proc.returncode}")

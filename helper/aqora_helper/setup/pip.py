@@ -281,14 +281,14 @@ def command(
 ) -> None:
     """Make pip use aqora-helper (through keyring) for an aqora package index."""
     chosen = existing_dir(file) if file is not None else pip_config_file()
-    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url, dry_run)
+    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url, dry_run, parse)
     if target is None:
         return
     configured = with_username(target.url, target.username)
     text = read_text(path)
     inherited = inherited_extras(path) if extra else []
     new = plan(text, path, configured, extra, inherited)
-    write_text_setup(MARKERS, path, text, new, dry_run)
+    write_text_setup(MARKERS, path, text, new, dry_run, parse)
     url_key = "extra-index-url" if extra else "index-url"
     _warn_about_environment(path, url_key)
     _warn_about_sections(new)

@@ -32,13 +32,13 @@ what setup wrote (see `textblocks`).
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
+import tomlkit
 import typer
 
 from .common import (
@@ -98,8 +98,9 @@ def _loads(text: str, path: Path) -> dict[str, Any]:
 
 
 def toml_string(value: str) -> str:
-    """A TOML basic string (JSON's escapes are a subset of TOML's)."""
-    return json.dumps(value, ensure_ascii=True)
+    """A TOML basic string, by a TOML writer (JSON's `\\ud83d\\udd11` escapes of a character
+    outside the Basic Multilingual Plane are not TOML)."""
+    return tomlkit.string(value).as_string()
 
 
 def plan(
@@ -242,7 +243,7 @@ def command(
     chosen = existing_dir(file) if file is not None else uv_config_file()
     if publish_url is not None and not remove:  # refused before config.toml gets a host
         check_index_url(publish_url, "--publish-url")
-    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url, dry_run)
+    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url, dry_run, _loads)
     if target is None:
         return
     publish = None
@@ -252,7 +253,7 @@ def command(
     configured = target.url if extra else with_username(target.url, target.username)
     text = read_text(path)
     new = plan(text, path, configured, extra, publish)
-    write_text_setup(MARKERS, path, text, new, dry_run)
+    write_text_setup(MARKERS, path, text, new, dry_run, _loads)
     _warn_about_pip_table(new, path)
     _warn_about_environment(path)
     closing_notes("uv")

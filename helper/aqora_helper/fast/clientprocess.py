@@ -1,0 +1,85 @@
+"""Run a client program (git, docker-credential-*, keyring, the official `aqora`) on the
+user's behalf where no repository or project file can reach it. Stdlib only; never on
+the fast path.
+
+- The working directory is a fresh private empty folder (removed afterwards), with
+  `GIT_CEILING_DIRECTORIES` set to the folder above it: git finds no repository there,
+  so no `.git/config` (a cloned repository's, an extracted archive's) adds a credential
+  helper, an include or anything else; a program that reads project files from its
+  working directory (`pyproject.toml`, `.envrc`, ...) finds none.
+- The environment is the user's, minus every `GIT_*` variable but the four that name
+  the user's own git installation and files (`KEPT_GIT`): `GIT_DIR`, `GIT_WORK_TREE`,
+  `GIT_CONFIG` and `GIT_CONFIG_PARAMETERS`/`GIT_CONFIG_COUNT`/`_KEY_n`/`_VALUE_n`
+  (what `git -c` passes to the programs git runs, a credential helper included),
+  `GIT_TRACE*` and the rest never reach the client. Prompts are off
+  (`GIT_TERMINAL_PROMPT=0`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+
+# The user's own git and git config files (not a repository's): kept, so `setup git`
+# writes the file it reports and `logout` reaches the user's credential helpers.
+KEPT_GIT = frozenset(
+    {"GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM", "GIT_EXEC_PATH"}
+)
+# What decides which repository `git config --local` edits (`setup git --local`).
+REPOSITORY_GIT = frozenset(
+    {"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES",
+     "GIT_DISCOVERY_ACROSS_FILESYSTEM"}
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def outside_any_repository() -> Iterator[str]:
+    """A fresh, empty, private (0700) folder, removed on exit: a working directory no
+    repository contains, for one or more client runs. Raises OSError."""
+    with tempfile.TemporaryDirectory(prefix="aqora-helper-client-") as folder:
+        yield os.path.realpath(folder)
+
+
+def client_env(
+    cwd: str | None, extra: Mapping[str, str] | None = None, keep_repository: bool = False
+) -> dict[str, str]:
+    """The environment of a client run from `cwd` (a folder of `outside_any_repository`;
+    None: the caller's own working directory, for `keep_repository`): the user's, without
+    the `GIT_*` variables a project or `git -c` could set. `keep_repository` keeps those
+    that say which repository is the current one (`setup git --local` edits it)."""
+    kept = KEPT_GIT | REPOSITORY_GIT if keep_repository else KEPT_GIT
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in kept}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    if cwd is not None:
+        env["GIT_CEILING_DIRECTORIES"] = os.path.dirname(cwd)
+    env.update(extra or {})
+    return env
+
+
+def run_client(
+    args: Sequence[str],
+    *,
+    timeout: float,
+    input: bytes | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `args` with output captured, stdin `input` (else none), in `cwd` (a folder of
+    `outside_any_repository`; default: a fresh one) with `client_env`. Never raises for
+    a non-zero exit; raises OSError and subprocess.TimeoutExpired."""
+    if cwd is None:
+        with outside_any_repository() as folder:
+            return run_client(args, timeout=timeout, input=input, extra_env=extra_env, cwd=folder)
+    return subprocess.run(
+        list(args),
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
+        capture_output=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=client_env(cwd, extra_env),
+        check=False,
+    )
