@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..fast.dockerconfig import docker_config_file
 from ..fast.hostnames import DEFAULT_PORTS, is_loopback, served_key, split_hostport
-from ..setup.docker import docker_config_path
 from ..setup.files import SetupError, read_file
 
 GIT_TIMEOUT = 10.0
@@ -224,7 +224,7 @@ def setup_docker_fix(hosts: list[str]) -> str:
 
 def docker_checks(hosts: list[str]) -> list[Check]:
     """credHelpers route each served host to aqora; no static `auths` for them."""
-    path = docker_config_path()
+    path = Path(docker_config_file())
     fix = setup_docker_fix(hosts)
     try:
         found = read_file(path, MAX_CONFIG_BYTES)

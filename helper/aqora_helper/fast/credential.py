@@ -26,7 +26,6 @@ from .hostindex import env_url_of, load_index
 from .hostnames import host_key
 from .tokencache import CachedToken, drop_token, read_token, token_path
 
-DOCKER_CONFIG_LIMIT = 16 * 1024 * 1024
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -226,33 +225,13 @@ def docker_store(action: str, data: str) -> str | None:
     (`credsStore: aqora`: the previous store, or the OS keyring); None when that mode is
     off (learnt without the engine). Raises `errors.AqoraHelperError` (its message is
     the protocol's error text)."""
+    from .dockerconfig import creds_store_is_aqora
+
     if not creds_store_is_aqora():
         return None
     from ..engine import dockerstore
 
     return dockerstore.handle(action, data)
-
-
-def docker_config_file() -> str:
-    """`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (as the docker CLI)."""
-    base = os.environ.get("DOCKER_CONFIG", "").strip()
-    folder = os.path.expanduser(base) if base else os.path.join(os.path.expanduser("~"), ".docker")
-    return os.path.join(folder, "config.json")
-
-
-def creds_store_is_aqora() -> bool:
-    """True when the Docker config's `credsStore` is `aqora` (a config that is missing,
-    not a regular file, over 16 MiB or not JSON says no)."""
-    from .errors import AqoraHelperError
-    from .jsonlite import loads
-    from .privatefiles import read_regular_file
-
-    try:
-        raw = read_regular_file(docker_config_file(), DOCKER_CONFIG_LIMIT)
-        doc = None if raw is None else loads(raw)
-    except (AqoraHelperError, ValueError):
-        return False
-    return isinstance(doc, dict) and doc.get("credsStore") == "aqora"
 
 
 # The engine, imported only when the cache cannot answer.

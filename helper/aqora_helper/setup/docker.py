@@ -32,6 +32,7 @@ from typing import Any
 
 import typer
 
+from ..fast.dockerconfig import docker_config_file
 from ..fast.errors import AqoraHelperError, ConfigError, StorageFailure
 from .common import (
     REMOVED,
@@ -96,7 +97,7 @@ def command(
     from .common import add_served_hosts, warn_missing_program
     from .containers import add_dropin, remove_dropin
 
-    path = docker_config_path()
+    path = Path(docker_config_file())
     if remove:
         # without --url no configuration is needed: a broken config must not block undoing
         scope = hosts_given or (None if url is None else selected_hosts(url))
@@ -139,13 +140,6 @@ def selected_hosts(url: str | None) -> list[str]:
 
 def _same_url(a: str, b: str) -> bool:
     return a.strip().rstrip("/").lower() == b.strip().rstrip("/").lower()
-
-
-def docker_config_path() -> Path:
-    """`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (as the docker CLI)."""
-    from ..engine.dockerstore import docker_config_path as config_path
-
-    return config_path()
 
 
 def state_path() -> Path:
