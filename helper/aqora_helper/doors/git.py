@@ -12,8 +12,8 @@ import sys
 
 from .. import __version__
 from ..fast import credential
-from ..fast.credential import HostCredential
 from ..fast.errors import AqoraHelperError
+from ..fast.hostcredential import HostCredential
 from ..fast.hostnames import host_key
 from ..fast.stdout import silence_stdout
 from ..fast.text import is_token

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any, NamedTuple
 
-from ..fast.credential import HostCredential
 from ..fast.errors import AqoraHelperError, NotLoggedIn
+from ..fast.hostcredential import HostCredential
 from ..fast.hostindex import fingerprint, save_index
 from ..fast.hostnames import host_key
 from ..fast.tokencache import CachedToken, token_path
@@ -37,7 +37,7 @@ def credential_for_host(
 ) -> HostCredential | None:
     """A valid credential for `scheme://hostport`, or None when it is not served.
     `held`: the environment whose refresh lock the caller holds, having found `stale`
-    in its cache (see fast.credential.ensure)."""
+    in its cache (see fast.singleflight.ensure)."""
     key = host_key(scheme, hostport)
     if key is None:
         return None
@@ -67,7 +67,7 @@ def credential_for_env(
 def refresh_from_index(
     index: dict[str, Any], env_url: str, stale: CachedToken | None, min_ttl: int = 0
 ) -> HostCredential | None:
-    """For `fast.credential.ensure` with a current host index (the caller holds
+    """For `fast.singleflight.ensure` with a current host index (the caller holds
     `env_url`'s refresh lock and found `stale`): refresh with the settings the index
     recorded, without parsing the config; None when it recorded none for `env_url`."""
     settings = from_index(index.get("settings"))

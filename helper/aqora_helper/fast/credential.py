@@ -7,104 +7,25 @@ are all a door calls, plus questions about served hosts (`served_username`,
 the Python API's host check, and `docker_store` for the registries we do not serve when
 Docker's `credsStore` is `aqora`.
 
-"Check the cache, take the lock, check again, refresh, persist" exists here only, in
-`ensure`: the engine's `session.access_token` calls it too. A hit reads the host index
-once and the token file once and never imports the engine; a miss reads the token file
-once more under the environment's refresh lock, then imports the engine and refreshes
-with the lock held (of many processes that miss at once, one refreshes and the others,
-which check the cache between their attempts at the lock, answer from it as soon as it
-is fresh, without queueing for the lock).
+A hit reads the host index once and the token file once (`singleflight.ensure`) and
+never imports the engine; a miss imports the engine and refreshes with the refresh lock
+held (see singleflight.py).
 """
 
 from __future__ import annotations
 
 import os
-import time
 
 from .durations import require_ttl
+from .hostcredential import HostCredential
 from .hostindex import env_url_of, load_index
 from .hostnames import host_key
-from .tokencache import CachedToken, drop_token, read_token, token_path
+from .singleflight import ensure
+from .tokencache import CachedToken, drop_token
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any, TypeVar
-
-    T = TypeVar("T")
-
-
-class HostCredential:
-    """What a front door hands to its client: the token, its expiry, and the serving
-    environment's username, git auth mode and base URL."""
-
-    __slots__ = ("env_url", "expires_at", "git_auth", "token", "username")
-
-    def __init__(
-        self, token: str, expires_at: int | None, username: str, git_auth: str, env_url: str
-    ) -> None:
-        self.token = token
-        self.expires_at = expires_at
-        self.username = username
-        self.git_auth = git_auth
-        self.env_url = env_url
-
-
-def ensure(
-    env_url: str,
-    skew: int,
-    lock_timeout: float,
-    refresh: Callable[[CachedToken | None], T],
-) -> CachedToken | T:
-    """The cached token of `env_url` when valid past `skew`; otherwise, under the
-    environment's refresh lock, the cache read again (another process may have just
-    refreshed) and, if still stale, `refresh(stale)`'s result (it runs with the lock
-    held, and gets what the cache held so it need not read it again)."""
-    hit = _usable(env_url, skew, warn=False)
-    if hit is not None:
-        return hit
-    from .refreshlock import RefreshLock  # a miss only
-
-    found: list[CachedToken] = []
-    seen: list[tuple[int, int] | None] = [_identity(env_url)]
-
-    def refreshed() -> bool:
-        """Did another process refresh while this one waits for the lock? (The cache
-        file is read again only once it was replaced: a stat per attempt, not a read.)"""
-        now = _identity(env_url)
-        if now == seen[-1]:
-            return False
-        seen.append(now)
-        hit = _usable(env_url, skew, warn=False)
-        if hit is not None:
-            found.append(hit)
-        return hit is not None
-
-    with RefreshLock(env_url, lock_timeout, refreshed) as lock:
-        if not lock.held:
-            return found[-1]  # a waiter answers from the cache without queueing
-        stale = read_token(env_url)
-        if stale is not None and stale.usable(skew, time.time()):
-            return stale
-        return refresh(stale)
-
-
-def _identity(env_url: str) -> tuple[int, int] | None:
-    """(inode, mtime) of the cache file (replaced atomically on every write), or None."""
-    try:
-        st = os.stat(token_path(env_url))
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns
-
-
-def _usable(env_url: str, skew: int, warn: bool) -> CachedToken | None:
-    """The cached token when valid past `skew`; any problem reading it is a miss."""
-    try:
-        cached = read_token(env_url, warn=warn)
-    except Exception:  # the locked re-read (or the engine) reports it
-        return None
-    return cached if cached is not None and cached.usable(skew, time.time()) else None
+    from typing import Any
 
 
 def _index() -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ POSIX uses `fcntl.flock`, Windows `msvcrt.locking`; both are released by the OS 
 the holder dies. Threads of one process first queue on a per-path `threading.Lock`, so
 exactly one thread of a process holds (or waits for) the file lock at a time; the same
 deadline bounds both waits. Not re-entrant: the one place that takes it for a refresh
-is `fast.credential.ensure`, and what runs under it never takes it again.
+is `fast.singleflight.ensure`, and what runs under it never takes it again.
 """
 
 from __future__ import annotations
