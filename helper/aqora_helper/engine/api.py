@@ -29,7 +29,7 @@ from ..fast.hostnames import is_loopback
 from ..fast.redaction import server_text
 from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
 from .log import logger, register_password, register_secret
-from .settings import Timeouts
+from .timeouts import Timeouts
 
 MAX_ANSWER = 1024 * 1024  # bytes; real answers are a few hundred
 CHUNK = 64 * 1024
