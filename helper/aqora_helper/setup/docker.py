@@ -33,7 +33,7 @@ from typing import Any
 import typer
 
 from ..fast.dockerconfig import docker_config_file
-from ..fast.errors import AqoraHelperError, ConfigError, StorageFailure
+from ..fast.errors import AqoraHelperError, ConfigError
 from .common import (
     REMOVED,
     UNCHANGED,
@@ -49,7 +49,7 @@ from .credsstore import set_store, undo_store
 from .dockerrecord import ConfigRecord
 from .dockerrecord import load as load_record
 from .dockerrecord import save as save_record
-from .files import read_file, real_path, remove_file, write_file
+from .files import make_dirs, read_file, real_path, remove_file, write_file
 from .jsontext import (
     JsonObject,
     JsonTextError,
@@ -323,27 +323,6 @@ def _write(path: Path, text: str, old: os.stat_result | None) -> None:
     write_file(path, text.encode("utf-8"), old, 0o600)
 
 
-def _make_dirs(directory: Path) -> list[str]:
-    """Create `directory` (0700) and missing parents; the ones created, outermost first."""
-    missing: list[Path] = []
-    probe = directory
-    while not probe.exists():
-        missing.append(probe)
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    created: list[str] = []
-    for d in reversed(missing):
-        try:
-            os.mkdir(d, 0o700)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise StorageFailure(str(d), exc.strerror or str(exc)) from None
-        created.append(str(d))
-    return created
-
-
 def _remove_created(path: Path, record: ConfigRecord) -> list[str]:
     """Delete the config file and then the (empty) directories that setup created for
     it; the directories deleted."""
@@ -420,7 +399,7 @@ def add_entries(
     if dry_run:
         return lines, warnings
     if write and found is None:
-        record.created_dirs = _make_dirs(path.parent)
+        record.created_dirs = make_dirs(path.parent)
         _write(path, text, None)
     elif write:
         _write(path, text, old_stat)

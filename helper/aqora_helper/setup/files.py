@@ -95,6 +95,27 @@ def missing_dirs(directory: Path) -> int:
     return count
 
 
+def make_dirs(directory: Path) -> list[str]:
+    """Create `directory` (0700) and missing parents; the ones created, outermost first."""
+    missing: list[Path] = []
+    probe = directory
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    created: list[str] = []
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise StorageFailure(str(d), exc.strerror or str(exc)) from None
+        created.append(str(d))
+    return created
+
+
 def remove_created_dirs(path: Path, count: int) -> list[str]:
     """Delete the `count` folders setup created for `path` (its folder first, then up),
     each only while it is empty; the ones deleted."""
