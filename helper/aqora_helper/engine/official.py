@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from typing import Any
 import platformdirs
 
 from ..fast.errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
+from ..fast.privatefiles import open_regular, read_bounded
 from ..fast.redaction import server_text, strip_controls
 from ..fast.signals import deferred_signals
 from ..fast.text import is_token, rfc3339
@@ -54,7 +54,6 @@ MIN_TOKEN_RUN = 16  # a run of token characters this long in the program's stder
 SECRETS_LOCK_WAIT = 2.0  # seconds; at most this long for the shared lock before the program runs
 _TOKEN_RUN = re.compile(rf"[A-Za-z0-9\-._~+/]{{{MIN_TOKEN_RUN},}}=*")
 MIN_ROOM = 4096  # bytes reserved before a refresh (or half the file, if more) for the rewrite
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX only, where fcntl exists too
 _BUSY = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
 _RFC3339 = re.compile(
@@ -306,28 +305,28 @@ def _open(path: Path, env: Environment, writable: bool) -> Iterator[int | None]:
     Opened non-blocking, so a FIFO or device planted there cannot hang the open; only a
     regular file is used (then in blocking mode again)."""
     try:
-        fd = os.open(path, (os.O_RDWR if writable else os.O_RDONLY) | _CLOEXEC | _NONBLOCK)
-    except FileNotFoundError:
-        yield None
-        return
+        found = open_regular(path, write=writable)
     except OSError as exc:
         raise _unopenable(path, env, exc.strerror or type(exc).__name__) from None
+    if found is None:
+        yield None
+        return
+    fd = found[0]
     try:
-        _require_regular(fd, path, env)
+        _blocking(fd, path, env)
         yield fd
     finally:
         os.close(fd)
 
 
-def _require_regular(fd: int, path: Path, env: Environment) -> None:
-    """Refuse anything but a regular file; clear O_NONBLOCK on one."""
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _unopenable(path, env, "it is not a regular file")
-        if _NONBLOCK:
-            import fcntl
+def _blocking(fd: int, path: Path, env: Environment) -> None:
+    """Clear O_NONBLOCK (it was only there for the open) on the regular file."""
+    if not _NONBLOCK:
+        return
+    import fcntl
 
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
     except OSError as exc:
         raise _unopenable(path, env, exc.strerror or type(exc).__name__) from None
 
@@ -363,19 +362,15 @@ def _locked(fd: int, exclusive: bool, timeout: float, env: Environment) -> Itera
 
 def _read_json(fd: int, path: Path, env: Environment) -> dict[str, Any]:
     """The file's JSON object, read from the start, at most MAX_FILE_BYTES."""
-    chunks = []
-    size = 0
     try:
         os.lseek(fd, 0, os.SEEK_SET)
-        while chunk := os.read(fd, min(65536, MAX_FILE_BYTES + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_FILE_BYTES:
-                raise _bad_file(path, env, f"larger than {MAX_FILE_BYTES} bytes")
+        raw = read_bounded(fd, MAX_FILE_BYTES)
     except OSError as exc:
         raise _bad_file(path, env, exc.strerror or type(exc).__name__) from None
+    if raw is None:
+        raise _bad_file(path, env, f"larger than {MAX_FILE_BYTES} bytes")
     try:
-        data = json.loads(b"".join(chunks))
+        data = json.loads(raw)
     except ValueError:
         raise _bad_file(path, env, "not valid JSON") from None
     if not isinstance(data, dict):

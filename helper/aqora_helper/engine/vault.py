@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +42,7 @@ from ..fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE, keyring_config
 from ..fast.privatefiles import (
     ExposedFile,
     ensure_private_dir,
+    open_regular,
     read_private,
     remove_private,
     write_private,
@@ -55,9 +55,6 @@ from .datadir import data_dir
 from .log import logger, register_secret
 from .secretservice import SecretServiceStore
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 MAX_SESSION_FILE = 64 * 1024  # bytes; a session file holds a few hundred
 RESERVE_SLACK = 2048  # bytes reserved beyond the current session: a longer rotated token
 OUR_BACKEND_MODULE = "aqora_helper.doors.keyring_backend"
@@ -157,12 +154,14 @@ def _read_session_file(path: Path) -> bytes | None:
 def _tighten(path: Path) -> bool:
     """chmod 0600 a regular file we own, never through a symlink; True when done."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC)
+        found = open_regular(path, follow=False)
     except OSError:
         return False
+    if found is None:
+        return False
+    fd, st = found
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+        if st.st_uid != os.getuid():
             return False
         os.fchmod(fd, 0o600)
         return True
