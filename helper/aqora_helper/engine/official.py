@@ -13,20 +13,17 @@
    the refresh, never the rewrite, and the file is never shorter than its JSON.
 
 These tokens are never copied into the helper's own storage (keyring or token cache).
-Locks: `flock` on POSIX (as the official CLI). Windows has no `flock`: an exclusive
-`msvcrt.locking` of the file's first byte stands in for both lock kinds there.
+Locks: `fast.filelock`'s, `flock` on POSIX (as the official CLI).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +34,7 @@ from typing import Any
 import platformdirs
 
 from ..fast.errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
+from ..fast.filelock import try_lock, unlock
 from ..fast.privatefiles import open_regular, read_bounded
 from ..fast.redaction import server_text, strip_controls
 from ..fast.signals import deferred_signals
@@ -55,32 +53,10 @@ SECRETS_LOCK_WAIT = 2.0  # seconds; at most this long for the shared lock before
 _TOKEN_RUN = re.compile(rf"[A-Za-z0-9\-._~+/]{{{MIN_TOKEN_RUN},}}=*")
 MIN_ROOM = 4096  # bytes reserved before a refresh (or half the file, if more) for the rewrite
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX only, where fcntl exists too
-_BUSY = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
     r"(?:[Zz]|([+-])(\d{2}):(\d{2}))"
 )
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _try_lock(fd: int, exclusive: bool) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int, exclusive: bool) -> None:
-        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
 
 @dataclass(frozen=True)
 class Credential:
@@ -343,21 +319,20 @@ def _locked(fd: int, exclusive: bool, timeout: float, env: Environment) -> Itera
     deadline = time.monotonic() + timeout
     while True:
         try:
-            _try_lock(fd, exclusive)
-            break
+            if try_lock(fd, exclusive):
+                break
         except OSError as exc:
-            if exc.errno not in _BUSY:
-                raise OfficialSessionError(
-                    f"Cannot lock the official aqora CLI's credentials file: {exc.strerror}",
-                    env.url,
-                ) from None
-            if time.monotonic() >= deadline:
-                raise LockTimeout(env.url, timeout) from None
-            time.sleep(LOCK_POLL)
+            raise OfficialSessionError(
+                f"Cannot lock the official aqora CLI's credentials file: {exc.strerror}",
+                env.url,
+            ) from None
+        if time.monotonic() >= deadline:
+            raise LockTimeout(env.url, timeout)
+        time.sleep(LOCK_POLL)
     try:
         yield
     finally:
-        _unlock(fd)
+        unlock(fd)
 
 
 def _read_json(fd: int, path: Path, env: Environment) -> dict[str, Any]:
