@@ -156,7 +156,7 @@ class KeyringStore:
         self.timeout = timeout
 
     def _call(self, method: str, *args: str) -> Any:
-        from .vault import keyring_call
+        from .oskeyring import keyring_call
 
         return keyring_call(self.timeout, method, *args)
 

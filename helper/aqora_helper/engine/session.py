@@ -21,9 +21,10 @@ from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
 from ..fast.tokencache import UNREAD, CachedToken, Unread, write_token
 from .api import Api, IssuedTokens, RotatedWithoutAccess
 from .log import logger, register_secret
+from .sessionfiles import StoredSession
 from .settings import Environment, Settings
 from .sources import Source, Token
-from .vault import PendingSave, StoredSession, vault_for
+from .vault import PendingSave, vault_for
 
 
 def env_token(settings: Settings, env: Environment) -> Token | None:
