@@ -9,7 +9,7 @@ about client protocols lives here.
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..fast.errors import AqoraHelperError, NotLoggedIn
 from ..fast.hostcredential import HostCredential
@@ -21,6 +21,9 @@ from .coredumps import disable_core_dumps
 from .session import access_token, env_token, refresh_locked
 from .settings import Environment, Settings, from_index, load_settings, to_index
 from .sources import Token
+
+if TYPE_CHECKING:
+    from ..fast.hostindex import HostEntry, HostIndex
 
 
 class ServedHost(NamedTuple):
@@ -65,7 +68,7 @@ def credential_for_env(
 
 
 def refresh_from_index(
-    index: dict[str, Any], env_url: str, stale: CachedToken | None, min_ttl: int = 0
+    index: HostIndex, env_url: str, stale: CachedToken | None, min_ttl: int = 0
 ) -> HostCredential | None:
     """For `fast.singleflight.ensure` with a current host index (the caller holds
     `env_url`'s refresh lock and found `stale`): refresh with the settings the index
@@ -153,7 +156,7 @@ def _served(settings: Settings) -> dict[str, Environment]:
 def _publish(stamp: str, settings: Settings) -> dict[str, Environment]:
     """Rewrite the fast path's host index from `settings`; returns host key -> env."""
     index = _served(settings)
-    entries: dict[str, dict[str, object]] = {
+    entries: dict[str, HostEntry] = {
         key: {
             "url": env.url,
             "username": env.username,

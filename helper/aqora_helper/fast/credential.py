@@ -25,10 +25,10 @@ from .tokencache import CachedToken, drop_token
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
-    from typing import Any
+    from .hostindex import HostIndex
 
 
-def _index() -> dict[str, Any] | None:
+def _index() -> HostIndex | None:
     """The current host index, or None when the engine must decide (stale or missing
     index, or AQORA_TOKEN set)."""
     return None if os.environ.get("AQORA_TOKEN") else load_index()
@@ -98,7 +98,7 @@ def _for_env(url: str | None, min_ttl: int) -> HostCredential:
     return HostCredential(got.access_token, got.expires_at, "", "", str(env_url))
 
 
-def _known(index: dict[str, Any], env_url: str) -> bool:
+def _known(index: HostIndex, env_url: str) -> bool:
     """True when the index's settings name `env_url` (configured, the default, or
     logged in to); an index without settings leaves the question to the engine."""
     settings = index.get("settings")
@@ -159,7 +159,7 @@ def docker_store(action: str, data: str) -> str | None:
 
 
 def _engine_refresh(
-    index: dict[str, Any], env_url: str, stale: CachedToken | None, min_ttl: int = 0
+    index: HostIndex, env_url: str, stale: CachedToken | None, min_ttl: int = 0
 ) -> HostCredential | None:
     """With the lock held: a refresh from the settings the index recorded (no config
     parsing), None when it recorded none."""
