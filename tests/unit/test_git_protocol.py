@@ -48,7 +48,10 @@ class Engine:
         return self._cred(scheme, hostport) if self.cached else None
 
     def get_for_host(self, scheme: str, hostport: str) -> HostCredential | None:
-        """As fast.credential: the cache, else the engine."""
+        """As fast.credential: a host it cannot parse is not served; else the cache, else
+        the engine."""
+        if host_key(scheme, hostport) is None:
+            return None
         hit = self.lookup_cached(scheme, hostport)
         return hit if hit is not None else self.credential_for_host(scheme, hostport)
 

@@ -14,7 +14,6 @@ from .. import __version__
 from ..fast import credential
 from ..fast.errors import AqoraHelperError
 from ..fast.hostcredential import HostCredential
-from ..fast.hostnames import host_key
 from ..fast.stdout import silence_stdout
 from ..fast.text import is_token
 from . import gitwire
@@ -74,8 +73,8 @@ def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
     if request is None:
         return 0
     scheme, host = request.get("protocol"), request.get("host")
-    if not scheme or not host or host_key(scheme, host) is None:
-        return 0
+    if not scheme or not host:
+        return 0  # a host that cannot be served is answered None by credential (it parses it)
     if action == "get":
         return _get(request, scheme, host, stdout, stderr)
     return _erase(request, scheme, host)

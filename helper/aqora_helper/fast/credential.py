@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 
 from .durations import require_ttl
-from .hostcredential import HostCredential
+from .hostcredential import HostCredential, Serving
 from .hostindex import env_url_of, load_index
 from .hostnames import host_key
 from .singleflight import ensure
@@ -39,14 +39,16 @@ def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
 
     None when the host is not served (or the scheme is not allowed for it). Raises an
     `errors.AqoraHelperError` subclass when it is served but no token can be produced.
-    Never prompts, never opens a browser; every wait is bounded.
+    Never prompts, never opens a browser; every wait is bounded. The host is parsed
+    here, once; a stale or missing index has the engine resolve its key.
     """
     key = host_key(scheme, hostport)
     if key is None:
         return None
     index = _index()
     if index is None:
-        return _engine_host(scheme, hostport)
+        found = _engine_resolve_host(key)
+        return found if found is None or isinstance(found, HostCredential) else _answer(found)
     entry = index["hosts"].get(key)
     if not isinstance(entry, dict):
         return None  # a current index says this host is not served: no engine needed
@@ -55,14 +57,22 @@ def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
         env_url,
         int(entry["skew"]),
         float(index["lock_timeout"]),
-        lambda stale: (
-            _engine_refresh(index, env_url, stale) or _engine_host(scheme, hostport, env_url, stale)
-        ),
+        lambda stale: _engine_refresh_host(index, key, env_url, stale),
     )
     if not isinstance(got, CachedToken):
         return got
     return HostCredential(
         got.access_token, got.expires_at, str(entry["username"]), str(entry["git_auth"]), env_url
+    )
+
+
+def _answer(serving: Serving) -> HostCredential:
+    """The cached token of the environment the engine resolved, else a refreshed one."""
+    got = ensure(serving.env_url, serving.skew, serving.lock_timeout, serving.refresh)
+    if not isinstance(got, CachedToken):
+        return got
+    return HostCredential(
+        got.access_token, got.expires_at, serving.username, serving.git_auth, serving.env_url
     )
 
 
@@ -83,15 +93,13 @@ def _for_env(url: str | None, min_ttl: int) -> HostCredential:
     if index is None or env_url is None or not _known(index, str(env_url)):
         # The engine rewrites the index, or says why (an unknown environment: before
         # any file is created, the refresh lock included).
-        return _engine_env(url, min_ttl=min_ttl)
+        found = _engine_resolve_env(url, min_ttl)
+        return found if isinstance(found, HostCredential) else _answer(found)
     got = ensure(
         str(env_url),
         max(int(index["skew"]), min_ttl),
         float(index["lock_timeout"]),
-        lambda stale: (
-            _engine_refresh(index, str(env_url), stale, min_ttl)
-            or _engine_env(url, str(env_url), stale, min_ttl)
-        ),
+        lambda stale: _engine_refresh_env(index, url, str(env_url), stale, min_ttl),
     )
     if not isinstance(got, CachedToken):
         return got
@@ -120,7 +128,7 @@ def serving_env(scheme: str, hostport: str) -> str | None:
         return None
     index = load_index()
     if index is None:
-        return _engine_env_url(scheme, hostport)
+        return _engine_env_url(key)
     entry = index["hosts"].get(key)
     return str(entry["url"]) if isinstance(entry, dict) else None
 
@@ -128,9 +136,12 @@ def serving_env(scheme: str, hostport: str) -> str | None:
 def served_username(scheme: str, hostport: str) -> str | None:
     """The username of the environment serving this host, None when none does (reads
     the configuration)."""
+    key = host_key(scheme, hostport)
+    if key is None:
+        return None
     from ..engine import served
 
-    return served.served_username(scheme, hostport)
+    return served.served_username(key)
 
 
 def usable_hosts() -> dict[str, str]:
@@ -155,36 +166,48 @@ def docker_store(action: str, data: str) -> str | None:
     return dockerstore.handle(action, data)
 
 
-# The engine, imported only when the cache cannot answer.
+# The engine, imported only when the cache cannot answer. It is handed what was
+# resolved here (a host key, an environment URL) and never calls back into this module.
 
 
-def _engine_refresh(
-    index: HostIndex, env_url: str, stale: CachedToken | None, min_ttl: int = 0
+def _engine_resolve_host(key: str) -> HostCredential | Serving | None:
+    """No current index: the environment serving the host `key` from the settings (the
+    index is rewritten meanwhile); a credential at once for AQORA_TOKEN."""
+    from ..engine import served
+
+    return served.resolve_host(key)
+
+
+def _engine_resolve_env(url: str | None, min_ttl: int) -> HostCredential | Serving:
+    from ..engine import served
+
+    return served.resolve_env(url, min_ttl)
+
+
+def _engine_refresh_host(
+    index: HostIndex, key: str, env_url: str, stale: CachedToken | None
 ) -> HostCredential | None:
     """With the lock held: a refresh from the settings the index recorded (no config
-    parsing), None when it recorded none."""
+    parsing); when it recorded none, from the config file."""
     from ..engine import served
 
-    return served.refresh_from_index(index, env_url, stale, min_ttl)
+    return served.refresh_from_index(index, env_url, stale) or served.refresh_host(
+        key, env_url, stale
+    )
 
 
-def _engine_host(
-    scheme: str, hostport: str, held: str | None = None, stale: CachedToken | None = None
-) -> HostCredential | None:
-    from ..engine import served
-
-    return served.credential_for_host(scheme, hostport, held, stale)
-
-
-def _engine_env(
-    url: str | None, held: str | None = None, stale: CachedToken | None = None, min_ttl: int = 0
+def _engine_refresh_env(
+    index: HostIndex, url: str | None, env_url: str, stale: CachedToken | None, min_ttl: int
 ) -> HostCredential:
+    """`_engine_refresh_host` for an environment named by URL."""
     from ..engine import served
 
-    return served.credential_for_env(url, held, stale, min_ttl)
+    return served.refresh_from_index(index, env_url, stale, min_ttl) or served.refresh_env(
+        url, env_url, stale, min_ttl
+    )
 
 
-def _engine_env_url(scheme: str, hostport: str) -> str | None:
+def _engine_env_url(key: str) -> str | None:
     from ..engine import served
 
-    return served.env_url_for_host(scheme, hostport)
+    return served.env_url_for_key(key)

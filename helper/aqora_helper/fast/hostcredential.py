@@ -1,7 +1,14 @@
-"""`HostCredential`: what a front door hands to its client. Stdlib only (the fast path
-builds one on every cached get)."""
+"""`HostCredential`, what a front door hands to its client, and `Serving`, the
+environment serving a request as the engine hands it back on a miss. Stdlib only (the
+fast path builds a HostCredential on every cached get)."""
 
 from __future__ import annotations
+
+TYPE_CHECKING = False  # typing is not imported at run time (fast path)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .tokencache import CachedToken
 
 
 class HostCredential:
@@ -18,3 +25,29 @@ class HostCredential:
         self.username = username
         self.git_auth = git_auth
         self.env_url = env_url
+
+
+class Serving:
+    """The environment serving a request as the engine resolved it, once, on a miss (no
+    current host index): what `singleflight.ensure` needs (its URL, refresh skew and
+    lock timeout), what the answer carries (username, git auth mode), and
+    `refresh(stale)`, which runs with the refresh lock held, from the settings already
+    loaded: nothing is resolved again."""
+
+    __slots__ = ("env_url", "git_auth", "lock_timeout", "refresh", "skew", "username")
+
+    def __init__(
+        self,
+        env_url: str,
+        skew: int,
+        lock_timeout: float,
+        username: str,
+        git_auth: str,
+        refresh: Callable[[CachedToken | None], HostCredential],
+    ) -> None:
+        self.env_url = env_url
+        self.skew = skew
+        self.lock_timeout = lock_timeout
+        self.username = username
+        self.git_auth = git_auth
+        self.refresh = refresh
