@@ -4,6 +4,9 @@ Answers only for `protocol`/`host` pairs served by a configured environment (exa
 key match; https, or http to loopback), through `fast.credential`: a valid cached token
 is answered with the standard library only; a miss loads the session engine there.
 Never prompts, never opens a browser; failures are one line on stderr.
+
+The credential source is a parameter (`CredentialSource`, three methods), `fast.credential`
+by default: tests hand the door a fake instead.
 """
 
 from __future__ import annotations
@@ -20,7 +23,16 @@ from . import gitwire
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
-    from typing import BinaryIO, TextIO
+    from typing import BinaryIO, Protocol, TextIO
+
+    class CredentialSource(Protocol):
+        """What the git door asks (`fast.credential` answers)."""
+
+        def get_for_host(self, scheme: str, hostport: str) -> HostCredential | None: ...
+
+        def served_username(self, scheme: str, hostport: str) -> str | None: ...
+
+        def forget(self, scheme: str, hostport: str, token: str | None = None) -> bool: ...
 
 PREFIX = "aqora-helper"
 TOKEN_LIKE_LENGTH = 32  # a user name this long of token characters is taken for a token
@@ -36,13 +48,13 @@ Set up with 'aqora-helper setup git'; --version prints the version.
 """
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, source: CredentialSource = credential) -> int:
     """Console-script entry point; returns the exit status (git ignores it)."""
     args = sys.argv[1:] if argv is None else argv
     if sys.stdin is None or sys.stdout is None:  # git closed our pipes: nothing to answer
         return 0
     try:
-        code = run(args, sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
+        code = run(args, sys.stdin.buffer, sys.stdout.buffer, sys.stderr, source)
     except KeyboardInterrupt:
         code = 130
     except Exception as exc:  # never a traceback into git's output
@@ -51,7 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
+def run(
+    args: list[str],
+    stdin: BinaryIO,
+    stdout: BinaryIO,
+    stderr: TextIO,
+    source: CredentialSource = credential,
+) -> int:
     """Handle one helper invocation; git passes the action as the last argument."""
     if not args:
         stderr.write(USAGE + "\n")
@@ -76,18 +94,23 @@ def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
     if not scheme or not host:
         return 0  # a host that cannot be served is answered None by credential (it parses it)
     if action == "get":
-        return _get(request, scheme, host, stdout, stderr)
-    return _erase(request, scheme, host)
+        return _get(source, request, scheme, host, stdout, stderr)
+    return _erase(source, request, scheme, host)
 
 
 def _get(
-    request: gitwire.CredentialRequest, scheme: str, host: str, stdout: BinaryIO, stderr: TextIO
+    source: CredentialSource,
+    request: gitwire.CredentialRequest,
+    scheme: str,
+    host: str,
+    stdout: BinaryIO,
+    stderr: TextIO,
 ) -> int:
     wanted_user = request.get("username")
     try:
-        cred = credential.get_for_host(scheme, host)
+        cred = source.get_for_host(scheme, host)
     except AqoraHelperError as exc:
-        served = _served_username(scheme, host) if wanted_user else None
+        served = _served_username(source, scheme, host) if wanted_user else None
         if wanted_user and served not in (None, wanted_user):
             _other_user(stderr, scheme, host, wanted_user, served)
             return 0
@@ -125,10 +148,10 @@ def answer_pairs(cred: HostCredential, authtype_capable: bool) -> list[tuple[str
     return [("username", cred.username), ("password", cred.token), *expiry]
 
 
-def _served_username(scheme: str, host: str) -> str | None:
+def _served_username(source: CredentialSource, scheme: str, host: str) -> str | None:
     """The username configured for the environment serving this host (None if unknown)."""
     try:
-        return credential.served_username(scheme, host)
+        return source.served_username(scheme, host)
     except Exception:
         return None
 
@@ -153,7 +176,9 @@ def _other_user(stderr: TextIO, scheme: str, host: str, wanted: str, served: str
     )
 
 
-def _erase(request: gitwire.CredentialRequest, scheme: str, host: str) -> int:
+def _erase(
+    source: CredentialSource, request: gitwire.CredentialRequest, scheme: str, host: str
+) -> int:
     """Drop the cached access token when git reports it rejected; ignore anything else."""
     rejected = {t for t in (request.get("password"), request.get("credential")) if t}
     if not rejected:
@@ -162,7 +187,7 @@ def _erase(request: gitwire.CredentialRequest, scheme: str, host: str) -> int:
 
     for token in rejected:  # only a cached token equal to a rejected one is dropped
         with contextlib.suppress(AqoraHelperError):
-            credential.forget(scheme, host, token)
+            source.forget(scheme, host, token)
     return 0
 
 
