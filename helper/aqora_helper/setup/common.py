@@ -15,13 +15,11 @@ import difflib
 import os
 import re
 import shutil
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
 from urllib.parse import quote, urlsplit, urlunsplit
-
-import typer
 
 from ..fast.hostnames import key_from_url, served_key
 from ..fast.text import url_problem, without_userinfo
@@ -35,10 +33,6 @@ from .files import (
 )
 from .textblocks import Markers, read_text, status, strip_ours, with_dirs, write_text
 
-DryRun = Annotated[
-    bool,
-    typer.Option("--dry-run", help="Show what would change; write nothing."),
-]
 UNCHANGED = "unchanged"
 WROTE = "wrote"
 REMOVED = "removed"
@@ -49,7 +43,8 @@ _URL_PASSWORD = re.compile(r"(://[^/\s:]*?):[^/\s]*@")
 def say(line: str) -> None:
     """A report line on stdout, control characters and URL passwords masked."""
     clean = "".join(c if c.isprintable() else "?" for c in line)
-    typer.echo(_URL_PASSWORD.sub(r"\1:***@", clean))
+    sys.stdout.write(_URL_PASSWORD.sub(r"\1:***@", clean) + "\n")
+    sys.stdout.flush()
 
 
 def preview(target: str, changes: Sequence[str], dry_run: bool, new: bool = False) -> None:
@@ -88,41 +83,6 @@ def text_changes(old: str, new: str) -> list[str]:
         for line in diff
         if line[:1] in "+-" and line[:3] not in ("+++", "---")
     ]
-
-
-IndexEnvUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        help="aqora environment serving the index (default: the one whose hosts include it).",
-        metavar="URL",
-    ),
-]
-IndexUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--index-url",
-        help="The package index (PEP 503 simple API), e.g. https://pypi.example.org/simple/.",
-        metavar="URL",
-    ),
-]
-
-
-def remove_option(tool: str) -> Any:
-    """The `--remove` option of `setup <tool>`."""
-    return typer.Option(
-        False, "--remove", help=f"Undo what 'setup {tool}' wrote, restoring the file."
-    )
-
-
-def file_option(tool: str, default: str) -> Any:
-    """The `--file` option of `setup <tool>`."""
-    return typer.Option(
-        None,
-        "--file",
-        help=f"The {tool} config file to edit (default: {default}).",
-        metavar="PATH",
-    )
 
 
 @dataclass(frozen=True)
@@ -245,19 +205,16 @@ def warn_without_keyring_program(tool: str) -> None:
 def undo_or_resolve(
     markers: Markers,
     path: Path,
-    remove: bool,
     index_url: str | None,
     env_url: str | None,
     dry_run: bool = False,
 ) -> tuple[Path, IndexTarget | None]:
-    """The start of `setup pip|uv`: the file to edit (a symlink's target) and, unless
-    `--remove` (which undoes our edits right away), the index to configure."""
+    """The start of `setup pip|uv`: the file to edit (a symlink's target) and the index
+    to configure; `index_url` None is `--remove`, which undoes our edits right away."""
     path = real_path(path)
-    if remove:
+    if index_url is None:
         undo_text_setup(markers, path, dry_run)
         return path, None
-    if not index_url:
-        raise typer.BadParameter("required unless --remove", param_hint="--index-url")
     return path, resolve_target(index_url, env_url, dry_run)
 
 
@@ -304,15 +261,6 @@ def undo_text_setup(markers: Markers, path: Path, dry_run: bool) -> None:
     else:
         write_text(path, stripped.text)
         outcome(WROTE, str(path), "aqora-helper settings removed, original lines restored")
-
-
-def existing_dir(file: Path) -> Path:
-    """`--file PATH` whose directory exists: setup never creates one silently."""
-    if not file.parent.is_dir():
-        raise typer.BadParameter(
-            f"the directory {file.parent} does not exist (create it first)", param_hint="--file"
-        )
-    return file
 
 
 def closing_notes(tool: str) -> None:

@@ -30,20 +30,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import typer
-
 from ..fast.dockerconfig import docker_config_file
 from ..fast.errors import AqoraHelperError, ConfigError
 from .common import (
     REMOVED,
     UNCHANGED,
     WROTE,
-    DryRun,
+    add_served_hosts,
     new_folders,
     outcome,
     preview,
     removed_because,
+    warn_missing_program,
 )
+from .containers import add_dropin, remove_dropin
 from .credsstore import KEY as STORE_KEY
 from .credsstore import set_store, undo_store
 from .dockerrecord import ConfigRecord
@@ -69,34 +69,13 @@ KEY = "credHelpers"
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
-def command(
-    hosts_given: list[str] | None = typer.Argument(
-        None,
-        metavar="HOST",
-        help="Registry hosts to configure; one not yet served is added to the hosts of "
-        "the environment (--url, else the default) in the config file. Default: every "
-        "served host.",
-        show_default=False,
-    ),
-    url: str | None = typer.Option(
-        None,
-        "--url",
-        help="Environment whose hosts to configure (default: every environment).",
-        metavar="URL",
-    ),
-    remove: bool = typer.Option(False, "--remove", help="Remove the entries instead."),
-    dry_run: DryRun = False,
-    creds_store: bool = typer.Option(
-        False,
-        "--creds-store",
-        help="Also make aqora Docker's credsStore: other registries go to the previous "
-        "store, or the OS keyring when there was none.",
-    ),
-) -> None:
-    """Point Docker, podman and skopeo at docker-credential-aqora for aqora registries."""
-    from .common import add_served_hosts, warn_missing_program
-    from .containers import add_dropin, remove_dropin
-
+def configure(
+    hosts_given: list[str] | None, url: str | None, remove: bool, creds_store: bool, dry_run: bool
+) -> list[str]:
+    """`setup docker`: route `hosts_given` (default: the served hosts of `url`, else of
+    every environment) to aqora in the Docker config and the containers drop-in (with
+    `creds_store`, make aqora the credsStore too), or undo that (`remove`), showing the
+    changes first (only them, with `dry_run`); the warnings to show."""
     path = Path(docker_config_file())
     if remove:
         # without --url no configuration is needed: a broken config must not block undoing
@@ -104,20 +83,19 @@ def command(
         _, warnings = remove_entries(path, scope, dry_run)
         if scope is None:  # the drop-in serves every environment
             remove_dropin(state_path(), dry_run)
-    else:
-        _read(path)  # refused before config.toml gets a host: bad input changes nothing
-        hosts = add_served_hosts(url, hosts_given, dry_run) if hosts_given else selected_hosts(url)
-        if not hosts:
-            raise ConfigError(
-                "No served hosts to configure",
-                "Name the registries: 'aqora-helper setup docker registry.example', or log "
-                "in first.",
-            )
-        _, warnings = add_entries(path, hosts, creds_store, dry_run)
-        warnings += add_dropin(state_path(), hosts, dry_run)
-        warn_missing_program("docker-credential-aqora", "Docker, skopeo and docker-py")
-    for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        return warnings
+    _read(path)  # refused before config.toml gets a host: bad input changes nothing
+    hosts = add_served_hosts(url, hosts_given, dry_run) if hosts_given else selected_hosts(url)
+    if not hosts:
+        raise ConfigError(
+            "No served hosts to configure",
+            "Name the registries: 'aqora-helper setup docker registry.example', or log "
+            "in first.",
+        )
+    _, warnings = add_entries(path, hosts, creds_store, dry_run)
+    warnings += add_dropin(state_path(), hosts, dry_run)
+    warn_missing_program("docker-credential-aqora", "Docker, skopeo and docker-py")
+    return warnings
 
 
 # ------------------------------------------------------------------ what and where
