@@ -1,5 +1,6 @@
-"""Read-only inspection of the clients' configs for `doctor`: is aqora-helper set up
-for each served host, and does something else answer first?
+"""doctor's checks of the clients' configs, beside the editors that write them
+(read-only): is aqora-helper set up for each served host, and does something else
+answer first? Each check is a `Check`; `cli/doctor.py` renders them.
 
 - git: the effective credential-helper list of `https://<host>` (and `http://` for
   loopback hosts), computed as git does: every matching `credential.helper` and
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ..fast.dockerconfig import docker_config_file
 from ..fast.hostnames import DEFAULT_PORTS, is_loopback, served_key, split_hostport
-from ..setup.files import SetupError, read_file
+from .files import SetupError, read_file
 
 GIT_TIMEOUT = 10.0
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
@@ -277,7 +278,7 @@ def docker_checks(hosts: list[str]) -> list[Check]:
 def containers_checks(hosts: list[str]) -> list[Check]:
     """podman/buildah/skopeo ask aqora first; no static token of a served host in their
     auth.json (`podman login` writes one, and it outranks credHelpers)."""
-    from ..setup.containers import TOOLS, asks_aqora_first, static_entries
+    from .containers import TOOLS, asks_aqora_first, static_entries
 
     first = asks_aqora_first()
     statics = static_entries(hosts)
