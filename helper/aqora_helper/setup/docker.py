@@ -7,7 +7,7 @@ per registry, so every other registry keeps the user's `credsStore` or `auths`.
 every other registry's credentials too, in the store it replaced or the OS keyring.
 Both modes also cover podman, buildah and skopeo (`containers`).
 
-The file is edited as text (`jsontext`), not re-serialised: new entries are appended in
+The file is edited as text (`credhelpers`, over `jsontext`), not re-serialised: new entries are appended in
 the style of the file, everything else keeps its bytes, and the result is checked to
 parse to exactly the intended document before it replaces the file atomically (`files`),
 with the original mode (and owner, when run as root). A symlinked config is edited at
@@ -26,12 +26,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..fast.dockerconfig import docker_config_file
-from ..fast.errors import AqoraHelperError, ConfigError
+from ..fast.errors import ConfigError
 from .common import (
     REMOVED,
     UNCHANGED,
@@ -44,28 +43,24 @@ from .common import (
     warn_missing_program,
 )
 from .containers import add_dropin, remove_dropin
+from .credhelpers import (
+    HELPER,
+    KEY,
+    append_helpers,
+    check_helpers,
+    drop_helpers_key,
+    replace_helper,
+    top_object,
+    undo_helper,
+    verify,
+)
 from .credsstore import KEY as STORE_KEY
 from .credsstore import set_store, undo_store
 from .dockerrecord import ConfigRecord
 from .dockerrecord import load as load_record
 from .dockerrecord import save as save_record
 from .files import make_dirs, read_file, real_path, remove_file, write_file
-from .jsontext import (
-    JsonObject,
-    JsonTextError,
-    Member,
-    Style,
-    append_members,
-    member_object,
-    remove_member,
-    render_member,
-    replace_value,
-    scan_top,
-)
 
-HELPER = "aqora"
-HELPER_JSON = json.dumps(HELPER)
-KEY = "credHelpers"
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
@@ -147,32 +142,8 @@ def _read(path: Path) -> tuple[str, os.stat_result] | None:
         ) from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{path} is not a JSON object", f"Fix {path}, then run this again.")
-    _check(path, text, doc)
+    check_helpers(path, text, doc)
     return text, status
-
-
-def _check(path: Path, text: str, doc: dict[str, Any]) -> None:
-    if len(_top(path, text).find(KEY)) > 1:
-        raise ConfigError(f"{path}: the key {KEY!r} appears more than once", _edit_hint(path))
-    helpers = doc.get(KEY)
-    if helpers is None:
-        return
-    if not isinstance(helpers, dict) or not all(isinstance(v, str) for v in helpers.values()):
-        raise ConfigError(
-            f"{path}: {KEY!r} must be an object of registry -> helper name", _edit_hint(path)
-        )
-    keys = [m.key for m in _helpers(path, text).obj.members]
-    if len(keys) != len(set(keys)):
-        raise ConfigError(
-            f"{path}: a registry appears more than once in {KEY!r}", _edit_hint(path)
-        )
-
-
-def _edit_hint(path: Path) -> str:
-    return (
-        f"Edit {path} so that {KEY!r} is one object naming each registry once, then run "
-        "this again."
-    )
 
 
 def _creds_store_warning(path: Path, doc: dict[str, Any], record: ConfigRecord | None) -> list[str]:
@@ -183,113 +154,6 @@ def _creds_store_warning(path: Path, doc: dict[str, Any], record: ConfigRecord |
             "and no previous store is recorded to go back to."
         ]
     return []
-
-
-# ------------------------------------------------------------------ editing the text
-
-
-def _internal_error(path: Path) -> AqoraHelperError:
-    return AqoraHelperError(
-        f"Internal error while editing {path}: the result did not match; nothing was written",
-        f"Please report this; edit {KEY!r} by hand meanwhile.",
-    )
-
-
-@dataclass(frozen=True)
-class _Helpers:
-    """Where `credHelpers` is in the text being edited."""
-
-    top: JsonObject
-    index: int  # of the member `credHelpers` in `top`
-    obj: JsonObject
-
-    def member(self, path: Path, host: str) -> tuple[int, Member]:
-        found = self.obj.find(host)
-        if len(found) != 1:
-            raise _internal_error(path)
-        return found[0], self.obj.members[found[0]]
-
-
-def _top(path: Path, text: str) -> JsonObject:
-    """The top object of a text known to be a JSON object."""
-    try:
-        return scan_top(text)
-    except JsonTextError:
-        raise _internal_error(path) from None
-
-
-def _find_helpers(path: Path, text: str, top: JsonObject) -> _Helpers | None:
-    """`credHelpers` in `top`, when present (its value known to be an object)."""
-    found = top.find(KEY)
-    if not found:
-        return None
-    try:
-        return _Helpers(top, found[0], member_object(text, top, found[0]))
-    except JsonTextError:
-        raise _internal_error(path) from None
-
-
-def _helpers(path: Path, text: str) -> _Helpers:
-    """`credHelpers` of the text, which must have it."""
-    found = _find_helpers(path, text, _top(path, text))
-    if found is None:
-        raise _internal_error(path)
-    return found
-
-
-def _replace_helper(path: Path, text: str, host: str, record: ConfigRecord) -> str:
-    """Point `host` to aqora, recording the value it had."""
-    _, member = _helpers(path, text).member(path, host)
-    record.replaced.setdefault(host, text[member.value_start : member.value_end])
-    return replace_value(text, member, HELPER_JSON)
-
-
-def _append_helpers(path: Path, text: str, hosts: list[str], record: ConfigRecord) -> str:
-    """Add `host: aqora` entries, creating `credHelpers` when it is missing."""
-    top = _top(path, text)
-    helpers = _find_helpers(path, text, top)
-    style = Style.of(text, top)
-    if helpers is None:
-        record.created_key = True
-        nested = [render_member(h, HELPER_JSON, style.colon) for h in hosts]
-        member = render_member(KEY, style.render_object(nested, 1), style.colon)
-        return append_members(text, top, [member], style, 0)
-    if not helpers.obj.members and record.helpers_inner is None:
-        record.helpers_inner = helpers.obj.inner(text)
-    colon = helpers.obj.colon(text, style.colon)
-    rendered = [render_member(h, HELPER_JSON, colon) for h in hosts]
-    return append_members(text, helpers.obj, rendered, style, 1)
-
-
-def _undo_helper(
-    path: Path, text: str, host: str, record: ConfigRecord | None
-) -> tuple[str, str | None]:
-    """Put back the value setup replaced, or remove the entry; (text, old value)."""
-    helpers = _helpers(path, text)
-    index, member = helpers.member(path, host)
-    raw = None if record is None else record.replaced.get(host)
-    if record is not None:
-        record.forget(host)
-    if raw is not None:
-        return replace_value(text, member, raw), str(json.loads(raw))
-    inner = (record.helpers_inner if record is not None else None) or ""
-    return remove_member(text, helpers.obj, index, inner), None
-
-
-def _drop_helpers_key(path: Path, text: str, record: ConfigRecord) -> str:
-    """Remove the (now empty) `credHelpers` that setup created."""
-    helpers = _helpers(path, text)
-    return remove_member(text, helpers.top, helpers.index, record.top_inner or "")
-
-
-def _verify(path: Path, text: str, expected: dict[str, Any]) -> None:
-    """The edited text must parse to exactly the intended document."""
-    try:
-        got = json.loads(text)
-    except ValueError:
-        got = None
-    if not isinstance(got, dict) or got != expected or list(got) != list(expected):
-        raise _internal_error(path)
 
 
 # ------------------------------------------------------------------ writing
@@ -334,7 +198,7 @@ def add_entries(
     warnings = [] if creds_store else _creds_store_warning(path, doc, record)
     lines: list[str] = []
 
-    top = _top(path, text)
+    top = top_object(path, text)
     if not top.members and record.top_inner is None and not record.created_file:
         record.top_inner = top.inner(text)
     helpers: dict[str, str] = dict(doc.get(KEY) or {})
@@ -350,11 +214,11 @@ def add_entries(
                 f"{KEY}[{host!r}] was {current!r} in {path}; now {HELPER!r} "
                 "('--remove' puts it back)"
             )
-            text = _replace_helper(path, text, host, record)
+            text = replace_helper(path, text, host, record)
             helpers[host] = HELPER
             lines.append(f"replace: {KEY}[{host!r}] = {current!r} by {HELPER!r}")
     if to_add:
-        text = _append_helpers(path, text, to_add, record)
+        text = append_helpers(path, text, to_add, record)
         for host in to_add:
             helpers[host] = HELPER
             record.add(host)
@@ -370,7 +234,7 @@ def add_entries(
         text, more = set_store(path, text, record)
         lines += more
         expected[STORE_KEY] = HELPER
-    _verify(path, text, expected)
+    verify(path, text, expected)
     if found is None:
         lines += new_folders(path)
     write = _announce(path, lines, found is None or text != found[0], dry_run, found is None)
@@ -436,7 +300,7 @@ def remove_entries(
     lines += more
 
     for host in ours:
-        text, old = _undo_helper(path, text, host, record)
+        text, old = undo_helper(path, text, host, record)
         if old is not None:
             helpers[host] = old
             lines.append(f"restore: {KEY}[{host!r}] = {old!r}")
@@ -448,9 +312,9 @@ def remove_entries(
     if KEY in expected:
         expected[KEY] = helpers
     if record is not None and record.created_key and not helpers and KEY in doc:
-        text = _drop_helpers_key(path, text, record)
+        text = drop_helpers_key(path, text, record)
         del expected[KEY]
-    _verify(path, text, expected)
+    verify(path, text, expected)
 
     delete_file = record is not None and record.created_file and not expected
     if delete_file:
