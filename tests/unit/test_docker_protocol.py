@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aqora_helper.doors import docker as front
-from aqora_helper.engine import served as broker
+from aqora_helper.engine.served import ServedHost
 from aqora_helper.fast import credential, errors
 from aqora_helper.fast.credential import HostCredential
 from aqora_helper.fast.hostnames import host_key
@@ -93,8 +93,8 @@ class Engine:
             return None
         return None, SimpleNamespace(url=ENV_URL, username=self.username)
 
-    def served_hosts(self) -> list[broker.ServedHost]:
-        return [broker.ServedHost(k, ENV_URL, self.username, "auto") for k in sorted(self.served)]
+    def served_hosts(self) -> list[ServedHost]:
+        return [ServedHost(k, ENV_URL, self.username, "auto") for k in sorted(self.served)]
 
     def has_usable_session(self, env_url: str) -> bool:
         self.list_calls += 1

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from aqora_helper.doors import git
 from aqora_helper.doors import gitwire as gitproto
-from aqora_helper.engine import served as broker
+from aqora_helper.engine.served import ServedHost
 from aqora_helper.fast import credential, errors
 from aqora_helper.fast.credential import HostCredential
 from aqora_helper.fast.hostnames import host_key
@@ -72,8 +72,8 @@ class Engine:
         self.forgotten.append((scheme, hostport, token))
         return True
 
-    def served_hosts(self) -> list[broker.ServedHost]:
-        return [broker.ServedHost(k, ENV_URL, self.username, self.git_auth) for k in SERVED]
+    def served_hosts(self) -> list[ServedHost]:
+        return [ServedHost(k, ENV_URL, self.username, self.git_auth) for k in SERVED]
 
     def environment_for_host(
         self, scheme: str, hostport: str

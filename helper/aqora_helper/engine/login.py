@@ -10,7 +10,7 @@ from ..fast.privatefiles import remove_private
 from ..fast.refreshlock import RefreshLock
 from ..fast.signals import deferred_signals
 from ..fast.tokencache import drop_token
-from . import known as sessions
+from . import known
 from .api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
 from .session import cache_issued
 from .sessionfiles import StoredSession, insecure_file, recovery_file
@@ -69,7 +69,7 @@ def store_new_session(
             remove_private(insecure_file(env.url))
         drop_token(env.url)
         cache_issued(env, issued)
-    sessions.add_url(env.url)
+    known.add_url(env.url)
     if vault.file_backed:
         return f"an insecure file ({vault.location(env.url)}, mode 0600)"
     return f"the OS keyring ({vault.location(env.url)})"

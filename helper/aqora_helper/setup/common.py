@@ -145,11 +145,11 @@ def resolve_target(
     (else the default) in the config file, with a line saying so.
     """
     url, key = check_index_url(index_url, option)
-    from ..engine import served as broker
+    from ..engine.served import served_hosts
     from ..engine.settings import normalize_url
 
     wanted = None if env_url is None else normalize_url(env_url)
-    hosts = [h for h in broker.served_hosts() if wanted is None or h.env_url == wanted]
+    hosts = [h for h in served_hosts() if wanted is None or h.env_url == wanted]
     match = next((h for h in hosts if h.key == key), None)
     if match is None and dry_run:
         from ..engine.settings import load_settings
@@ -159,7 +159,7 @@ def resolve_target(
         return IndexTarget(url, key, settings.environment(env_url).username)
     if match is None:
         add_served_hosts(env_url, [key])
-        match = next(h for h in broker.served_hosts() if h.key == key)
+        match = next(h for h in served_hosts() if h.key == key)
     return IndexTarget(url, key, match.username)
 
 

@@ -98,9 +98,9 @@ def configure(
 
 def selected_hosts(url: str | None) -> list[str]:
     """Served host keys of the environment `url` (or of every environment), in order."""
-    from ..engine import served as broker
+    from ..engine.served import served_hosts
 
-    served = broker.served_hosts()
+    served = served_hosts()
     if url is not None:
         served = [h for h in served if _same_url(h.env_url, url)]
         if not served:
