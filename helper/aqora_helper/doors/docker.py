@@ -44,16 +44,11 @@ TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
     from typing import BinaryIO, Protocol, TextIO
 
-    from ..fast.hostcredential import HostCredential
+    from ..fast.hostcredential import HostSource
 
-    class CredentialSource(Protocol):
-        """What the Docker door asks (`fast.credential` answers)."""
-
-        def get_for_host(self, scheme: str, hostport: str) -> HostCredential | None: ...
-
-        def served_username(self, scheme: str, hostport: str) -> str | None: ...
-
-        def forget(self, scheme: str, hostport: str, token: str | None = None) -> bool: ...
+    class CredentialSource(HostSource, Protocol):
+        """What the Docker door asks (`fast.credential` answers): a host's questions,
+        plus the served hosts with a usable session (`list`) and the full store."""
 
         def usable_hosts(self) -> dict[str, str]: ...
 

@@ -5,8 +5,8 @@ key match; https, or http to loopback), through `fast.credential`: a valid cache
 is answered with the standard library only; a miss loads the session engine there.
 Never prompts, never opens a browser; failures are one line on stderr.
 
-The credential source is a parameter (`CredentialSource`, three methods), `fast.credential`
-by default: tests hand the door a fake instead.
+The credential source is a parameter (`hostcredential.HostSource`: three questions),
+`fast.credential` by default: tests hand the door a fake instead.
 """
 
 from __future__ import annotations
@@ -23,16 +23,9 @@ from . import gitwire
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
-    from typing import BinaryIO, Protocol, TextIO
+    from typing import BinaryIO, TextIO
 
-    class CredentialSource(Protocol):
-        """What the git door asks (`fast.credential` answers)."""
-
-        def get_for_host(self, scheme: str, hostport: str) -> HostCredential | None: ...
-
-        def served_username(self, scheme: str, hostport: str) -> str | None: ...
-
-        def forget(self, scheme: str, hostport: str, token: str | None = None) -> bool: ...
+    from ..fast.hostcredential import HostSource
 
 PREFIX = "aqora-helper"
 TOKEN_LIKE_LENGTH = 32  # a user name this long of token characters is taken for a token
@@ -48,7 +41,7 @@ Set up with 'aqora-helper setup git'; --version prints the version.
 """
 
 
-def main(argv: list[str] | None = None, source: CredentialSource = credential) -> int:
+def main(argv: list[str] | None = None, source: HostSource = credential) -> int:
     """Console-script entry point; returns the exit status (git ignores it)."""
     args = sys.argv[1:] if argv is None else argv
     if sys.stdin is None or sys.stdout is None:  # git closed our pipes: nothing to answer
@@ -68,7 +61,7 @@ def run(
     stdin: BinaryIO,
     stdout: BinaryIO,
     stderr: TextIO,
-    source: CredentialSource = credential,
+    source: HostSource = credential,
 ) -> int:
     """Handle one helper invocation; git passes the action as the last argument."""
     if not args:
@@ -99,7 +92,7 @@ def run(
 
 
 def _get(
-    source: CredentialSource,
+    source: HostSource,
     request: gitwire.CredentialRequest,
     scheme: str,
     host: str,
@@ -148,7 +141,7 @@ def answer_pairs(cred: HostCredential, authtype_capable: bool) -> list[tuple[str
     return [("username", cred.username), ("password", cred.token), *expiry]
 
 
-def _served_username(source: CredentialSource, scheme: str, host: str) -> str | None:
+def _served_username(source: HostSource, scheme: str, host: str) -> str | None:
     """The username configured for the environment serving this host (None if unknown)."""
     try:
         return source.served_username(scheme, host)
@@ -177,7 +170,7 @@ def _other_user(stderr: TextIO, scheme: str, host: str, wanted: str, served: str
 
 
 def _erase(
-    source: CredentialSource, request: gitwire.CredentialRequest, scheme: str, host: str
+    source: HostSource, request: gitwire.CredentialRequest, scheme: str, host: str
 ) -> int:
     """Drop the cached access token when git reports it rejected; ignore anything else."""
     rejected = {t for t in (request.get("password"), request.get("credential")) if t}

@@ -7,8 +7,19 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Protocol
 
     from .tokencache import CachedToken
+
+    class HostSource(Protocol):
+        """What a front door asks about a host (`fast.credential` answers; a door takes
+        any such source, so its tests hand it a fake)."""
+
+        def get_for_host(self, scheme: str, hostport: str) -> HostCredential | None: ...
+
+        def served_username(self, scheme: str, hostport: str) -> str | None: ...
+
+        def forget(self, scheme: str, hostport: str, token: str | None = None) -> bool: ...
 
 
 class HostCredential:
