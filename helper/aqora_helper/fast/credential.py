@@ -7,9 +7,12 @@ are all a door calls, plus questions about served hosts (`served_username`,
 the Python API's host check, and `docker_store` for the registries we do not serve when
 Docker's `credsStore` is `aqora`.
 
-A hit reads the host index once and the token file once (`singleflight.ensure`) and
-never imports the engine; a miss imports the engine and refreshes with the refresh lock
-held (see singleflight.py).
+The host is parsed here, once (`hostnames.host_key`). A hit reads the host index once
+and the token file once (`singleflight.ensure`) and never imports the engine. A miss
+imports the engine and hands it what was resolved here: the host's key (no current
+index: `served.resolve_host` answers with the environment, and `ensure` runs here around
+its refresh) or the environment the index named (`served.refresh_from_index`, with the
+refresh lock held). The engine never calls back into this module.
 """
 
 from __future__ import annotations
