@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aqora_helper.cli.checks import effective_helpers
+from aqora_helper.setup.checks import effective_helpers
 from servers.aqora import AqoraServer
 from support import (
     base_url,

@@ -15,7 +15,7 @@ import pytest
 
 from aqora_helper.engine.api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
 from aqora_helper.engine.official import parse_expires_at
-from aqora_helper.engine.settings import Timeouts
+from aqora_helper.engine.timeouts import Timeouts
 from support import (
     clear_keyring_session,
     describe,

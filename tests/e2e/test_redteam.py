@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from aqora_helper.engine import browser_login
-from aqora_helper.engine.settings import Environment, Timeouts
+from aqora_helper.engine.settings import Environment
+from aqora_helper.engine.timeouts import Timeouts
 from aqora_helper.fast.errors import AqoraHelperError
 from servers.aqora import AqoraServer
 from support import describe, make_cached_token_stale, run_cmd, stored_refresh_token, write_config

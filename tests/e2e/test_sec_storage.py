@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from aqora_helper.engine.api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
-from aqora_helper.engine.settings import Timeouts
+from aqora_helper.engine.timeouts import Timeouts
 from servers.aqora import AqoraServer
 from support import (
     assert_clean_failure,

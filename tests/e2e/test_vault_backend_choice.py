@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from aqora_helper.engine import vault
+from aqora_helper.engine import oskeyring
+from aqora_helper.fast.errors import KeyringUnavailable
 
 
 @pytest.mark.parametrize(
@@ -16,10 +17,10 @@ def test_a_backend_that_would_route_through_ours_is_not_the_os_keyring(monkeypat
     """The chainer (asks our backend first) and our own backend never hold sessions: the
     OS backend decides, as with a keyringrc.cfg naming them."""
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", name)
-    assert vault._configured_backend() is None
+    assert oskeyring._configured_backend() is None
 
 
 def test_a_plaintext_backend_named_in_the_environment_is_refused(monkeypatch):
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    with pytest.raises(vault.KeyringUnavailable, match="PYTHON_KEYRING_BACKEND"):
-        vault._configured_backend()
+    with pytest.raises(KeyringUnavailable, match="PYTHON_KEYRING_BACKEND"):
+        oskeyring._configured_backend()

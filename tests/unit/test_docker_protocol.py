@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aqora_helper.doors import docker as front
-from aqora_helper.engine import served as broker
+from aqora_helper.engine.served import ServedHost
 from aqora_helper.fast import credential, errors
 from aqora_helper.fast.credential import HostCredential
 from aqora_helper.fast.hostnames import host_key
@@ -78,7 +78,7 @@ class Engine:
             raise self.error
         return self._cred(scheme, hostport)
 
-    def forget_token(self, scheme: str, hostport: str, token: str | None = None) -> bool:
+    def forget(self, scheme: str, hostport: str, token: str | None = None) -> bool:
         """As the engine: drops only a served host's cached token."""
         if host_key(scheme, hostport) not in self.served:
             return False
@@ -93,22 +93,32 @@ class Engine:
             return None
         return None, SimpleNamespace(url=ENV_URL, username=self.username)
 
-    def served_hosts(self) -> list[broker.ServedHost]:
-        return [broker.ServedHost(k, ENV_URL, self.username, "auto") for k in sorted(self.served)]
+    def served_hosts(self) -> list[ServedHost]:
+        return [ServedHost(k, ENV_URL, self.username, "auto") for k in sorted(self.served)]
 
     def has_usable_session(self, env_url: str) -> bool:
         self.list_calls += 1
         return self.usable
+
+    def docker_store(self, action: str, data: str) -> str | None:
+        """As fast.credential when Docker's credsStore is not aqora: no full store."""
+        return None
 
 
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
     eng = Engine()
     monkeypatch.setattr(credential, "get_for_host", eng.get_for_host)
-    monkeypatch.setattr(credential, "forget", eng.forget_token)
+    monkeypatch.setattr(credential, "forget", eng.forget)
     monkeypatch.setattr(credential, "served_username", eng.served_username)
     monkeypatch.setattr(credential, "usable_hosts", eng.usable_hosts)
     return eng
+
+
+@pytest.fixture
+def fake() -> Engine:
+    """A fake credential source, handed to the door (`source=`): nothing is patched."""
+    return Engine()
 
 
 class NoRead(io.RawIOBase):
@@ -122,19 +132,24 @@ class NoRead(io.RawIOBase):
         raise AssertionError("stdin was read")
 
 
-def call(args: list[str], data: bytes | None = b"") -> tuple[int, bytes, str]:
+def call(
+    args: list[str], data: bytes | None = b"", source: Engine | None = None
+) -> tuple[int, bytes, str]:
     out, err = io.BytesIO(), io.StringIO()
     stdin = io.BytesIO(data) if data is not None else io.BufferedReader(NoRead())
-    code = front.run(args, stdin, out, err)  # type: ignore[arg-type]
+    if source is None:
+        code = front.run(args, stdin, out, err)  # type: ignore[arg-type]
+    else:
+        code = front.run(args, stdin, out, err, source)  # type: ignore[arg-type]
     return code, out.getvalue(), err.getvalue()
 
 
-def get(server: str | bytes) -> tuple[int, bytes, str]:
-    return call(["get"], server.encode() if isinstance(server, str) else server)
+def get(server: str | bytes, source: Engine | None = None) -> tuple[int, bytes, str]:
+    return call(["get"], server.encode() if isinstance(server, str) else server, source)
 
 
-def answer(server: str) -> dict[str, str]:
-    code, out, err = get(server)
+def answer(server: str, source: Engine | None = None) -> dict[str, str]:
+    code, out, err = get(server, source)
     assert code == 0, (out, err)
     assert out.endswith(b"\n") and out.count(b"\n") == 1
     body = json.loads(out)
@@ -145,13 +160,13 @@ def answer(server: str) -> dict[str, str]:
 # --- get ----------------------------------------------------------------------------------
 
 
-def test_get_answers_a_served_host(engine: Engine) -> None:
-    assert answer("registry.aqora.io") == {
+def test_get_answers_a_served_host(fake: Engine) -> None:
+    assert answer("registry.aqora.io", fake) == {
         "ServerURL": "registry.aqora.io",
         "Username": "aqora",
         "Secret": TOKEN,
     }
-    assert engine.slow_calls == []
+    assert fake.slow_calls == []
 
 
 def test_get_exact_output_bytes(engine: Engine) -> None:
@@ -189,10 +204,10 @@ def test_get_spellings_of_a_served_host(engine: Engine, server: str) -> None:
     assert got["ServerURL"] == server.strip(front.ASCII_WS)  # the input, as the clients expect
 
 
-def test_get_miss_goes_to_the_engine(engine: Engine) -> None:
-    engine.cached = False
-    assert answer("https://registry.aqora.io/v2/")["Secret"] == TOKEN
-    assert engine.slow_calls == [("https", "registry.aqora.io")]
+def test_get_miss_goes_to_the_engine(fake: Engine) -> None:
+    fake.cached = False
+    assert answer("https://registry.aqora.io/v2/", fake)["Secret"] == TOKEN
+    assert fake.slow_calls == [("https", "registry.aqora.io")]
 
 
 def test_scheme_less_strings_are_asked_as_https_explicit_http_as_http(engine: Engine) -> None:
@@ -449,16 +464,16 @@ def test_erase_without_server_is_the_protocol_error(engine: Engine) -> None:
 # --- list and version ---------------------------------------------------------------------
 
 
-def test_list_names_served_hosts_with_a_usable_session(engine: Engine) -> None:
-    code, out, err = call(["list"], None)
+def test_list_names_served_hosts_with_a_usable_session(fake: Engine) -> None:
+    code, out, err = call(["list"], None, fake)
     assert (code, err) == (0, "")
     assert json.loads(out) == {k: "aqora" for k in SERVED}
-    assert engine.list_calls == 1  # one check per environment
+    assert fake.list_calls == 1  # one check per environment
 
 
-def test_list_is_empty_without_a_session(engine: Engine) -> None:
-    engine.usable = False
-    assert call(["list"], None) == (0, b"{}\n", "")
+def test_list_is_empty_without_a_session(fake: Engine) -> None:
+    fake.usable = False
+    assert call(["list"], None, fake) == (0, b"{}\n", "")
 
 
 def test_list_never_says_identity_token(engine: Engine) -> None:
@@ -546,7 +561,7 @@ def test_fuzz_get_host_like_strings(prefix: str, host: str, suffix: str) -> None
 def test_fuzz_store_and_erase_arbitrary_bytes(data: bytes, action: str) -> None:
     engine = Engine()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(credential, "forget", engine.forget_token)
+        mp.setattr(credential, "forget", engine.forget)
         mp.setattr(credential, "served_username", engine.served_username)
         code, out, err = call([action], data)
     assert code in (0, 1) and TRACEBACK not in err
@@ -581,7 +596,7 @@ def test_fuzz_argv(args: list[str]) -> None:
     engine = Engine()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(credential, "get_for_host", engine.get_for_host)
-        mp.setattr(credential, "forget", engine.forget_token)
+        mp.setattr(credential, "forget", engine.forget)
         mp.setattr(credential, "served_username", engine.served_username)
         mp.setattr(credential, "usable_hosts", engine.usable_hosts)
         code, out, err = call(args, b"registry.aqora.io")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from aqora_helper.doors import git
 from aqora_helper.doors import gitwire as gitproto
-from aqora_helper.engine import served as broker
+from aqora_helper.engine.served import ServedHost
 from aqora_helper.fast import credential, errors
 from aqora_helper.fast.credential import HostCredential
 from aqora_helper.fast.hostnames import host_key
@@ -48,7 +48,10 @@ class Engine:
         return self._cred(scheme, hostport) if self.cached else None
 
     def get_for_host(self, scheme: str, hostport: str) -> HostCredential | None:
-        """As fast.credential: the cache, else the engine."""
+        """As fast.credential: a host it cannot parse is not served; else the cache, else
+        the engine."""
+        if host_key(scheme, hostport) is None:
+            return None
         hit = self.lookup_cached(scheme, hostport)
         return hit if hit is not None else self.credential_for_host(scheme, hostport)
 
@@ -62,15 +65,15 @@ class Engine:
             raise self.error
         return self._cred(scheme, hostport)
 
-    def forget_token(self, scheme: str, hostport: str, token: str | None = None) -> bool:
+    def forget(self, scheme: str, hostport: str, token: str | None = None) -> bool:
         """As the engine: drops only a served host's cached token, only when it matches."""
         if host_key(scheme, hostport) not in SERVED or token not in (None, self.token):
             return False
         self.forgotten.append((scheme, hostport, token))
         return True
 
-    def served_hosts(self) -> list[broker.ServedHost]:
-        return [broker.ServedHost(k, ENV_URL, self.username, self.git_auth) for k in SERVED]
+    def served_hosts(self) -> list[ServedHost]:
+        return [ServedHost(k, ENV_URL, self.username, self.git_auth) for k in SERVED]
 
     def environment_for_host(
         self, scheme: str, hostport: str
@@ -85,19 +88,28 @@ class Engine:
 def engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
     eng = Engine()
     monkeypatch.setattr(credential, "get_for_host", eng.get_for_host)
-    monkeypatch.setattr(credential, "forget", eng.forget_token)
+    monkeypatch.setattr(credential, "forget", eng.forget)
     monkeypatch.setattr(credential, "served_username", eng.served_username)
     return eng
 
 
-def call(action: str, data: bytes) -> tuple[int, bytes, str]:
+@pytest.fixture
+def fake() -> Engine:
+    """A fake credential source, handed to the door (`source=`): nothing is patched."""
+    return Engine()
+
+
+def call(action: str, data: bytes, source: Engine | None = None) -> tuple[int, bytes, str]:
     out, err = io.BytesIO(), io.StringIO()
-    code = git.run([action], io.BytesIO(data), out, err)
+    if source is None:
+        code = git.run([action], io.BytesIO(data), out, err)
+    else:
+        code = git.run([action], io.BytesIO(data), out, err, source)
     return code, out.getvalue(), err.getvalue()
 
 
-def answer(data: bytes, action: str = "get") -> dict[str, str]:
-    code, out, _ = call(action, data)
+def answer(data: bytes, action: str = "get", source: Engine | None = None) -> dict[str, str]:
+    code, out, _ = call(action, data, source)
     assert code == 0
     lines = out.decode().splitlines()
     return dict(line.split("=", 1) for line in lines)
@@ -106,13 +118,13 @@ def answer(data: bytes, action: str = "get") -> dict[str, str]:
 # --- the ordinary answers ---------------------------------------------------------------
 
 
-def test_basic_answer(engine: Engine) -> None:
-    assert answer(b"protocol=https\nhost=aqora.io\n") == {
+def test_basic_answer(fake: Engine) -> None:
+    assert answer(b"protocol=https\nhost=aqora.io\n", source=fake) == {
         "username": "aqora",
         "password": TOKEN,
         "password_expiry_utc": str(EXPIRES),
     }
-    assert engine.slow_calls == []
+    assert fake.slow_calls == []
 
 
 def test_exact_output_bytes(engine: Engine) -> None:
@@ -175,10 +187,10 @@ def test_no_expiry_when_unknown(engine: Engine, monkeypatch: pytest.MonkeyPatch)
     assert answer(b"protocol=https\nhost=aqora.io\n") == {"username": "aqora", "password": TOKEN}
 
 
-def test_miss_goes_to_the_engine(engine: Engine) -> None:
-    engine.cached = False
-    assert answer(b"protocol=https\nhost=aqora.io\n")["password"] == TOKEN
-    assert engine.slow_calls == [("https", "aqora.io")]
+def test_miss_goes_to_the_engine(fake: Engine) -> None:
+    fake.cached = False
+    assert answer(b"protocol=https\nhost=aqora.io\n", source=fake)["password"] == TOKEN
+    assert fake.slow_calls == [("https", "aqora.io")]
 
 
 # --- username ---------------------------------------------------------------------------
@@ -241,18 +253,18 @@ def test_not_logged_in_names_the_login_command(engine: Engine) -> None:
 
 
 def test_unexpected_exception_is_one_line_without_traceback(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+    fake: Engine, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     def boom(scheme: str, hostport: str) -> HostCredential | None:
         raise RuntimeError(f"secret {TOKEN}")
 
-    monkeypatch.setattr(engine, "lookup_cached", lambda s, h: None)
-    monkeypatch.setattr(engine, "credential_for_host", boom)
+    fake.cached = False
+    fake.credential_for_host = boom  # type: ignore[method-assign]
     monkeypatch.setattr(sys, "argv", ["git-credential-aqora", "get"])
     monkeypatch.setattr(
         sys, "stdin", io.TextIOWrapper(io.BytesIO(b"protocol=https\nhost=aqora.io\n"))
     )
-    assert git.main() == 1
+    assert git.main(source=fake) == 1
     out, err = capsysbinary.readouterr()
     assert out == b""
     assert err.count(b"\n") == 1 and b"Traceback" not in err and TOKEN.encode() not in err
@@ -261,10 +273,10 @@ def test_unexpected_exception_is_one_line_without_traceback(
 # --- actions ----------------------------------------------------------------------------
 
 
-def test_store_is_ignored(engine: Engine) -> None:
+def test_store_is_ignored(fake: Engine) -> None:
     data = f"protocol=https\nhost=aqora.io\nusername=aqora\npassword={TOKEN}\n".encode()
-    assert call("store", data) == (0, b"", "")
-    assert engine.forgotten == [] and engine.slow_calls == []
+    assert call("store", data, fake) == (0, b"", "")
+    assert fake.forgotten == [] and fake.slow_calls == []
 
 
 @pytest.mark.parametrize("action", ["list", "version", "", "GET", "fill", "help"])
@@ -280,23 +292,23 @@ def test_action_is_the_last_argument(engine: Engine) -> None:
     assert b"password=" in out.getvalue()
 
 
-def test_erase_of_the_cached_token_drops_it(engine: Engine) -> None:
+def test_erase_of_the_cached_token_drops_it(fake: Engine) -> None:
     data = f"protocol=https\nhost=aqora.io\nusername=aqora\npassword={TOKEN}\n".encode()
-    assert call("erase", data) == (0, b"", "")
-    assert engine.forgotten == [("https", "aqora.io", TOKEN)]
+    assert call("erase", data, fake) == (0, b"", "")
+    assert fake.forgotten == [("https", "aqora.io", TOKEN)]
 
 
-def test_erase_of_a_bearer_credential(engine: Engine) -> None:
+def test_erase_of_a_bearer_credential(fake: Engine) -> None:
     data = f"protocol=https\nhost=aqora.io\nauthtype=Bearer\ncredential={TOKEN}\n".encode()
-    call("erase", data)
-    assert engine.forgotten == [("https", "aqora.io", TOKEN)]
+    call("erase", data, fake)
+    assert fake.forgotten == [("https", "aqora.io", TOKEN)]
 
 
-def test_erase_of_another_password_is_ignored(engine: Engine) -> None:
-    call("erase", b"protocol=https\nhost=aqora.io\nusername=bob\npassword=other\n")
-    call("erase", b"protocol=https\nhost=aqora.io\n")
-    call("erase", b"protocol=https\nhost=evil.com\npassword=" + TOKEN.encode() + b"\n")
-    assert engine.forgotten == []
+def test_erase_of_another_password_is_ignored(fake: Engine) -> None:
+    call("erase", b"protocol=https\nhost=aqora.io\nusername=bob\npassword=other\n", fake)
+    call("erase", b"protocol=https\nhost=aqora.io\n", fake)
+    call("erase", b"protocol=https\nhost=evil.com\npassword=" + TOKEN.encode() + b"\n", fake)
+    assert fake.forgotten == []
 
 
 def test_erase_with_a_stale_cache_asks_the_engine_to_compare(engine: Engine) -> None:

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from aqora_helper.doors import keyring_backend
-from aqora_helper.doors.keyring_backend import AqoraKeyring, service_target
+from aqora_helper.doors.keyring_backend import AqoraKeyring
+from aqora_helper.doors.keyring_service import service_target
 from aqora_helper.fast import errors
 from support import use_env, write_config
 

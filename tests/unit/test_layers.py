@@ -4,7 +4,9 @@
   lazily, inside a function: the miss path).
 - doors/: the standard library and fast/ (the keyring backend also imports `keyring`
   and `jaraco`); never the engine, the CLI or setup/.
-- engine/: never doors/ or cli/.  setup/: never doors/.
+- engine/: never doors/, cli/ or setup/.
+- setup/ (the config editors and doctor's checks of them): never doors/ or cli/, and no
+  CLI framework (typer, click, rich): its commands are in cli/, which renders.
 - client/ (the Python API): the standard library, fast/ and client/ at import time; the
   HTTP library its module adapts (requests, httpx); never the engine, doors/, cli/ or setup/.
 Checked statically (every import statement, at any depth) and at run time (a cached
@@ -66,12 +68,19 @@ def test_doors_import_only_the_standard_library_and_fast(path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("folder", "forbidden"),
-    [("engine", {"doors", "cli"}), ("setup", {"doors"}), ("cli", set())],
+    [("engine", {"doors", "cli", "setup"}), ("setup", {"doors", "cli"}), ("cli", set())],
 )
 def test_engine_cli_and_setup_respect_their_rules(folder: str, forbidden: set[str]) -> None:
     for path in modules(folder):
         for module, _ in imports_of(path):
             assert layer(module) not in forbidden, f"{folder}/{path.name} imports {module}"
+
+
+@pytest.mark.parametrize("path", modules("setup"), ids=lambda p: p.name)
+def test_setup_holds_no_cli_framework(path: Path) -> None:
+    for module, _ in imports_of(path):
+        head = module.split(".")[0]
+        assert head not in ("typer", "click", "rich"), f"setup/{path.name} imports {module}"
 
 
 @pytest.mark.parametrize("path", modules("client"), ids=lambda p: p.name)

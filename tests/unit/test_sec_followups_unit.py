@@ -8,7 +8,8 @@ from __future__ import annotations
 
 
 def test_legacy_files_are_read_only_under_an_unambiguous_name(tmp_path, monkeypatch):
-    from aqora_helper.engine.vault import FileVault, StoredSession, insecure_file, load_file
+    from aqora_helper.engine.sessionfiles import StoredSession, insecure_file, load_file
+    from aqora_helper.engine.vault import FileVault
 
     monkeypatch.setenv("AQORA_HELPER_DATA_DIR", str(tmp_path / "data"))
     session = StoredSession("aqrt_legacy_0123456789", "localhost-x")

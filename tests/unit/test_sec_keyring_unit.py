@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from aqora_helper.engine import vault as vault_module
-from aqora_helper.engine.vault import KeyringVault, StoredSession
+from aqora_helper.engine import oskeyring
+from aqora_helper.engine.sessionfiles import StoredSession
+from aqora_helper.engine.vault import KeyringVault
 from aqora_helper.fast.errors import KeyringFailure
 from aqora_helper.fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE, names_own_storage
 from shared.keyring_names import OWN_STORE_SERVICES
@@ -47,7 +48,7 @@ def memory_vault(user_env, monkeypatch) -> tuple[KeyringVault, MemoryKeyring]:
     for name in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "HOME"):
         monkeypatch.setenv(name, user_env[name])
     store = MemoryKeyring()
-    monkeypatch.setattr(vault_module, "_chosen", [store])
+    monkeypatch.setattr(oskeyring, "_chosen", [store])
     return KeyringVault(5.0), store
 
 

@@ -85,12 +85,11 @@ def test_pip_remove_still_works_on_a_valid_file(tmp_path: Path) -> None:
 
 
 def call_remove(tool: Any, path: Path) -> None:
-    kwargs: dict[str, Any] = dict(
-        url=None, index_url=None, extra=False, remove=True, file=path, dry_run=False
-    )
+    """`setup pip|uv --remove --file PATH` (index_url None is --remove)."""
+    kwargs: dict[str, Any] = dict(chosen=path, index_url=None, url=None, extra=False, dry_run=False)
     if tool is setup_uv:
         kwargs["publish_url"] = None
-    tool.command(**kwargs)
+    tool.configure(**kwargs)
 
 
 def test_config_toml_is_checked_before_it_replaces_the_old_one(

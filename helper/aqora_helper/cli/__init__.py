@@ -1,1 +1,2 @@
-"""cli/: the typer commands and doctor's checks. They render, never decide."""
+"""cli/: the typer commands. They render, never decide: doctor's checks of the clients'
+configs are in setup/ (checks.py, indexchecks.py), beside the editors they check."""

@@ -18,8 +18,7 @@ from ..fast.errors import (
     NotLoggedIn,
 )
 from ..fast.text import clean
-from ..setup import register as register_setup
-from . import doctor, login, logout, status, token
+from . import doctor, login, logout, setup, status, token
 from . import exec as exec_command
 from .common import URL_HELP, GlobalOptions, examples, insecure_option
 
@@ -77,9 +76,8 @@ def main_options(
     ctx.obj = GlobalOptions(url=url, allow_insecure_host=allow_insecure_host)
 
 
-for module in (login, logout, status, doctor, token, exec_command):
+for module in (login, logout, status, doctor, token, exec_command, setup):
     module.register(app)
-register_setup(app)
 
 
 def print_error(error: AqoraHelperError) -> None:

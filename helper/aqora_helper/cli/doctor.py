@@ -16,13 +16,14 @@ import typer
 
 from ..engine import official
 from ..engine.api import VIEWER, Api
+from ..engine.sessionfiles import insecure_file
 from ..engine.settings import Environment, Settings
-from ..engine.vault import KeyringVault, insecure_file
+from ..engine.vault import KeyringVault
 from ..fast.errors import AqoraHelperError, ConfigError
 from ..fast.text import clean
-from .checks import Check, containers_checks, docker_checks, git_checks
+from ..setup.checks import Check, containers_checks, docker_checks, git_checks
+from ..setup.indexchecks import index_checks
 from .common import URL_HELP, examples, insecure_option, resolve
-from .indexchecks import index_checks
 from .status import environment_status
 
 MAX_CLOCK_SKEW = 60.0

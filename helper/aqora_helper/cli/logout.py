@@ -14,8 +14,7 @@ import os
 
 import typer
 
-from ..engine import known as sessions
-from ..engine import official
+from ..engine import known, official
 from ..engine.served import refresh_index
 from ..engine.settings import Environment, Settings
 from ..engine.vault import FileVault, KeyringVault
@@ -55,12 +54,12 @@ def logout_one(settings: Settings, env: Environment) -> None:
     finally:
         if reject_copies(env.hosts, env.username, issued):
             say(f"Asked git's other credential helpers to forget the tokens of {env.url}.")
-    sessions.remove_url(env.url)
+    known.remove_url(env.url)
     if removed:
         say(f"Logged out of {env.url}: removed {_join(removed)}.")
     else:
         say(f"Not logged in to {env.url} with aqora-helper: nothing to remove.")
-        elsewhere = sessions.logged_in_urls()
+        elsewhere = known.logged_in_urls()
         if elsewhere:
             say(
                 f"You are logged in to {', '.join(elsewhere)}: "

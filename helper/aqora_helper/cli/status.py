@@ -29,7 +29,7 @@ from ..engine.log import fingerprint, register_secret
 from ..engine.session import access_token, env_token
 from ..engine.settings import Environment, Settings
 from ..engine.sources import Source, Token
-from ..engine.vault import FileVault, insecure_file, vault_for
+from ..engine.vault import vault_for
 from ..fast.errors import (
     AqoraHelperError,
     NotLoggedIn,
@@ -135,14 +135,8 @@ def stored_session(settings: Settings, env: Environment) -> tuple[str, str] | No
     """(source, storage) of a stored session, read locally (keyring, insecure file,
     the official CLI's credentials.json); None when there is none."""
     vault = vault_for(env.url, settings.timeouts.keyring)
-    if isinstance(vault, FileVault):
-        found = vault.load(env.url) is not None
-        where = ("insecure file", str(insecure_file(env.url)))
-    else:
-        found = vault.load_unlocked(env.url) is not None
-        where = ("keyring", vault.backend_name()) if found else ("", "")
-    if found:
-        return where
+    if vault.load_unlocked(env.url) is not None:
+        return vault.source, vault.location(env.url)
     if official.has_session(settings, env):
         return "official CLI", str(official.credentials_path())
     return None
@@ -208,12 +202,10 @@ def source_of(
     if token.source is Source.OFFICIAL:
         return "official CLI", official.location(settings), None
     vault = vault_for(env.url, settings.timeouts.keyring)
-    if isinstance(vault, FileVault):
-        return "insecure file", str(insecure_file(env.url)), None
     try:
-        return "keyring", vault.backend_name(), None
-    except AqoraHelperError as exc:
-        return "keyring", "OS keyring, unusable now", exc
+        return vault.source, vault.location(env.url), None
+    except AqoraHelperError as exc:  # the OS keyring (a file's path is always known)
+        return vault.source, "OS keyring, unusable now", exc
 
 
 def render(report: dict[str, Any], offline: bool) -> str:

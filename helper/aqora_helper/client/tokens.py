@@ -10,6 +10,7 @@ from typing import TypeVar
 from ..fast import credential
 from ..fast.durations import MAX_MIN_TTL
 from ..fast.errors import AqoraHelperError
+from ..fast.hostcredential import HostCredential
 from ..fast.hostnames import key_from_url
 
 T = TypeVar("T")
@@ -30,7 +31,7 @@ def get_token(url: str | None = None, *, min_ttl: float | timedelta = 0) -> str:
     return credential_for(url, _seconds(min_ttl)).token
 
 
-def credential_for(url: str | None, min_ttl: int = 0) -> credential.HostCredential:
+def credential_for(url: str | None, min_ttl: int = 0) -> HostCredential:
     """`fast.credential.get_for_env`, every failure an AqoraHelperError."""
     if url is not None and not isinstance(url, str):
         raise AqoraHelperError(f"url must be a string or None, not {type(url).__name__}")

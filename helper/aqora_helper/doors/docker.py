@@ -24,7 +24,8 @@ a registry gets `credentials not found` and its `store` is refused.
 
 Stdlib only: every question goes through `fast.credential`, which answers a cached
 valid token without the session engine and loads it only on a miss and for
-store/erase/list.
+store/erase/list. It is the door's credential source by default (`CredentialSource`,
+the five questions the door asks): tests hand it a fake instead.
 """
 
 from __future__ import annotations
@@ -41,7 +42,17 @@ from ..fast.text import one_line, shown
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
-    from typing import BinaryIO, TextIO
+    from typing import BinaryIO, Protocol, TextIO
+
+    from ..fast.hostcredential import HostSource
+
+    class CredentialSource(HostSource, Protocol):
+        """What the Docker door asks (`fast.credential` answers): a host's questions,
+        plus the served hosts with a usable session (`list`) and the full store."""
+
+        def usable_hosts(self) -> dict[str, str]: ...
+
+        def docker_store(self, action: str, data: str) -> str | None: ...
 
 NAME = "docker-credential-aqora"
 PACKAGE = "aqora-helper"
@@ -154,15 +165,15 @@ def safe_username(username: str | None) -> str:
 # ---------------------------------------------------------------------------- actions
 
 
-def action_get(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
+def action_get(stdin: BinaryIO | None, stderr: TextIO | None, source: CredentialSource) -> str:
     server = read_server_string(stdin)
     target = parse_server(server)
     try:
-        cred = None if target is None else credential.get_for_host(*target)
+        cred = None if target is None else source.get_for_host(*target)
     except NotLoggedIn as exc:
         raise ProtocolError(NOT_FOUND, f"{exc.message}. {exc.hint}") from None
     if cred is None:
-        answer = _other_registry("get", server)
+        answer = source.docker_store("get", server)
         if not answer:
             raise ProtocolError(NOT_FOUND)
         return answer
@@ -191,23 +202,18 @@ def _refuse_without_tls(hostport: str) -> None:
         )
 
 
-def _other_registry(action: str, data: str) -> str | None:
-    """The full store's answer for a registry we do not serve (None: that mode is off)."""
-    return credential.docker_store(action, data)
-
-
-def _is_served(target: tuple[str, str] | None) -> bool:
+def _is_served(source: CredentialSource, target: tuple[str, str] | None) -> bool:
     """True when the engine serves this (scheme, host[:port]) (reads the configuration)."""
     if target is None:
         return False
-    return credential.served_username(*target) is not None
+    return source.served_username(*target) is not None
 
 
-def action_store(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
+def action_store(stdin: BinaryIO | None, stderr: TextIO | None, source: CredentialSource) -> str:
     server, request = read_store_request(stdin)
-    if _is_served(parse_server(server)):
+    if _is_served(source, parse_server(server)):
         return ""  # a served host: tokens come from the aqora session, nothing to store
-    answer = _other_registry("store", request)
+    answer = source.docker_store("store", request)  # the full store, if that mode is on
     if answer is None:
         raise ProtocolError(
             f"aqora-helper serves only aqora hosts, and '{shown(server)}' is not one of "
@@ -220,19 +226,19 @@ def action_store(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
     return answer
 
 
-def action_erase(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
+def action_erase(stdin: BinaryIO | None, stderr: TextIO | None, source: CredentialSource) -> str:
     server = read_server_string(stdin)
     target = parse_server(server)
-    if target is not None and _is_served(target):
-        credential.forget(*target)  # the cached token, never the session
+    if target is not None and _is_served(source, target):
+        source.forget(*target)  # the cached token, never the session
         return ""
-    return _other_registry("erase", server) or ""  # nothing (more) here: success
+    return source.docker_store("erase", server) or ""  # nothing (more) here: success
 
 
-def action_list(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
-    ours = {key: safe_username(name) for key, name in credential.usable_hosts().items()}
+def action_list(stdin: BinaryIO | None, stderr: TextIO | None, source: CredentialSource) -> str:
+    ours = {key: safe_username(name) for key, name in source.usable_hosts().items()}
     try:
-        others = loads(_other_registry("list", "") or "{}")
+        others = loads(source.docker_store("list", "") or "{}")
     except ValueError:
         others = None
     if not isinstance(others, dict):
@@ -248,7 +254,9 @@ def _list_key(server: str) -> str | None:
     return None if target is None else host_key(*target)
 
 
-def action_version(stdin: BinaryIO | None, stderr: TextIO | None) -> str:
+def action_version(
+    stdin: BinaryIO | None, stderr: TextIO | None, source: CredentialSource
+) -> str:
     return f"{NAME} ({PACKAGE}) v{__version__}\n"  # docker-credential-helpers' form
 
 
@@ -304,7 +312,11 @@ def _warn(stream: TextIO | None, text: str) -> None:
 
 
 def run(
-    args: list[str], stdin: BinaryIO | None, stdout: BinaryIO | None, stderr: TextIO | None
+    args: list[str],
+    stdin: BinaryIO | None,
+    stdout: BinaryIO | None,
+    stderr: TextIO | None,
+    source: CredentialSource = credential,
 ) -> int:
     """Handle one invocation (`args` = argv[1:]); returns the exit code, never raises
     (but KeyboardInterrupt)."""
@@ -318,7 +330,7 @@ def run(
         _put(stdout, USAGE + "\n")
         return 1
     try:
-        out = ACTIONS[args[0]](stdin, stderr)
+        out = ACTIONS[args[0]](stdin, stderr, source)
     except ProtocolError as exc:
         _put(stdout, one_line(exc.message) + "\n")
         if exc.hint:
@@ -334,13 +346,13 @@ def run(
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, source: CredentialSource = credential) -> int:
     """Console-script entry point; returns the exit code."""
     args = sys.argv[1:] if argv is None else argv
     stdin = getattr(sys.stdin, "buffer", None)
     stdout = getattr(sys.stdout, "buffer", None)
     try:
-        code = run(args, stdin, stdout, sys.stderr)
+        code = run(args, stdin, stdout, sys.stderr, source)
     except KeyboardInterrupt:
         code = 130
     except Exception as exc:  # never a traceback on the protocol channel

@@ -4,6 +4,9 @@ Answers only for `protocol`/`host` pairs served by a configured environment (exa
 key match; https, or http to loopback), through `fast.credential`: a valid cached token
 is answered with the standard library only; a miss loads the session engine there.
 Never prompts, never opens a browser; failures are one line on stderr.
+
+The credential source is a parameter (`hostcredential.HostSource`: three questions),
+`fast.credential` by default: tests hand the door a fake instead.
 """
 
 from __future__ import annotations
@@ -12,9 +15,8 @@ import sys
 
 from .. import __version__
 from ..fast import credential
-from ..fast.credential import HostCredential
 from ..fast.errors import AqoraHelperError
-from ..fast.hostnames import host_key
+from ..fast.hostcredential import HostCredential
 from ..fast.stdout import silence_stdout
 from ..fast.text import is_token
 from . import gitwire
@@ -22,6 +24,8 @@ from . import gitwire
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
     from typing import BinaryIO, TextIO
+
+    from ..fast.hostcredential import HostSource
 
 PREFIX = "aqora-helper"
 TOKEN_LIKE_LENGTH = 32  # a user name this long of token characters is taken for a token
@@ -37,13 +41,13 @@ Set up with 'aqora-helper setup git'; --version prints the version.
 """
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, source: HostSource = credential) -> int:
     """Console-script entry point; returns the exit status (git ignores it)."""
     args = sys.argv[1:] if argv is None else argv
     if sys.stdin is None or sys.stdout is None:  # git closed our pipes: nothing to answer
         return 0
     try:
-        code = run(args, sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
+        code = run(args, sys.stdin.buffer, sys.stdout.buffer, sys.stderr, source)
     except KeyboardInterrupt:
         code = 130
     except Exception as exc:  # never a traceback into git's output
@@ -52,7 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
+def run(
+    args: list[str],
+    stdin: BinaryIO,
+    stdout: BinaryIO,
+    stderr: TextIO,
+    source: HostSource = credential,
+) -> int:
     """Handle one helper invocation; git passes the action as the last argument."""
     if not args:
         stderr.write(USAGE + "\n")
@@ -74,21 +84,26 @@ def run(args: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
     if request is None:
         return 0
     scheme, host = request.get("protocol"), request.get("host")
-    if not scheme or not host or host_key(scheme, host) is None:
-        return 0
+    if not scheme or not host:
+        return 0  # a host that cannot be served is answered None by credential (it parses it)
     if action == "get":
-        return _get(request, scheme, host, stdout, stderr)
-    return _erase(request, scheme, host)
+        return _get(source, request, scheme, host, stdout, stderr)
+    return _erase(source, request, scheme, host)
 
 
 def _get(
-    request: gitwire.CredentialRequest, scheme: str, host: str, stdout: BinaryIO, stderr: TextIO
+    source: HostSource,
+    request: gitwire.CredentialRequest,
+    scheme: str,
+    host: str,
+    stdout: BinaryIO,
+    stderr: TextIO,
 ) -> int:
     wanted_user = request.get("username")
     try:
-        cred = credential.get_for_host(scheme, host)
+        cred = source.get_for_host(scheme, host)
     except AqoraHelperError as exc:
-        served = _served_username(scheme, host) if wanted_user else None
+        served = _served_username(source, scheme, host) if wanted_user else None
         if wanted_user and served not in (None, wanted_user):
             _other_user(stderr, scheme, host, wanted_user, served)
             return 0
@@ -126,10 +141,10 @@ def answer_pairs(cred: HostCredential, authtype_capable: bool) -> list[tuple[str
     return [("username", cred.username), ("password", cred.token), *expiry]
 
 
-def _served_username(scheme: str, host: str) -> str | None:
+def _served_username(source: HostSource, scheme: str, host: str) -> str | None:
     """The username configured for the environment serving this host (None if unknown)."""
     try:
-        return credential.served_username(scheme, host)
+        return source.served_username(scheme, host)
     except Exception:
         return None
 
@@ -154,7 +169,9 @@ def _other_user(stderr: TextIO, scheme: str, host: str, wanted: str, served: str
     )
 
 
-def _erase(request: gitwire.CredentialRequest, scheme: str, host: str) -> int:
+def _erase(
+    source: HostSource, request: gitwire.CredentialRequest, scheme: str, host: str
+) -> int:
     """Drop the cached access token when git reports it rejected; ignore anything else."""
     rejected = {t for t in (request.get("password"), request.get("credential")) if t}
     if not rejected:
@@ -163,7 +180,7 @@ def _erase(request: gitwire.CredentialRequest, scheme: str, host: str) -> int:
 
     for token in rejected:  # only a cached token equal to a rejected one is dropped
         with contextlib.suppress(AqoraHelperError):
-            credential.forget(scheme, host, token)
+            source.forget(scheme, host, token)
     return 0
 
 

@@ -49,7 +49,6 @@ from keyring.backend import KeyringBackend
 from keyring.credentials import SimpleCredential
 
 from .keyring_service import DISABLE_ENV, disabled, served_credential
-from .keyring_service import service_target as service_target  # its home before
 
 PRIORITY = 9.5
 PREFIX = "aqora-helper"

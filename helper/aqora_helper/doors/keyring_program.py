@@ -35,7 +35,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
     from typing import NoReturn
 
-    from ..fast.credential import HostCredential
+    from ..fast.hostcredential import HostCredential
 
 PREFIX = "aqora-helper"
 MODES = ("password", "creds")

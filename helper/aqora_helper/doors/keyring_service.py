@@ -19,7 +19,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ..fast.credential import HostCredential
+    from ..fast.hostcredential import HostCredential
 
 
 def service_target(service: object) -> tuple[str, str] | None:

@@ -15,7 +15,7 @@ from ..fast.errors import ConfigError, UnsafeStorage
 from ..fast.hostnames import served_key
 from ..fast.privatefiles import read_regular_file
 from ..fast.text import without_userinfo
-from .settings import Timeouts
+from .timeouts import Timeouts
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,7 +35,7 @@ def _check_username(value: str) -> str:
 
 
 class TimeoutsFile(BaseModel):
-    """`[timeouts]`: bounds on every wait, in seconds (defaults: settings.Timeouts)."""
+    """`[timeouts]`: bounds on every wait, in seconds (defaults: timeouts.Timeouts)."""
 
     model_config = ConfigDict(extra="forbid")
     connect: Seconds = TIMEOUT_DEFAULTS.connect

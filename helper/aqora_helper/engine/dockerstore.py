@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fast.clientprocess import run_client
-from ..fast.credential import creds_store_is_aqora, docker_config_file
+from ..fast.dockerconfig import creds_store_is_aqora, docker_config_file
 from ..fast.errors import AqoraHelperError
 from ..fast.keyring_names import DOCKER_STORE_SERVICE as STORE_SERVICE
 from ..fast.privatefiles import read_private, remove_private, write_private
@@ -48,11 +48,6 @@ class StoreError(AqoraHelperError):
 
 
 # ------------------------------------------------------------------ the mode
-
-
-def docker_config_path() -> Path:
-    """`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (as the docker CLI)."""
-    return Path(docker_config_file())
 
 
 def delegates_file() -> Path:
@@ -97,7 +92,7 @@ def set_delegate(config: Path, previous: str | None) -> None:
 
 def delegate_for(config: Path | None = None) -> str | None:
     """The store requests for other registries are passed on to, None for the keyring."""
-    path = config or docker_config_path()
+    path = config or Path(docker_config_file())
     delegates = _delegates()
     return delegates.get(str(path.resolve())) or delegates.get(str(path))
 
@@ -158,7 +153,7 @@ class KeyringStore:
         self.timeout = timeout
 
     def _call(self, method: str, *args: str) -> Any:
-        from .vault import keyring_call
+        from .oskeyring import keyring_call
 
         return keyring_call(self.timeout, method, *args)
 

@@ -10,11 +10,12 @@ from ..fast.privatefiles import remove_private
 from ..fast.refreshlock import RefreshLock
 from ..fast.signals import deferred_signals
 from ..fast.tokencache import drop_token
-from . import known as sessions
+from . import known
 from .api import INTERACTIVE_REDIRECT_URI, Api, IssuedTokens
 from .session import cache_issued
+from .sessionfiles import StoredSession, insecure_file, recovery_file
 from .settings import Environment, Settings
-from .vault import FileVault, KeyringVault, StoredSession, insecure_file, recovery_file
+from .vault import FileVault, KeyringVault, Vault
 
 
 def client_id() -> str:
@@ -26,7 +27,7 @@ def client_id() -> str:
     return f"localhost-{host or 'unknown'}"
 
 
-def storage_for_login(settings: Settings, insecure_storage: bool) -> KeyringVault | FileVault:
+def storage_for_login(settings: Settings, insecure_storage: bool) -> Vault:
     """The vault a new session goes to; checks the OS keyring is usable first, so a
     login never talks to the server only to fail at storing."""
     if insecure_storage:
@@ -52,7 +53,7 @@ def interactive_login(
 def store_new_session(
     settings: Settings,
     env: Environment,
-    vault: KeyringVault | FileVault,
+    vault: Vault,
     issued: IssuedTokens,
     cid: str,
 ) -> str:
@@ -61,14 +62,14 @@ def store_new_session(
     with RefreshLock(env.url, settings.timeouts.lock), deferred_signals():
         vault.save(env.url, StoredSession(issued.refresh_token, cid, None))
         remove_private(recovery_file(env.url))
-        if isinstance(vault, KeyringVault):
-            remove_private(insecure_file(env.url))
-        else:
+        if vault.file_backed:
             with contextlib.suppress(AqoraHelperError):
                 KeyringVault(settings.timeouts.keyring).delete(env.url)
+        else:
+            remove_private(insecure_file(env.url))
         drop_token(env.url)
         cache_issued(env, issued)
-    sessions.add_url(env.url)
-    if isinstance(vault, FileVault):
-        return f"an insecure file ({insecure_file(env.url)}, mode 0600)"
-    return f"the OS keyring ({vault.backend_name()})"
+    known.add_url(env.url)
+    if vault.file_backed:
+        return f"an insecure file ({vault.location(env.url)}, mode 0600)"
+    return f"the OS keyring ({vault.location(env.url)})"

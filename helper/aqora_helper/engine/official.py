@@ -13,21 +13,17 @@
    the refresh, never the rewrite, and the file is never shorter than its JSON.
 
 These tokens are never copied into the helper's own storage (keyring or token cache).
-Locks: `flock` on POSIX (as the official CLI). Windows has no `flock`: an exclusive
-`msvcrt.locking` of the file's first byte stands in for both lock kinds there.
+Locks: `fast.filelock`'s, `flock` on POSIX (as the official CLI).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
 import shutil
-import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +35,8 @@ import platformdirs
 
 from ..fast.clientprocess import run_client
 from ..fast.errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
+from ..fast.filelock import try_lock, unlock
+from ..fast.privatefiles import open_regular, read_bounded
 from ..fast.redaction import server_text, strip_controls
 from ..fast.signals import deferred_signals
 from ..fast.text import is_token, rfc3339
@@ -55,34 +53,11 @@ MIN_TOKEN_RUN = 16  # a run of token characters this long in the program's stder
 SECRETS_LOCK_WAIT = 2.0  # seconds; at most this long for the shared lock before the program runs
 _TOKEN_RUN = re.compile(rf"[A-Za-z0-9\-._~+/]{{{MIN_TOKEN_RUN},}}=*")
 MIN_ROOM = 4096  # bytes reserved before a refresh (or half the file, if more) for the rewrite
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX only, where fcntl exists too
-_BUSY = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
     r"(?:[Zz]|([+-])(\d{2}):(\d{2}))"
 )
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _try_lock(fd: int, exclusive: bool) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int, exclusive: bool) -> None:
-        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
 
 @dataclass(frozen=True)
 class Credential:
@@ -302,28 +277,28 @@ def _open(path: Path, env: Environment, writable: bool) -> Iterator[int | None]:
     Opened non-blocking, so a FIFO or device planted there cannot hang the open; only a
     regular file is used (then in blocking mode again)."""
     try:
-        fd = os.open(path, (os.O_RDWR if writable else os.O_RDONLY) | _CLOEXEC | _NONBLOCK)
-    except FileNotFoundError:
-        yield None
-        return
+        found = open_regular(path, write=writable)
     except OSError as exc:
         raise _unopenable(path, env, exc.strerror or type(exc).__name__) from None
+    if found is None:
+        yield None
+        return
+    fd = found[0]
     try:
-        _require_regular(fd, path, env)
+        _blocking(fd, path, env)
         yield fd
     finally:
         os.close(fd)
 
 
-def _require_regular(fd: int, path: Path, env: Environment) -> None:
-    """Refuse anything but a regular file; clear O_NONBLOCK on one."""
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _unopenable(path, env, "it is not a regular file")
-        if _NONBLOCK:
-            import fcntl
+def _blocking(fd: int, path: Path, env: Environment) -> None:
+    """Clear O_NONBLOCK (it was only there for the open) on the regular file."""
+    if not _NONBLOCK:
+        return
+    import fcntl
 
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
     except OSError as exc:
         raise _unopenable(path, env, exc.strerror or type(exc).__name__) from None
 
@@ -340,38 +315,33 @@ def _locked(fd: int, exclusive: bool, timeout: float, env: Environment) -> Itera
     deadline = time.monotonic() + timeout
     while True:
         try:
-            _try_lock(fd, exclusive)
-            break
+            if try_lock(fd, exclusive):
+                break
         except OSError as exc:
-            if exc.errno not in _BUSY:
-                raise OfficialSessionError(
-                    f"Cannot lock the official aqora CLI's credentials file: {exc.strerror}",
-                    env.url,
-                ) from None
-            if time.monotonic() >= deadline:
-                raise LockTimeout(env.url, timeout) from None
-            time.sleep(LOCK_POLL)
+            raise OfficialSessionError(
+                f"Cannot lock the official aqora CLI's credentials file: {exc.strerror}",
+                env.url,
+            ) from None
+        if time.monotonic() >= deadline:
+            raise LockTimeout(env.url, timeout)
+        time.sleep(LOCK_POLL)
     try:
         yield
     finally:
-        _unlock(fd)
+        unlock(fd)
 
 
 def _read_json(fd: int, path: Path, env: Environment) -> dict[str, Any]:
     """The file's JSON object, read from the start, at most MAX_FILE_BYTES."""
-    chunks = []
-    size = 0
     try:
         os.lseek(fd, 0, os.SEEK_SET)
-        while chunk := os.read(fd, min(65536, MAX_FILE_BYTES + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_FILE_BYTES:
-                raise _bad_file(path, env, f"larger than {MAX_FILE_BYTES} bytes")
+        raw = read_bounded(fd, MAX_FILE_BYTES)
     except OSError as exc:
         raise _bad_file(path, env, exc.strerror or type(exc).__name__) from None
+    if raw is None:
+        raise _bad_file(path, env, f"larger than {MAX_FILE_BYTES} bytes")
     try:
-        data = json.loads(b"".join(chunks))
+        data = json.loads(raw)
     except ValueError:
         raise _bad_file(path, env, "not valid JSON") from None
     if not isinstance(data, dict):

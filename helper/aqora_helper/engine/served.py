@@ -1,26 +1,32 @@
 """Which environment serves which host, and the engine's entry points for
 `fast.credential` (it imports this module only when the cache cannot answer).
 
-Every call loads the settings and rewrites the fast path's host index
-(`fast.hostindex`), so the next cached get is answered without the engine. Nothing
-about client protocols lives here.
+A host comes here already parsed, as its key (`hostnames.host_key`): nothing here parses
+a host. On a miss without a current host index, `resolve_host` / `resolve_env` load the
+settings, rewrite the fast path's host index (`fast.hostindex`, so the next cached get
+is answered without the engine) and hand back the environment (`Serving`): the caller
+checks the cache, takes the lock and calls its `refresh`, which uses those settings.
+With a current index, `refresh_from_index` refreshes from the settings it recorded.
+Nothing about client protocols lives here, and nothing here calls `fast.credential`.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from ..fast.credential import HostCredential
 from ..fast.errors import AqoraHelperError, ConfigError, NotLoggedIn
+from ..fast.hostcredential import HostCredential, Serving
 from ..fast.hostindex import fingerprint, save_index
-from ..fast.hostnames import host_key
 from ..fast.tokencache import CachedToken, token_path
 from . import log
 from .coredumps import disable_core_dumps
-from .session import access_token, env_token, refresh_locked
+from .session import access_token, at_least, env_token, refresh_locked
 from .settings import Environment, Settings, from_index, load_settings, to_index
 from .sources import Token
+
+if TYPE_CHECKING:
+    from ..fast.hostindex import HostEntry, HostIndex
 
 
 class ServedHost(NamedTuple):
@@ -32,15 +38,58 @@ class ServedHost(NamedTuple):
     git_auth: str
 
 
-def credential_for_host(
-    scheme: str, hostport: str, held: str | None = None, stale: CachedToken | None = None
-) -> HostCredential | None:
-    """A valid credential for `scheme://hostport`, or None when it is not served.
-    `held`: the environment whose refresh lock the caller holds, having found `stale`
-    in its cache (see fast.credential.ensure)."""
-    key = host_key(scheme, hostport)
-    if key is None:
+def resolve_host(key: str) -> HostCredential | Serving | None:
+    """The environment serving the host `key` (a `hostnames.host_key`, parsed by the
+    caller), from the settings; None when none serves it. The host index is rewritten
+    (a host not served: the index says so to the next get). An environment without any
+    session is refused before any file is written. AQORA_TOKEN, where it applies, is
+    the answer at once; otherwise the caller runs `singleflight.ensure` with what this
+    returns, and its `refresh` uses these settings (nothing is resolved again)."""
+    loaded = _load_for_host(key)
+    if loaded is None:
         return None
+    stamp, settings = loaded
+    env = _served(settings).get(key)
+    if env is not None:
+        _refuse_without_session(settings, env, None)
+    _publish(stamp, settings)
+    return None if env is None else _serving(settings, env)
+
+
+def resolve_env(url: str | None, min_ttl: int = 0) -> HostCredential | Serving:
+    """`resolve_host` for the environment at `url` (default: the default one), with the
+    same settings as `aqora-helper [--url URL] token`; its refresh skew is at least
+    `min_ttl` seconds. An environment without any session (the default one included)
+    is refused before any file is written (no index, no lock)."""
+    stamp, base = _load()
+    settings = load_settings(url_override=url) if url else base  # a rejected URL stops here
+    env = settings.environment(url)
+    _refuse_without_session(settings, env, None)
+    _publish(stamp, base)
+    return _serving(settings, env, min_ttl)
+
+
+def _serving(settings: Settings, env: Environment, min_ttl: int = 0) -> HostCredential | Serving:
+    """AQORA_TOKEN's credential when it applies to `env`, else what the caller needs to
+    check the cache and, under the lock, refresh `env` (see resolve_host)."""
+    from_env = env_token(settings, env)
+    if from_env is not None:
+        return _answer(env, from_env)
+    wide = at_least(settings, min_ttl)
+    return Serving(
+        env.url,
+        wide.refresh_skew,
+        wide.timeouts.lock,
+        env.username,
+        env.git_auth,
+        lambda stale: _answer(env, refresh_locked(settings, env, stale, min_ttl)),
+        min_ttl,
+    )
+
+
+def refresh_host(key: str, held: str, stale: CachedToken | None) -> HostCredential | None:
+    """With `held`'s refresh lock held (the index named it for `key`, but recorded no
+    settings): refresh from the config file; None when no environment serves `key`."""
     loaded = _load_for_host(key)
     if loaded is None:
         return None
@@ -48,19 +97,16 @@ def credential_for_host(
     env = _served(settings).get(key)
     if env is not None:
         _refuse_without_session(settings, env, held)
-    _publish(stamp, settings)  # a host not served: the index says so to the next get
+    _publish(stamp, settings)
     return None if env is None else _credential(settings, env, held, stale)
 
 
-def credential_for_env(
-    url: str | None, held: str | None = None, stale: CachedToken | None = None, min_ttl: int = 0
+def refresh_env(
+    url: str | None, held: str, stale: CachedToken | None, min_ttl: int = 0
 ) -> HostCredential:
-    """A valid credential for the environment at `url` (default: the default one), with
-    the same settings as `aqora-helper [--url URL] token` (see credential_for_host), with
-    at least `min_ttl` seconds left. An environment without any session (the default
-    one included) is refused before any file is written (no index, no lock)."""
+    """`refresh_host` for the environment at `url` (default: the default one)."""
     stamp, base = _load()
-    settings = load_settings(url_override=url) if url else base  # a rejected URL stops here
+    settings = load_settings(url_override=url) if url else base
     env = settings.environment(url)
     _refuse_without_session(settings, env, held)
     _publish(stamp, base)
@@ -68,9 +114,9 @@ def credential_for_env(
 
 
 def refresh_from_index(
-    index: dict[str, Any], env_url: str, stale: CachedToken | None, min_ttl: int = 0
+    index: HostIndex, env_url: str, stale: CachedToken | None, min_ttl: int = 0
 ) -> HostCredential | None:
-    """For `fast.credential.ensure` with a current host index (the caller holds
+    """For `fast.singleflight.ensure` with a current host index (the caller holds
     `env_url`'s refresh lock and found `stale`): refresh with the settings the index
     recorded, without parsing the config; None when it recorded none for `env_url`."""
     settings = from_index(index.get("settings"))
@@ -121,12 +167,17 @@ def _credential(
     min_ttl: int = 0,
 ) -> HostCredential:
     """The token of `env`: refreshed at once when the caller holds its lock (and so
-    checked its cache twice), else through the whole sequence."""
+    checked its cache twice), else through the whole sequence (an index whose entry
+    disagrees with the config file: another environment, under its own lock)."""
     token: Token = (
         refresh_locked(settings, env, stale, min_ttl)
         if env.url == held
         else access_token(settings, env, min_ttl)
     )
+    return _answer(env, token)
+
+
+def _answer(env: Environment, token: Token) -> HostCredential:
     return HostCredential(token.access_token, token.expires_at, env.username, env.git_auth, env.url)
 
 
@@ -171,7 +222,7 @@ def _served(settings: Settings) -> dict[str, Environment]:
 def _publish(stamp: str, settings: Settings) -> dict[str, Environment]:
     """Rewrite the fast path's host index from `settings`; returns host key -> env."""
     index = _served(settings)
-    entries: dict[str, dict[str, object]] = {
+    entries: dict[str, HostEntry] = {
         key: {
             "url": env.url,
             "username": env.username,
@@ -199,12 +250,9 @@ def refresh_index() -> None:
     _settings_and_index()
 
 
-def environment_for_host(scheme: str, hostport: str) -> tuple[Settings, Environment] | None:
-    """The environment serving `scheme://hostport`, or None (reads only: the index is
-    rewritten by the gets, which need it)."""
-    key = host_key(scheme, hostport)
-    if key is None:
-        return None
+def environment_for_key(key: str) -> tuple[Settings, Environment] | None:
+    """The environment serving the host `key` (a `hostnames.host_key`), or None (reads
+    only: the index is rewritten by the gets, which need it)."""
     loaded = _load_for_host(key)
     if loaded is None:
         return None
@@ -212,15 +260,15 @@ def environment_for_host(scheme: str, hostport: str) -> tuple[Settings, Environm
     return None if env is None else (loaded[1], env)
 
 
-def env_url_for_host(scheme: str, hostport: str) -> str | None:
-    """The base URL of the environment serving this host, or None."""
-    found = environment_for_host(scheme, hostport)
+def env_url_for_key(key: str) -> str | None:
+    """The base URL of the environment serving the host `key`, or None."""
+    found = environment_for_key(key)
     return None if found is None else found[1].url
 
 
-def served_username(scheme: str, hostport: str) -> str | None:
-    """The username configured for the environment serving this host, or None."""
-    found = environment_for_host(scheme, hostport)
+def served_username(key: str) -> str | None:
+    """The username configured for the environment serving the host `key`, or None."""
+    found = environment_for_key(key)
     return None if found is None else found[1].username
 
 

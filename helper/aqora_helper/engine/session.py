@@ -4,7 +4,7 @@ at a time across every process and front door.
 Order of sources (`sources.Source`): `AQORA_TOKEN` (default environment only, used as
 is), the access-token cache, the helper's own session (refresh token in the OS keyring
 or the opt-in file), then the official aqora CLI's session. The cache check, the lock
-and the second check are `fast.credential.ensure`'s; `refresh_locked` is what runs
+and the second check are `fast.singleflight.ensure`'s; `refresh_locked` is what runs
 under that lock.
 """
 
@@ -13,17 +13,18 @@ from __future__ import annotations
 import os
 import sys
 
-from ..fast.credential import ensure
 from ..fast.durations import require_ttl
 from ..fast.errors import AqoraHelperError, ConfigError, KeyringUnavailable, NotLoggedIn
 from ..fast.signals import deferred_signals
+from ..fast.singleflight import ensure
 from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
 from ..fast.tokencache import UNREAD, CachedToken, Unread, write_token
 from .api import Api, IssuedTokens, RotatedWithoutAccess
 from .log import logger, register_secret
+from .sessionfiles import StoredSession
 from .settings import Environment, Settings
 from .sources import Source, Token
-from .vault import PendingSave, StoredSession, vault_for
+from .vault import PendingSave, vault_for
 
 
 def env_token(settings: Settings, env: Environment) -> Token | None:
@@ -70,7 +71,7 @@ def access_token(settings: Settings, env: Environment, min_ttl: int = 0) -> Toke
 def refresh_locked(
     settings: Settings, env: Environment, stale: CachedToken | None, min_ttl: int = 0
 ) -> Token:
-    """A new access token for `env`, for `fast.credential.ensure`, which holds the
+    """A new access token for `env`, for `fast.singleflight.ensure`, which holds the
     environment's refresh lock and found `stale` (or nothing) in the cache."""
     return env_token(settings, env) or _refresh(at_least(settings, min_ttl), env, stale)
 

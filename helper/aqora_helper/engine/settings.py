@@ -33,20 +33,10 @@ from ..fast.hostnames import is_loopback, join_key, served_key, split_hostport
 from ..fast.paths import config_path
 from ..fast.text import url_problem, without_userinfo
 from .coredumps import disable_core_dumps
+from .timeouts import Timeouts
 
 DEFAULT_URL = "https://aqora.io"
 GIT_AUTH = ("auto", "bearer", "basic")
-
-
-class Timeouts(NamedTuple):
-    """`[timeouts]`: bounds on every wait, in seconds (validated by configfile)."""
-
-    connect: float = 5.0
-    read: float = 15.0
-    lock: float = 30.0
-    keyring: float = 10.0
-    login: float = 300.0
-    cli: float = 30.0
 
 
 class Environment(NamedTuple):

@@ -7,112 +7,31 @@ are all a door calls, plus questions about served hosts (`served_username`,
 the Python API's host check, and `docker_store` for the registries we do not serve when
 Docker's `credsStore` is `aqora`.
 
-"Check the cache, take the lock, check again, refresh, persist" exists here only, in
-`ensure`: the engine's `session.access_token` calls it too. A hit reads the host index
-once and the token file once and never imports the engine; a miss reads the token file
-once more under the environment's refresh lock, then imports the engine and refreshes
-with the lock held (of many processes that miss at once, one refreshes and the others,
-which check the cache between their attempts at the lock, answer from it as soon as it
-is fresh, without queueing for the lock).
+The host is parsed here, once (`hostnames.host_key`). A hit reads the host index once
+and the token file once (`singleflight.ensure`) and never imports the engine. A miss
+imports the engine and hands it what was resolved here: the host's key (no current
+index: `served.resolve_host` answers with the environment, and `ensure` runs here around
+its refresh) or the environment the index named (`served.refresh_from_index`, with the
+refresh lock held). The engine never calls back into this module.
 """
 
 from __future__ import annotations
 
 import os
-import time
 
 from .durations import require_ttl
+from .hostcredential import HostCredential, Serving
 from .hostindex import env_url_of, load_index
 from .hostnames import host_key
-from .tokencache import CachedToken, drop_refused, drop_token, read_token, token_path
+from .singleflight import ensure
+from .tokencache import CachedToken, drop_refused, drop_token
 
-DOCKER_CONFIG_LIMIT = 16 * 1024 * 1024
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any, TypeVar
-
-    T = TypeVar("T")
+    from .hostindex import HostIndex
 
 
-class HostCredential:
-    """What a front door hands to its client: the token, its expiry, and the serving
-    environment's username, git auth mode and base URL."""
-
-    __slots__ = ("env_url", "expires_at", "git_auth", "token", "username")
-
-    def __init__(
-        self, token: str, expires_at: int | None, username: str, git_auth: str, env_url: str
-    ) -> None:
-        self.token = token
-        self.expires_at = expires_at
-        self.username = username
-        self.git_auth = git_auth
-        self.env_url = env_url
-
-
-def ensure(
-    env_url: str,
-    skew: int,
-    lock_timeout: float,
-    refresh: Callable[[CachedToken | None], T],
-    min_ttl: int = 0,
-) -> CachedToken | T:
-    """The cached token of `env_url` when not yet due for a refresh (`skew`: see
-    tokencache, `CachedToken.usable`) with more than `min_ttl` seconds left; otherwise,
-    under the environment's refresh lock, the cache read again (another process may have
-    just refreshed) and, if still stale, `refresh(stale)`'s result (it runs with the lock
-    held, and gets what the cache held so it need not read it again)."""
-    hit = _usable(env_url, skew, min_ttl)
-    if hit is not None:
-        return hit
-    from .refreshlock import RefreshLock  # a miss only
-
-    found: list[CachedToken] = []
-    seen: list[tuple[int, int] | None] = [_identity(env_url)]
-
-    def refreshed() -> bool:
-        """Did another process refresh while this one waits for the lock? (The cache
-        file is read again only once it was replaced: a stat per attempt, not a read.)"""
-        now = _identity(env_url)
-        if now == seen[-1]:
-            return False
-        seen.append(now)
-        hit = _usable(env_url, skew, min_ttl)
-        if hit is not None:
-            found.append(hit)
-        return hit is not None
-
-    with RefreshLock(env_url, lock_timeout, refreshed) as lock:
-        if not lock.held:
-            return found[-1]  # a waiter answers from the cache without queueing
-        stale = read_token(env_url)
-        if stale is not None and stale.usable(skew, time.time(), min_ttl):
-            return stale
-        return refresh(stale)
-
-
-def _identity(env_url: str) -> tuple[int, int] | None:
-    """(inode, mtime) of the cache file (replaced atomically on every write), or None."""
-    try:
-        st = os.stat(token_path(env_url))
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns
-
-
-def _usable(env_url: str, skew: int, min_ttl: int) -> CachedToken | None:
-    """The cached token when not yet due for a refresh; any problem reading it is a miss."""
-    try:
-        cached = read_token(env_url, warn=False)
-    except Exception:  # the locked re-read (or the engine) reports it
-        return None
-    if cached is None or not cached.usable(skew, time.time(), min_ttl):
-        return None
-    return cached
-
-
-def _index() -> dict[str, Any] | None:
+def _index() -> HostIndex | None:
     """The current host index, or None when the engine must decide (stale or missing
     index, or AQORA_TOKEN set)."""
     return None if os.environ.get("AQORA_TOKEN") else load_index()
@@ -123,14 +42,16 @@ def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
 
     None when the host is not served (or the scheme is not allowed for it). Raises an
     `errors.AqoraHelperError` subclass when it is served but no token can be produced.
-    Never prompts, never opens a browser; every wait is bounded.
+    Never prompts, never opens a browser; every wait is bounded. The host is parsed
+    here, once; a stale or missing index has the engine resolve its key.
     """
     key = host_key(scheme, hostport)
     if key is None:
         return None
     index = _index()
     if index is None:
-        return _engine_host(scheme, hostport)
+        found = _engine_resolve_host(key)
+        return found if found is None or isinstance(found, HostCredential) else _answer(found)
     entry = index["hosts"].get(key)
     if not isinstance(entry, dict):
         return None  # a current index says this host is not served: no engine needed
@@ -139,14 +60,24 @@ def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
         env_url,
         int(entry["skew"]),
         float(index["lock_timeout"]),
-        lambda stale: (
-            _engine_refresh(index, env_url, stale) or _engine_host(scheme, hostport, env_url, stale)
-        ),
+        lambda stale: _engine_refresh_host(index, key, env_url, stale),
     )
     if not isinstance(got, CachedToken):
         return got
     return HostCredential(
         got.access_token, got.expires_at, str(entry["username"]), str(entry["git_auth"]), env_url
+    )
+
+
+def _answer(serving: Serving) -> HostCredential:
+    """The cached token of the environment the engine resolved, else a refreshed one."""
+    got = ensure(
+        serving.env_url, serving.skew, serving.lock_timeout, serving.refresh, serving.min_ttl
+    )
+    if not isinstance(got, CachedToken):
+        return got
+    return HostCredential(
+        got.access_token, got.expires_at, serving.username, serving.git_auth, serving.env_url
     )
 
 
@@ -167,15 +98,13 @@ def _for_env(url: str | None, min_ttl: int) -> HostCredential:
     if index is None or env_url is None or not _known(index, str(env_url)):
         # The engine rewrites the index, or says why (an unknown environment: before
         # any file is created, the refresh lock included).
-        return _engine_env(url, min_ttl=min_ttl)
+        found = _engine_resolve_env(url, min_ttl)
+        return found if isinstance(found, HostCredential) else _answer(found)
     got = ensure(
         str(env_url),
         int(index["skew"]),
         float(index["lock_timeout"]),
-        lambda stale: (
-            _engine_refresh(index, str(env_url), stale, min_ttl)
-            or _engine_env(url, str(env_url), stale, min_ttl)
-        ),
+        lambda stale: _engine_refresh_env(index, url, str(env_url), stale, min_ttl),
         min_ttl,
     )
     if not isinstance(got, CachedToken):
@@ -183,7 +112,7 @@ def _for_env(url: str | None, min_ttl: int) -> HostCredential:
     return HostCredential(got.access_token, got.expires_at, "", "", str(env_url))
 
 
-def _known(index: dict[str, Any], env_url: str) -> bool:
+def _known(index: HostIndex, env_url: str) -> bool:
     """True when the index's settings name `env_url` (configured, the default, or
     logged in to); an index without settings leaves the question to the engine."""
     settings = index.get("settings")
@@ -210,7 +139,7 @@ def serving_env(scheme: str, hostport: str) -> str | None:
         return None
     index = load_index()
     if index is None:
-        return _engine_env_url(scheme, hostport)
+        return _engine_env_url(key)
     entry = index["hosts"].get(key)
     return str(entry["url"]) if isinstance(entry, dict) else None
 
@@ -218,9 +147,12 @@ def serving_env(scheme: str, hostport: str) -> str | None:
 def served_username(scheme: str, hostport: str) -> str | None:
     """The username of the environment serving this host, None when none does (reads
     the configuration)."""
+    key = host_key(scheme, hostport)
+    if key is None:
+        return None
     from ..engine import served
 
-    return served.served_username(scheme, hostport)
+    return served.served_username(key)
 
 
 def usable_hosts() -> dict[str, str]:
@@ -236,6 +168,8 @@ def docker_store(action: str, data: str) -> str | None:
     (`credsStore: aqora`: the previous store, or the OS keyring); None when that mode is
     off (learnt without the engine). Raises `errors.AqoraHelperError` (its message is
     the protocol's error text)."""
+    from .dockerconfig import creds_store_is_aqora
+
     if not creds_store_is_aqora():
         return None
     from ..engine import dockerstore
@@ -243,58 +177,48 @@ def docker_store(action: str, data: str) -> str | None:
     return dockerstore.handle(action, data)
 
 
-def docker_config_file() -> str:
-    """`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (as the docker CLI)."""
-    base = os.environ.get("DOCKER_CONFIG", "").strip()
-    folder = os.path.expanduser(base) if base else os.path.join(os.path.expanduser("~"), ".docker")
-    return os.path.join(folder, "config.json")
+# The engine, imported only when the cache cannot answer. It is handed what was
+# resolved here (a host key, an environment URL) and never calls back into this module.
 
 
-def creds_store_is_aqora() -> bool:
-    """True when the Docker config's `credsStore` is `aqora` (a config that is missing,
-    not a regular file, over 16 MiB or not JSON says no)."""
-    from .errors import AqoraHelperError
-    from .jsonlite import loads
-    from .privatefiles import read_regular_file
+def _engine_resolve_host(key: str) -> HostCredential | Serving | None:
+    """No current index: the environment serving the host `key` from the settings (the
+    index is rewritten meanwhile); a credential at once for AQORA_TOKEN."""
+    from ..engine import served
 
-    try:
-        raw = read_regular_file(docker_config_file(), DOCKER_CONFIG_LIMIT)
-        doc = None if raw is None else loads(raw)
-    except (AqoraHelperError, ValueError):
-        return False
-    return isinstance(doc, dict) and doc.get("credsStore") == "aqora"
+    return served.resolve_host(key)
 
 
-# The engine, imported only when the cache cannot answer.
+def _engine_resolve_env(url: str | None, min_ttl: int) -> HostCredential | Serving:
+    from ..engine import served
+
+    return served.resolve_env(url, min_ttl)
 
 
-def _engine_refresh(
-    index: dict[str, Any], env_url: str, stale: CachedToken | None, min_ttl: int = 0
+def _engine_refresh_host(
+    index: HostIndex, key: str, env_url: str, stale: CachedToken | None
 ) -> HostCredential | None:
     """With the lock held: a refresh from the settings the index recorded (no config
-    parsing), None when it recorded none."""
+    parsing); when it recorded none, from the config file."""
     from ..engine import served
 
-    return served.refresh_from_index(index, env_url, stale, min_ttl)
+    return served.refresh_from_index(index, env_url, stale) or served.refresh_host(
+        key, env_url, stale
+    )
 
 
-def _engine_host(
-    scheme: str, hostport: str, held: str | None = None, stale: CachedToken | None = None
-) -> HostCredential | None:
-    from ..engine import served
-
-    return served.credential_for_host(scheme, hostport, held, stale)
-
-
-def _engine_env(
-    url: str | None, held: str | None = None, stale: CachedToken | None = None, min_ttl: int = 0
+def _engine_refresh_env(
+    index: HostIndex, url: str | None, env_url: str, stale: CachedToken | None, min_ttl: int
 ) -> HostCredential:
+    """`_engine_refresh_host` for an environment named by URL."""
     from ..engine import served
 
-    return served.credential_for_env(url, held, stale, min_ttl)
+    return served.refresh_from_index(index, env_url, stale, min_ttl) or served.refresh_env(
+        url, env_url, stale, min_ttl
+    )
 
 
-def _engine_env_url(scheme: str, hostport: str) -> str | None:
+def _engine_env_url(key: str) -> str | None:
     from ..engine import served
 
-    return served.env_url_for_host(scheme, hostport)
+    return served.env_url_for_key(key)

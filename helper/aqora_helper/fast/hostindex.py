@@ -16,7 +16,28 @@ from .privatefiles import read_private, write_private
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypedDict
+
+    class HostEntry(TypedDict):
+        """A served host: its environment's URL, the username and git auth mode it is
+        answered with, and the refresh skew."""
+
+        url: str
+        username: str
+        git_auth: str
+        skew: int
+
+    class HostIndex(TypedDict):
+        """`hosts.json` (a record for the type checker only: no run-time cost; what is
+        read is checked where it is used, as any file's content)."""
+
+        version: int
+        fingerprint: str
+        hosts: dict[str, HostEntry]  # host key -> its entry
+        default_url: str
+        skew: int
+        lock_timeout: float
+        settings: dict[str, Any] | None  # engine.settings.to_index
 
 INDEX_VERSION = 2  # 2: the resolved settings, for a refresh without the config parser
 # AQORA_HELPER_DATA_DIR (else XDG_DATA_HOME's folder) holds sessions.json (logged-in
@@ -52,18 +73,18 @@ def fingerprint() -> str:
 
 def save_index(
     stamp: str,
-    hosts: dict[str, dict[str, object]],
+    hosts: dict[str, HostEntry],
     default_url: str,
     skew: int,
     lock_timeout: float,
-    settings: dict[str, object] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Write the host index (called by the engine with a fingerprint taken *before* it
     read the configuration, so a concurrent edit makes the index stale, not wrong).
     `settings`: the resolved settings (engine.settings.to_index) a refresh starts from."""
     import json  # writes only (the miss path): reading stays free of `re`
 
-    body = {
+    body: HostIndex = {
         "version": INDEX_VERSION,
         "fingerprint": stamp,
         "hosts": hosts,
@@ -83,7 +104,7 @@ def drop_index() -> None:
         return
 
 
-def load_index() -> dict[str, Any] | None:
+def load_index() -> HostIndex | None:
     """The index when it is current, else None."""
     try:
         raw = read_private(index_path(), root=cache_root())

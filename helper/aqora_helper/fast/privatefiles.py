@@ -1,7 +1,9 @@
 """Private files: created 0600 in 0700 directories, replaced atomically, never followed
 through symlinks, refused when another user owns them or others can write them.
 
-Stdlib only (the fast path reads through it).
+`open_regular` (open without blocking, refuse anything but a regular file) and
+`read_bounded` (read at most so many bytes) are how every module opens and reads a file
+it does not control. Stdlib only (the fast path reads through it).
 """
 
 from __future__ import annotations
@@ -89,6 +91,54 @@ def ensure_private_dir(path: StrPath, root: StrPath | None = None) -> StrPath:
     return path
 
 
+class NotRegularFile(OSError):
+    """What sits at the path is not a regular file (a FIFO, a device, a directory)."""
+
+    def __init__(self) -> None:
+        super().__init__(0, "it is not a regular file")
+
+
+def open_regular(
+    path: StrPath, write: bool = False, follow: bool = True
+) -> tuple[int, os.stat_result] | None:
+    """The regular file at `path`, opened without blocking (a FIFO or device planted
+    there cannot hang the open; the descriptor stays non-blocking): its descriptor and
+    status, or None when nothing is there. `follow=False` refuses a symlink (ELOOP).
+    Raises OSError as os.open and os.fstat raise it, and NotRegularFile (the descriptor
+    closed) for anything but a regular file."""
+    flags = (os.O_RDWR if write else os.O_RDONLY) | _CLOEXEC | _BINARY | _NONBLOCK
+    try:
+        fd = os.open(path, flags if follow else flags | _NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile()
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def read_bounded(fd: int, max_bytes: int, size: int = 0) -> bytes | None:
+    """The rest of `fd`, read in chunks; None when it holds more than `max_bytes` (at
+    once when `size`, its size as fstat gave it, says so; else as soon as one byte too
+    many is read, even if the file grows meanwhile). Raises OSError."""
+    if size > max_bytes:
+        return None
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = os.read(fd, min(max_bytes + 1 - total, READ_CHUNK))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > max_bytes:
+            return None
+
+
 def read_private(
     path: StrPath,
     max_bytes: int = MAX_FILE_BYTES,
@@ -103,21 +153,19 @@ def read_private(
     `root` is unsafe; ExposedFile (a subclass) when `secret` and others can read it.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _BINARY | _NONBLOCK)
-    except FileNotFoundError:
-        return None
+        found = open_regular(path, follow=False)
     except OSError as exc:
         if os.path.islink(path):
             raise UnsafeStorage(str(path), "the file is a symbolic link") from None
         raise UnsafeStorage(str(path), exc.strerror or str(exc)) from None
+    if found is None:
+        return None
+    fd, st = found
     try:
         try:
             check_dirs(os.path.dirname(path), root)
         except OSError as exc:
             raise UnsafeStorage(os.path.dirname(path), exc.strerror or str(exc)) from None
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise UnsafeStorage(str(path), "it is not a regular file")
         _check_owner_and_mode(path, st, "file")
         if secret and os.name == "posix" and st.st_mode & 0o077:
             mode = stat.S_IMODE(st.st_mode)
@@ -132,37 +180,27 @@ def read_regular_file(path: StrPath, max_bytes: int) -> bytes | None:
     None when absent. Never blocks on a FIFO or device; refuses one larger than
     `max_bytes`. Raises UnsafeStorage."""
     try:
-        fd = os.open(path, os.O_RDONLY | _CLOEXEC | _BINARY | _NONBLOCK)
-    except FileNotFoundError:
-        return None
+        found = open_regular(path)
     except OSError as exc:
         raise UnsafeStorage(str(path), exc.strerror or str(exc)) from None
+    if found is None:
+        return None
+    fd, st = found
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise UnsafeStorage(str(path), "it is not a regular file")
         return _read_bounded(fd, path, st, max_bytes)
     finally:
         os.close(fd)
 
 
 def _read_bounded(fd: int, path: StrPath, st: os.stat_result, max_bytes: int) -> bytes:
-    """At most `max_bytes` of a regular file (refused when larger, even if it grows)."""
-    if st.st_size > max_bytes:
+    """read_bounded, its failures as UnsafeStorage naming `path`."""
+    try:
+        data = read_bounded(fd, max_bytes, st.st_size)
+    except OSError as exc:
+        raise UnsafeStorage(str(path), exc.strerror or str(exc)) from None
+    if data is None:
         raise UnsafeStorage(str(path), f"the file is larger than {max_bytes} bytes")
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        try:
-            chunk = os.read(fd, min(max_bytes + 1 - total, READ_CHUNK))
-        except OSError as exc:
-            raise UnsafeStorage(str(path), exc.strerror or str(exc)) from None
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > max_bytes:
-            raise UnsafeStorage(str(path), f"the file is larger than {max_bytes} bytes")
+    return data
 
 
 def write_private(path: StrPath, data: bytes, root: StrPath | None = None) -> None:

@@ -2,21 +2,21 @@
 with a bounded wait. Stdlib only, so that a process that only has to *wait* for another
 one's refresh never imports the session engine.
 
-POSIX uses `fcntl.flock`, Windows `msvcrt.locking`; both are released by the OS when
-the holder dies. Threads of one process first queue on a per-path `threading.Lock`, so
-exactly one thread of a process holds (or waits for) the file lock at a time; the same
-deadline bounds both waits. Not re-entrant: the one place that takes it for a refresh
-is `fast.credential.ensure`, and what runs under it never takes it again.
+The file lock is `filelock`'s (POSIX `fcntl.flock`, Windows `msvcrt.locking`), released
+by the OS when the holder dies. Threads of one process first queue on a per-path
+`threading.Lock`, so exactly one thread of a process holds (or waits for) the file lock
+at a time; the same deadline bounds both waits. Not re-entrant: the one place that takes it for a refresh
+is `fast.singleflight.ensure`, and what runs under it never takes it again.
 """
 
 from __future__ import annotations
 
 import _thread  # not threading, nor pathlib: a waiter in a burst imports only this
 import os
-import sys
 import time
 
 from .errors import LockTimeout, StorageFailure, UnsafeStorage
+from .filelock import try_lock, unlock
 from .paths import cache_root
 from .privatefiles import ensure_private_dir
 from .tokencache import env_file_stem
@@ -35,34 +35,6 @@ MAX_PAUSE = 0.05  # doubling up to this
 def lock_path(env_url: str) -> str:
     """The refresh lock file of one environment."""
     return os.path.join(cache_root(), "locks", f"{env_file_stem(env_url)}.lock")
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _process_lock(key: str) -> _thread.LockType:
@@ -110,7 +82,7 @@ class RefreshLock:
         fd = self._open()
         try:
             pause = FIRST_PAUSE
-            while not _try_lock(fd):
+            while not try_lock(fd):
                 if self.done is not None and self.done():
                     os.close(fd)
                     return None
@@ -146,7 +118,7 @@ class RefreshLock:
         try:
             if fd is not None:
                 try:
-                    _unlock(fd)
+                    unlock(fd)
                 finally:
                     os.close(fd)
         finally:

@@ -15,13 +15,11 @@ import difflib
 import os
 import re
 import shutil
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
 from urllib.parse import quote, urlsplit, urlunsplit
-
-import typer
 
 from ..fast.hostnames import key_from_url, served_key
 from ..fast.text import url_problem, without_userinfo
@@ -35,10 +33,6 @@ from .files import (
 )
 from .textblocks import Markers, read_text, status, strip_ours, with_dirs, write_text
 
-DryRun = Annotated[
-    bool,
-    typer.Option("--dry-run", help="Show what would change; write nothing."),
-]
 UNCHANGED = "unchanged"
 WROTE = "wrote"
 REMOVED = "removed"
@@ -49,7 +43,8 @@ _URL_PASSWORD = re.compile(r"(://[^/\s:]*?):[^/\s]*@")
 def say(line: str) -> None:
     """A report line on stdout, control characters and URL passwords masked."""
     clean = "".join(c if c.isprintable() else "?" for c in line)
-    typer.echo(_URL_PASSWORD.sub(r"\1:***@", clean))
+    sys.stdout.write(_URL_PASSWORD.sub(r"\1:***@", clean) + "\n")
+    sys.stdout.flush()
 
 
 def preview(target: str, changes: Sequence[str], dry_run: bool, new: bool = False) -> None:
@@ -88,41 +83,6 @@ def text_changes(old: str, new: str) -> list[str]:
         for line in diff
         if line[:1] in "+-" and line[:3] not in ("+++", "---")
     ]
-
-
-IndexEnvUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        help="aqora environment serving the index (default: the one whose hosts include it).",
-        metavar="URL",
-    ),
-]
-IndexUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--index-url",
-        help="The package index (PEP 503 simple API), e.g. https://pypi.example.org/simple/.",
-        metavar="URL",
-    ),
-]
-
-
-def remove_option(tool: str) -> Any:
-    """The `--remove` option of `setup <tool>`."""
-    return typer.Option(
-        False, "--remove", help=f"Undo what 'setup {tool}' wrote, restoring the file."
-    )
-
-
-def file_option(tool: str, default: str) -> Any:
-    """The `--file` option of `setup <tool>`."""
-    return typer.Option(
-        None,
-        "--file",
-        help=f"The {tool} config file to edit (default: {default}).",
-        metavar="PATH",
-    )
 
 
 @dataclass(frozen=True)
@@ -185,11 +145,11 @@ def resolve_target(
     (else the default) in the config file, with a line saying so.
     """
     url, key = check_index_url(index_url, option)
-    from ..engine import served as broker
+    from ..engine.served import served_hosts
     from ..engine.settings import normalize_url
 
     wanted = None if env_url is None else normalize_url(env_url)
-    hosts = [h for h in broker.served_hosts() if wanted is None or h.env_url == wanted]
+    hosts = [h for h in served_hosts() if wanted is None or h.env_url == wanted]
     match = next((h for h in hosts if h.key == key), None)
     if match is None and dry_run:
         from ..engine.settings import load_settings
@@ -199,7 +159,7 @@ def resolve_target(
         return IndexTarget(url, key, settings.environment(env_url).username)
     if match is None:
         add_served_hosts(env_url, [key])
-        match = next(h for h in broker.served_hosts() if h.key == key)
+        match = next(h for h in served_hosts() if h.key == key)
     return IndexTarget(url, key, match.username)
 
 
@@ -248,21 +208,18 @@ Parser = Callable[[str, Path], object]  # reads a config file's text; raises Set
 def undo_or_resolve(
     markers: Markers,
     path: Path,
-    remove: bool,
     index_url: str | None,
     env_url: str | None,
     dry_run: bool = False,
     parse: Parser | None = None,
 ) -> tuple[Path, IndexTarget | None]:
-    """The start of `setup pip|uv`: the file to edit (a symlink's target) and, unless
-    `--remove` (which undoes our edits right away, checked by `parse`), the index to
-    configure."""
+    """The start of `setup pip|uv`: the file to edit (a symlink's target) and the index
+    to configure; `index_url` None is `--remove`, which undoes our edits right away
+    (checked by `parse`)."""
     path = real_path(path)
-    if remove:
+    if index_url is None:
         undo_text_setup(markers, path, dry_run, parse)
         return path, None
-    if not index_url:
-        raise typer.BadParameter("required unless --remove", param_hint="--index-url")
     return path, resolve_target(index_url, env_url, dry_run)
 
 
@@ -340,15 +297,6 @@ def _parses(parse: Parser, text: str, path: Path) -> bool:
     except SetupError:
         return False
     return True
-
-
-def existing_dir(file: Path) -> Path:
-    """`--file PATH` whose directory exists: setup never creates one silently."""
-    if not file.parent.is_dir():
-        raise typer.BadParameter(
-            f"the directory {file.parent} does not exist (create it first)", param_hint="--file"
-        )
-    return file
 
 
 def closing_notes(tool: str) -> None:

@@ -34,7 +34,7 @@ from .common import REMOVED, UNCHANGED, WROTE, new_folders, outcome, preview, re
 from .dockerrecord import ConfigRecord
 from .dockerrecord import load as load_record
 from .dockerrecord import save as save_record
-from .files import read_file, remove_file, write_file
+from .files import make_dirs, read_file, remove_file, write_file
 
 HELPER = "aqora"
 DEFAULT_HELPERS = ["containers-auth.json"]
@@ -152,9 +152,7 @@ def add_dropin(state_file: Path, hosts: list[str], dry_run: bool = False) -> lis
     state = load_record(state_file)
     record = state.configs.get(str(path))
     if record is None:
-        from .docker import _make_dirs
-
-        record = ConfigRecord(created_file=True, created_dirs=_make_dirs(path.parent))
+        record = ConfigRecord(created_file=True, created_dirs=make_dirs(path.parent))
     write_file(path, text.encode(), None if found is None else found[1], 0o644)
     state.configs[str(path)] = record
     save_record(state_file, state)

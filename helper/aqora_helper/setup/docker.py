@@ -7,7 +7,7 @@ per registry, so every other registry keeps the user's `credsStore` or `auths`.
 every other registry's credentials too, in the store it replaced or the OS keyring.
 Both modes also cover podman, buildah and skopeo (`containers`).
 
-The file is edited as text (`jsontext`), not re-serialised: new entries are appended in
+The file is edited as text (`credhelpers`, over `jsontext`), not re-serialised: new entries are appended in
 the style of the file, everything else keeps its bytes, and the result is checked to
 parse to exactly the intended document before it replaces the file atomically (`files`),
 with the original mode (and owner, when run as root). A symlinked config is edited at
@@ -26,99 +26,73 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import typer
-
-from ..fast.errors import AqoraHelperError, ConfigError, StorageFailure
+from ..fast.dockerconfig import docker_config_file
+from ..fast.errors import ConfigError
 from .common import (
     REMOVED,
     UNCHANGED,
     WROTE,
-    DryRun,
+    add_served_hosts,
     new_folders,
     outcome,
     preview,
     removed_because,
+    warn_missing_program,
+)
+from .containers import add_dropin, remove_dropin
+from .credhelpers import (
+    HELPER,
+    KEY,
+    append_helpers,
+    check_helpers,
+    drop_helpers_key,
+    replace_helper,
+    top_object,
+    undo_helper,
+    verify,
 )
 from .credsstore import KEY as STORE_KEY
 from .credsstore import check_store, set_store, undo_store
 from .dockerrecord import ConfigRecord
 from .dockerrecord import load as load_record
 from .dockerrecord import save as save_record
-from .files import read_file, real_path, remove_file, write_file
-from .jsontext import (
-    JsonObject,
-    JsonTextError,
-    Member,
-    Style,
-    append_members,
-    member_object,
-    remove_member,
-    render_member,
-    replace_value,
-    scan_top,
-)
+from .files import make_dirs, read_file, real_path, remove_file, write_file
 
-HELPER = "aqora"
-HELPER_JSON = json.dumps(HELPER)
-KEY = "credHelpers"
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
-def command(
-    hosts_given: list[str] | None = typer.Argument(
-        None,
-        metavar="HOST",
-        help="Registry hosts to configure; one not yet served is added to the hosts of "
-        "the environment (--url, else the default) in the config file. Default: every "
-        "served host.",
-        show_default=False,
-    ),
-    url: str | None = typer.Option(
-        None,
-        "--url",
-        help="Environment whose hosts to configure (default: every environment).",
-        metavar="URL",
-    ),
-    remove: bool = typer.Option(False, "--remove", help="Remove the entries instead."),
-    dry_run: DryRun = False,
-    creds_store: bool = typer.Option(
-        False,
-        "--creds-store",
-        help="Also make aqora Docker's credsStore: other registries go to the previous "
-        "store, or the OS keyring when there was none.",
-    ),
-) -> None:
-    """Point Docker, podman and skopeo at docker-credential-aqora for aqora registries."""
-    from .common import add_served_hosts, warn_missing_program
-    from .containers import add_dropin, remove_dropin
-
-    path = docker_config_path()
+def configure(
+    hosts_given: list[str] | None, url: str | None, remove: bool, creds_store: bool, dry_run: bool
+) -> list[str]:
+    """`setup docker`: route `hosts_given` (default: the served hosts of `url`, else of
+    every environment) to aqora in the Docker config and the containers drop-in (with
+    `creds_store`, make aqora the credsStore too), or undo that (`remove`), showing the
+    changes first (only them, with `dry_run`); the warnings to show."""
+    path = Path(docker_config_file())
     if remove:
         # without --url no configuration is needed: a broken config must not block undoing
         scope = hosts_given or (None if url is None else selected_hosts(url))
         _, warnings = remove_entries(path, scope, dry_run)
         if scope is None:  # the drop-in serves every environment
             remove_dropin(state_path(), dry_run)
-    else:
-        found = _read(path)  # refused before config.toml gets a host: bad input changes nothing
-        if creds_store and found is not None:
-            check_store(path, found[0])
-        hosts = add_served_hosts(url, hosts_given, dry_run) if hosts_given else selected_hosts(url)
-        if not hosts:
-            raise ConfigError(
-                "No served hosts to configure",
-                "Name the registries: 'aqora-helper setup docker registry.example', or log "
-                "in first.",
-            )
-        _, warnings = add_entries(path, hosts, creds_store, dry_run)
-        warnings += add_dropin(state_path(), hosts, dry_run)
-        warn_missing_program("docker-credential-aqora", "Docker, skopeo and docker-py")
-    for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        return warnings
+    found = _read(path)  # refused before config.toml gets a host: bad input changes nothing
+    if creds_store and found is not None:
+        check_store(path, found[0])
+    hosts = add_served_hosts(url, hosts_given, dry_run) if hosts_given else selected_hosts(url)
+    if not hosts:
+        raise ConfigError(
+            "No served hosts to configure",
+            "Name the registries: 'aqora-helper setup docker registry.example', or log "
+            "in first.",
+        )
+    _, warnings = add_entries(path, hosts, creds_store, dry_run)
+    warnings += add_dropin(state_path(), hosts, dry_run)
+    warn_missing_program("docker-credential-aqora", "Docker, skopeo and docker-py")
+    return warnings
 
 
 # ------------------------------------------------------------------ what and where
@@ -126,9 +100,9 @@ def command(
 
 def selected_hosts(url: str | None) -> list[str]:
     """Served host keys of the environment `url` (or of every environment), in order."""
-    from ..engine import served as broker
+    from ..engine.served import served_hosts
 
-    served = broker.served_hosts()
+    served = served_hosts()
     if url is not None:
         served = [h for h in served if _same_url(h.env_url, url)]
         if not served:
@@ -141,13 +115,6 @@ def selected_hosts(url: str | None) -> list[str]:
 
 def _same_url(a: str, b: str) -> bool:
     return a.strip().rstrip("/").lower() == b.strip().rstrip("/").lower()
-
-
-def docker_config_path() -> Path:
-    """`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (as the docker CLI)."""
-    from ..engine.dockerstore import docker_config_path as config_path
-
-    return config_path()
 
 
 def state_path() -> Path:
@@ -177,32 +144,8 @@ def _read(path: Path) -> tuple[str, os.stat_result] | None:
         ) from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{path} is not a JSON object", f"Fix {path}, then run this again.")
-    _check(path, text, doc)
+    check_helpers(path, text, doc)
     return text, status
-
-
-def _check(path: Path, text: str, doc: dict[str, Any]) -> None:
-    if len(_top(path, text).find(KEY)) > 1:
-        raise ConfigError(f"{path}: the key {KEY!r} appears more than once", _edit_hint(path))
-    helpers = doc.get(KEY)
-    if helpers is None:
-        return
-    if not isinstance(helpers, dict) or not all(isinstance(v, str) for v in helpers.values()):
-        raise ConfigError(
-            f"{path}: {KEY!r} must be an object of registry -> helper name", _edit_hint(path)
-        )
-    keys = [m.key for m in _helpers(path, text).obj.members]
-    if len(keys) != len(set(keys)):
-        raise ConfigError(
-            f"{path}: a registry appears more than once in {KEY!r}", _edit_hint(path)
-        )
-
-
-def _edit_hint(path: Path) -> str:
-    return (
-        f"Edit {path} so that {KEY!r} is one object naming each registry once, then run "
-        "this again."
-    )
 
 
 def _creds_store_warning(path: Path, doc: dict[str, Any], record: ConfigRecord | None) -> list[str]:
@@ -215,113 +158,6 @@ def _creds_store_warning(path: Path, doc: dict[str, Any], record: ConfigRecord |
     return []
 
 
-# ------------------------------------------------------------------ editing the text
-
-
-def _internal_error(path: Path) -> AqoraHelperError:
-    return AqoraHelperError(
-        f"Internal error while editing {path}: the result did not match; nothing was written",
-        f"Please report this; edit {KEY!r} by hand meanwhile.",
-    )
-
-
-@dataclass(frozen=True)
-class _Helpers:
-    """Where `credHelpers` is in the text being edited."""
-
-    top: JsonObject
-    index: int  # of the member `credHelpers` in `top`
-    obj: JsonObject
-
-    def member(self, path: Path, host: str) -> tuple[int, Member]:
-        found = self.obj.find(host)
-        if len(found) != 1:
-            raise _internal_error(path)
-        return found[0], self.obj.members[found[0]]
-
-
-def _top(path: Path, text: str) -> JsonObject:
-    """The top object of a text known to be a JSON object."""
-    try:
-        return scan_top(text)
-    except JsonTextError:
-        raise _internal_error(path) from None
-
-
-def _find_helpers(path: Path, text: str, top: JsonObject) -> _Helpers | None:
-    """`credHelpers` in `top`, when present (its value known to be an object)."""
-    found = top.find(KEY)
-    if not found:
-        return None
-    try:
-        return _Helpers(top, found[0], member_object(text, top, found[0]))
-    except JsonTextError:
-        raise _internal_error(path) from None
-
-
-def _helpers(path: Path, text: str) -> _Helpers:
-    """`credHelpers` of the text, which must have it."""
-    found = _find_helpers(path, text, _top(path, text))
-    if found is None:
-        raise _internal_error(path)
-    return found
-
-
-def _replace_helper(path: Path, text: str, host: str, record: ConfigRecord) -> str:
-    """Point `host` to aqora, recording the value it had."""
-    _, member = _helpers(path, text).member(path, host)
-    record.replaced.setdefault(host, text[member.value_start : member.value_end])
-    return replace_value(text, member, HELPER_JSON)
-
-
-def _append_helpers(path: Path, text: str, hosts: list[str], record: ConfigRecord) -> str:
-    """Add `host: aqora` entries, creating `credHelpers` when it is missing."""
-    top = _top(path, text)
-    helpers = _find_helpers(path, text, top)
-    style = Style.of(text, top)
-    if helpers is None:
-        record.created_key = True
-        nested = [render_member(h, HELPER_JSON, style.colon) for h in hosts]
-        member = render_member(KEY, style.render_object(nested, 1), style.colon)
-        return append_members(text, top, [member], style, 0)
-    if not helpers.obj.members and record.helpers_inner is None:
-        record.helpers_inner = helpers.obj.inner(text)
-    colon = helpers.obj.colon(text, style.colon)
-    rendered = [render_member(h, HELPER_JSON, colon) for h in hosts]
-    return append_members(text, helpers.obj, rendered, style, 1)
-
-
-def _undo_helper(
-    path: Path, text: str, host: str, record: ConfigRecord | None
-) -> tuple[str, str | None]:
-    """Put back the value setup replaced, or remove the entry; (text, old value)."""
-    helpers = _helpers(path, text)
-    index, member = helpers.member(path, host)
-    raw = None if record is None else record.replaced.get(host)
-    if record is not None:
-        record.forget(host)
-    if raw is not None:
-        return replace_value(text, member, raw), str(json.loads(raw))
-    inner = (record.helpers_inner if record is not None else None) or ""
-    return remove_member(text, helpers.obj, index, inner), None
-
-
-def _drop_helpers_key(path: Path, text: str, record: ConfigRecord) -> str:
-    """Remove the (now empty) `credHelpers` that setup created."""
-    helpers = _helpers(path, text)
-    return remove_member(text, helpers.top, helpers.index, record.top_inner or "")
-
-
-def _verify(path: Path, text: str, expected: dict[str, Any]) -> None:
-    """The edited text must parse to exactly the intended document."""
-    try:
-        got = json.loads(text)
-    except ValueError:
-        got = None
-    if not isinstance(got, dict) or got != expected or list(got) != list(expected):
-        raise _internal_error(path)
-
-
 # ------------------------------------------------------------------ writing
 
 
@@ -329,27 +165,6 @@ def _write(path: Path, text: str, old: os.stat_result | None) -> None:
     """Replace `path` by `text` atomically, keeping the old file's mode and owner (0600
     for a new file)."""
     write_file(path, text.encode("utf-8"), old, 0o600)
-
-
-def _make_dirs(directory: Path) -> list[str]:
-    """Create `directory` (0700) and missing parents; the ones created, outermost first."""
-    missing: list[Path] = []
-    probe = directory
-    while not probe.exists():
-        missing.append(probe)
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    created: list[str] = []
-    for d in reversed(missing):
-        try:
-            os.mkdir(d, 0o700)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise StorageFailure(str(d), exc.strerror or str(exc)) from None
-        created.append(str(d))
-    return created
 
 
 def _remove_created(path: Path, record: ConfigRecord) -> list[str]:
@@ -385,7 +200,7 @@ def add_entries(
     warnings = [] if creds_store else _creds_store_warning(path, doc, record)
     lines: list[str] = []
 
-    top = _top(path, text)
+    top = top_object(path, text)
     if not top.members and record.top_inner is None and not record.created_file:
         record.top_inner = top.inner(text)
     helpers: dict[str, str] = dict(doc.get(KEY) or {})
@@ -401,11 +216,11 @@ def add_entries(
                 f"{KEY}[{host!r}] was {current!r} in {path}; now {HELPER!r} "
                 "('--remove' puts it back)"
             )
-            text = _replace_helper(path, text, host, record)
+            text = replace_helper(path, text, host, record)
             helpers[host] = HELPER
             lines.append(f"replace: {KEY}[{host!r}] = {current!r} by {HELPER!r}")
     if to_add:
-        text = _append_helpers(path, text, to_add, record)
+        text = append_helpers(path, text, to_add, record)
         for host in to_add:
             helpers[host] = HELPER
             record.add(host)
@@ -421,14 +236,14 @@ def add_entries(
         text, more = set_store(path, text, record)
         lines += more
         expected[STORE_KEY] = HELPER
-    _verify(path, text, expected)
+    verify(path, text, expected)
     if found is None:
         lines += new_folders(path)
     write = _announce(path, lines, found is None or text != found[0], dry_run, found is None)
     if dry_run:
         return lines, warnings
     if write and found is None:
-        record.created_dirs = _make_dirs(path.parent)
+        record.created_dirs = make_dirs(path.parent)
         _write(path, text, None)
     elif write:
         _write(path, text, old_stat)
@@ -487,7 +302,7 @@ def remove_entries(
     lines += more
 
     for host in ours:
-        text, old = _undo_helper(path, text, host, record)
+        text, old = undo_helper(path, text, host, record)
         if old is not None:
             helpers[host] = old
             lines.append(f"restore: {KEY}[{host!r}] = {old!r}")
@@ -499,9 +314,9 @@ def remove_entries(
     if KEY in expected:
         expected[KEY] = helpers
     if record is not None and record.created_key and not helpers and KEY in doc:
-        text = _drop_helpers_key(path, text, record)
+        text = drop_helpers_key(path, text, record)
         del expected[KEY]
-    _verify(path, text, expected)
+    verify(path, text, expected)
 
     delete_file = record is not None and record.created_file and not expected
     if delete_file:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..fast.atomicfile import replace_file
 from ..fast.errors import EXIT_USAGE, AqoraHelperError, StorageFailure
+from ..fast.privatefiles import NotRegularFile, open_regular, read_bounded
 
 
 class SetupError(AqoraHelperError):
@@ -37,25 +38,24 @@ def read_file(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result] | None
     never read) or is larger than `max_bytes`."""
     cannot = f"Make {path} a file you can read (check its owner and mode), then run this again."
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
+        found = open_regular(path)
+    except NotRegularFile:
+        raise SetupError(
+            f"{path} is not a regular file; not reading it",
+            f"Replace {path} with a regular file (or remove it), then run this again.",
+        ) from None
     except OSError as exc:
         raise SetupError(f"Cannot read {path}: {exc.strerror or exc}", cannot) from None
+    if found is None:
+        return None
+    fd, status = found
     try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            raise SetupError(
-                f"{path} is not a regular file; not reading it",
-                f"Replace {path} with a regular file (or remove it), then run this again.",
-            )
-        with open(fd, "rb", closefd=False) as fh:
-            data = fh.read(max_bytes + 1)
+        data = read_bounded(fd, max_bytes, status.st_size)
     except OSError as exc:
         raise SetupError(f"Cannot read {path}: {exc.strerror or exc}", cannot) from None
     finally:
         os.close(fd)
-    if len(data) > max_bytes:
+    if data is None:
         raise SetupError(
             f"{path} is larger than {max_bytes} bytes; not editing it",
             f"Check that {path} is the config file you meant; if it is, edit it by hand.",
@@ -93,6 +93,27 @@ def missing_dirs(directory: Path) -> int:
         count += 1
         directory = directory.parent
     return count
+
+
+def make_dirs(directory: Path) -> list[str]:
+    """Create `directory` (0700) and missing parents; the ones created, outermost first."""
+    missing: list[Path] = []
+    probe = directory
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    created: list[str] = []
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise StorageFailure(str(d), exc.strerror or str(exc)) from None
+        created.append(str(d))
+    return created
 
 
 def remove_created_dirs(path: Path, count: int) -> list[str]:

@@ -23,13 +23,11 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-import typer
-
-from ..cli.common import URL_HELP, insecure_option, resolve
 from ..fast.clientprocess import client_env, outside_any_repository, run_client
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import is_loopback, split_hostport
-from .common import REMOVED, UNCHANGED, WROTE, DryRun, outcome, preview, warn_missing_program
+from .common import REMOVED, UNCHANGED, WROTE, outcome, preview, warn_missing_program
+from .textblocks import status
 
 HELPER_VALUES = ["", "aqora"]
 GIT_TIMEOUT = 30.0
@@ -43,32 +41,27 @@ class GitConfigError(AqoraHelperError):
         super().__init__(message, "Check the git config file named above, then run this again.")
 
 
-def command(
-    ctx: typer.Context,
-    url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
-    allow_insecure_host: bool = insecure_option(),
-    remove: bool = typer.Option(False, "--remove", help="Remove the entries instead."),
-    global_: bool = typer.Option(False, "--global", help="Write ~/.gitconfig (the default)."),
-    local: bool = typer.Option(False, "--local", help="Write the current repository's config."),
-    dry_run: DryRun = False,
-) -> None:
-    """Make git use aqora-helper for aqora's hosts (and only for them)."""
-    if global_ and local:
-        raise typer.BadParameter("--global and --local are exclusive")
-    scope = "--local" if local else "--global"
+def require_git() -> None:
+    """Refuse to set git up when there is no git on PATH."""
     if shutil.which("git") is None:
         raise AqoraHelperError("git is not installed (not found on PATH)", "Install git first.")
-    _, env = resolve(ctx, url, allow_insecure_host)
+
+
+def configure(hosts: Iterable[str], scope: str, remove: bool, dry_run: bool) -> bool:
+    """Write (or, with `remove`, remove) the helper entries of `hosts` in the `scope`
+    (`--global` or `--local`) git config, showing the changes first (only them, with
+    `dry_run`). An entry that must not be touched is skipped and said on stderr: False
+    then (the command exits 1)."""
     if not remove:
         warn_missing_program("git-credential-aqora", "git")
     target = str(global_config_file()) if scope == "--global" else "git config --local"
     changes: list[str] = []
     todo: list[str] = []
     failed = False
-    for section in helper_sections(env.hosts):
+    for section in helper_sections(hosts):
         change, problem = (plan_removal if remove else plan_addition)(scope, section)
         if problem:
-            typer.echo(problem, err=True)
+            status(problem)
             failed = True
         elif change:
             changes.append(change)
@@ -86,8 +79,7 @@ def command(
             outcome(REMOVED, target, "left empty; git had created it for these entries")
         else:
             outcome(WROTE, target, dry_run=dry_run)
-    if failed:
-        raise typer.Exit(1)
+    return not failed
 
 
 def global_config_file() -> Path:

@@ -36,23 +36,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import typer
-
 from ..fast.redaction import register_password
-from .common import (
-    DryRun,
-    IndexEnvUrl,
-    IndexUrl,
-    closing_notes,
-    existing_dir,
-    file_option,
-    remove_option,
-    undo_or_resolve,
-    with_username,
-    write_text_setup,
-)
+from .common import closing_notes, undo_or_resolve, with_username, write_text_setup
 from .files import SetupError
-from .pipfiles import pip_config_file, pip_files
+from .pipfiles import pip_files
 from .textblocks import (
     Markers,
     disable,
@@ -269,19 +256,14 @@ def _warn_about_overrides(path: Path, text: str) -> None:
         )
 
 
-def command(
-    url: IndexEnvUrl = None,
-    index_url: IndexUrl = None,
-    extra: bool = typer.Option(
-        False, "--extra", help="Write extra-index-url (in addition to PyPI) instead of index-url."
-    ),
-    remove: bool = remove_option("pip"),
-    file: Path | None = file_option("pip", "pip's user config file"),
-    dry_run: DryRun = False,
+def configure(
+    chosen: Path, index_url: str | None, url: str | None, extra: bool, dry_run: bool
 ) -> None:
-    """Make pip use aqora-helper (through keyring) for an aqora package index."""
-    chosen = existing_dir(file) if file is not None else pip_config_file()
-    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url, dry_run, parse)
+    """`setup pip`: point the pip config file `chosen` at the aqora index `index_url`
+    (served by the environment `url`, else the one serving its host), as index-url or,
+    with `extra`, extra-index-url, with the keyring provider; `index_url` None undoes
+    that (`--remove`). The changes are shown first (only them, with `dry_run`)."""
+    path, target = undo_or_resolve(MARKERS, chosen, index_url, url, dry_run, parse)
     if target is None:
         return
     configured = with_username(target.url, target.username)

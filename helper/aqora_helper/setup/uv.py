@@ -39,19 +39,11 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-import typer
 
 from .common import (
-    DryRun,
-    IndexEnvUrl,
-    IndexUrl,
     appdata_dir,
-    check_index_url,
     closing_notes,
     config_home,
-    existing_dir,
-    file_option,
-    remove_option,
     resolve_target,
     undo_or_resolve,
     with_username,
@@ -223,27 +215,21 @@ def _warn_about_environment(path: Path) -> None:
         status(f"aqora-helper: warning: UV_KEYRING_PROVIDER is set and overrides {path}")
 
 
-def command(
-    url: IndexEnvUrl = None,
-    index_url: IndexUrl = None,
-    extra: bool = typer.Option(
-        False, "--extra", help="Add the index without making it uv's default (PyPI stays)."
-    ),
-    publish_url: str | None = typer.Option(
-        None,
-        "--publish-url",
-        help="Also set uv publish's upload URL (e.g. .../legacy/).",
-        metavar="URL",
-    ),
-    remove: bool = remove_option("uv"),
-    file: Path | None = file_option("uv", "uv's user uv.toml"),
-    dry_run: DryRun = False,
+def configure(
+    chosen: Path,
+    index_url: str | None,
+    url: str | None,
+    extra: bool,
+    publish_url: str | None,
+    dry_run: bool,
 ) -> None:
-    """Make uv use aqora-helper (through keyring) for an aqora package index."""
-    chosen = existing_dir(file) if file is not None else uv_config_file()
-    if publish_url is not None and not remove:  # refused before config.toml gets a host
-        check_index_url(publish_url, "--publish-url")
-    path, target = undo_or_resolve(MARKERS, chosen, remove, index_url, url, dry_run, _loads)
+    """`setup uv`: add the aqora index `index_url` (served by the environment `url`,
+    else the one serving its host) to the uv.toml `chosen`, as uv's default index unless
+    `extra`, with the keyring provider and, given `publish_url` (the caller checked it
+    with common.check_index_url before anything was written), uv publish's upload URL;
+    `index_url` None undoes that (`--remove`). The changes are shown first (only them,
+    with `dry_run`)."""
+    path, target = undo_or_resolve(MARKERS, chosen, index_url, url, dry_run, _loads)
     if target is None:
         return
     publish = None

@@ -19,10 +19,10 @@ from ..engine.settings import Environment
 from ..fast.clientprocess import run_client
 from ..fast.hostnames import key_from_url
 from ..fast.text import without_password
-from ..setup.files import SetupError, read_file
-from ..setup.pipfiles import pip_files
-from ..setup.uv import uv_config_file
 from .checks import MAX_CONFIG_BYTES, Check
+from .files import SetupError, read_file
+from .pipfiles import pip_files
+from .uv import uv_config_file
 
 KEYRING_TIMEOUT = 15.0
 BACKEND = "AqoraKeyring"
@@ -108,7 +108,7 @@ def _tool_check(
 def _pip_overrides(texts: dict[Path, str], url: str) -> list[str]:
     """What overrides, for `pip install`, the pip config file naming `url` (see
     setup.pip.install_overrides)."""
-    from ..setup.pip import install_overrides
+    from .pip import install_overrides
 
     return [o for path, text in texts.items() if url in text for o in install_overrides(path, text)]
 

@@ -1,5 +1,6 @@
-"""Read-only inspection of the clients' configs for `doctor`: is aqora-helper set up
-for each served host, and does something else answer first?
+"""doctor's checks of the clients' configs, beside the editors that write them
+(read-only): is aqora-helper set up for each served host, and does something else
+answer first? Each check is a `Check`; `cli/doctor.py` renders them.
 
 - git: the effective credential-helper list of `https://<host>` (and `http://` for
   loopback hosts), computed as git does: every matching `credential.helper` and
@@ -21,9 +22,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..fast.clientprocess import run_client
+from ..fast.dockerconfig import docker_config_file
 from ..fast.hostnames import DEFAULT_PORTS, is_loopback, served_key, split_hostport
-from ..setup.docker import docker_config_path
-from ..setup.files import SetupError, read_file
+from .files import SetupError, read_file
 
 GIT_TIMEOUT = 10.0
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
@@ -224,7 +225,7 @@ def setup_docker_fix(hosts: list[str]) -> str:
 
 def docker_checks(hosts: list[str]) -> list[Check]:
     """credHelpers route each served host to aqora; no static `auths` for them."""
-    path = docker_config_path()
+    path = Path(docker_config_file())
     fix = setup_docker_fix(hosts)
     try:
         found = read_file(path, MAX_CONFIG_BYTES)
@@ -277,7 +278,7 @@ def docker_checks(hosts: list[str]) -> list[Check]:
 def containers_checks(hosts: list[str]) -> list[Check]:
     """podman/buildah/skopeo ask aqora first; no static token of a served host in their
     auth.json (`podman login` writes one, and it outranks credHelpers)."""
-    from ..setup.containers import TOOLS, asks_aqora_first, static_entries
+    from .containers import TOOLS, asks_aqora_first, static_entries
 
     first = asks_aqora_first()
     statics = static_entries(hosts)
