@@ -63,10 +63,19 @@ def test_token_is_accepted_by_the_server_in_every_format(aqora, user_env, login)
     assert aqora.refresh_calls == 0
 
 
-def test_token_inside_skew_is_refreshed_once_and_keyring_rotated(aqora, user_env, login):
+def test_token_inside_skew_is_used_half_its_life_then_refreshed_once_and_keyring_rotated(
+    aqora, user_env, login
+):
     aqora.access_lifetime = 30  # inside the 60 s skew from the start
     login()
     first_refresh = stored_refresh_token(user_env, aqora.url)
+    fresh = token(user_env, aqora.url)
+    assert fresh.returncode == 0, describe(fresh)
+    assert aqora.refresh_calls == 0  # just issued: used, not refreshed on every get
+    cache = token_cache_file(user_env, aqora.url)
+    data = json.loads(cache.read_text())
+    data.update(issued_at=data["issued_at"] - 16, expires_at=data["expires_at"] - 16)
+    cache.write_text(json.dumps(data))  # 16 s later: past half its life
     aqora.access_lifetime = 3600
     proc = token(user_env, aqora.url)
     assert proc.returncode == 0, describe(proc)

@@ -188,11 +188,7 @@ def drop_token(env_url: str, only_if: str | None = None) -> bool:
     """Remove the cached token (only when it equals `only_if`, if given; without it, as
     at login and logout, the record of refused tokens goes too). True if removed."""
     if only_if is not None:
-        try:
-            cached = read_token(env_url, warn=False)
-        except UnsafeStorage:
-            return False
-        if cached is None or cached.access_token != only_if:
+        if not _is_cached(env_url, only_if):
             return False
     else:
         remove_private(refusal_path(env_url))
@@ -204,11 +200,7 @@ def drop_refused(env_url: str, token: str, where: str) -> bool:
     the next use refreshes; but not again within REFUSAL_INTERVAL seconds of the last
     such drop (a host refusing fresh tokens would make every request refresh): the token
     then stays, and stderr says so once. True when dropped."""
-    try:
-        cached = read_token(env_url, warn=False)
-    except UnsafeStorage:
-        return False
-    if cached is None or cached.access_token != token:
+    if not _is_cached(env_url, token):
         return False
     now = int(time.time())
     last = _last_refusal(env_url)
@@ -224,6 +216,15 @@ def drop_refused(env_url: str, token: str, where: str) -> bool:
         return False
     _note_refusal(env_url, now, warned=False)
     return remove_private(token_path(env_url))
+
+
+def _is_cached(env_url: str, token: str) -> bool:
+    """True when `token` is the cached token of `env_url`."""
+    try:
+        cached = read_token(env_url, warn=False)
+    except UnsafeStorage:
+        return False
+    return cached is not None and cached.access_token == token
 
 
 def _last_refusal(env_url: str) -> tuple[int, bool] | None:
