@@ -7,7 +7,6 @@ from __future__ import annotations
 import sys
 
 from aqora_helper.doors.token import answer, fail, parse_token_args
-from aqora_helper.fast.stdout import silence_stdout
 
 _OUTPUT_HINT = "Check where the output goes (a full disk, a closed pipe), then retry."
 
@@ -30,6 +29,8 @@ def run_cli(argv: list[str]) -> int:
         if sys.stdout is not None:
             sys.stdout.flush()
     except (OSError, ValueError) as exc:
+        from aqora_helper.fast.stdout import silence_stdout  # failures only
+
         silence_stdout()
         detail = getattr(exc, "strerror", None) or type(exc).__name__
         fail(f"cannot write to standard output: {detail}", _OUTPUT_HINT)

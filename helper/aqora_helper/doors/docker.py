@@ -37,7 +37,6 @@ from ..fast import credential
 from ..fast.errors import AqoraHelperError, NotLoggedIn
 from ..fast.hostnames import host_key, is_loopback, split_hostport
 from ..fast.jsonlite import dumps, loads
-from ..fast.stdout import silence_stdout
 from ..fast.text import one_line, shown
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
@@ -362,5 +361,7 @@ def main(argv: list[str] | None = None, source: CredentialSource = credential) -
     try:
         sys.stdout.flush()
     except (OSError, ValueError, AttributeError):
+        from ..fast.stdout import silence_stdout  # failures only
+
         silence_stdout()  # stdout is gone: keep the interpreter quiet about it at exit
     return code

@@ -17,7 +17,6 @@ from .. import __version__
 from ..fast import credential
 from ..fast.errors import AqoraHelperError
 from ..fast.hostcredential import HostCredential
-from ..fast.stdout import silence_stdout
 from ..fast.text import is_token
 from . import gitwire
 
@@ -121,6 +120,8 @@ def _get(
         stdout.write(answer)
         stdout.flush()
     except (OSError, ValueError) as exc:
+        from ..fast.stdout import silence_stdout  # failures only
+
         silence_stdout()
         _warn(stderr, f"cannot write the credential to git: {getattr(exc, 'strerror', '') or exc}")
         return 1

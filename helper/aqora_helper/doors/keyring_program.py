@@ -28,7 +28,6 @@ import os
 import sys
 
 from ..fast.keyring_names import names_own_storage
-from ..fast.stdout import silence_stdout
 from .keyring_service import DISABLE_ENV, disabled, served_credential
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -128,6 +127,8 @@ def emit(text: str) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     except (OSError, ValueError):
+        from ..fast.stdout import silence_stdout  # failures only
+
         silence_stdout()
         return 1
     return 0

@@ -11,7 +11,6 @@ import sys
 
 from ..fast.durations import parse_duration
 from ..fast.jsonlite import dumps
-from ..fast.stdout import silence_stdout
 from ..fast.text import rfc3339
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -91,6 +90,8 @@ def _print_answer(answer: str) -> NoReturn:
         out.write(answer)
         out.flush()
     except (OSError, ValueError) as exc:
+        from ..fast.stdout import silence_stdout  # failures only
+
         silence_stdout()
         detail = getattr(exc, "strerror", None) or type(exc).__name__
         fail(f"cannot write the token to standard output: {detail}", _OUTPUT_HINT)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 
-from .durations import require_ttl
 from .hostcredential import HostCredential, Serving
 from .hostindex import env_url_of, load_index
 from .hostnames import host_key
@@ -87,6 +86,8 @@ def get_for_env(url: str | None, min_ttl: int = 0) -> HostCredential:
     than `min_ttl` seconds (or the configured skew, if longer) are left. Raises
     `errors.AqoraHelperError` (`durations.TokenTooShort` when even a fresh token lives
     shorter than `min_ttl`)."""
+    from .durations import require_ttl  # `token` and the Python API only
+
     cred = _for_env(url, min_ttl)
     require_ttl(cred.env_url, cred.expires_at, min_ttl)
     return cred
