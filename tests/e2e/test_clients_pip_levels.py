@@ -12,15 +12,13 @@ import sys
 from pathlib import Path
 
 from servers.index_server import IndexServer, build_wheel
-from support import describe, run_cmd
-from test_pip_e2e import (  # noqa: F401 - fixtures
+from shared.pip_index import (
     USERNAME,
     fresh_venv,
-    index,
-    pkg_env,
     setup,
     user_config_env,
 )
+from support import describe, run_cmd
 
 USER_CONF = b"[global]\ntimeout = 60\n"
 
@@ -31,7 +29,7 @@ def pip_config_list(env: dict[str, str]) -> str:
     return proc.stdout
 
 
-def test_setup_pip_extra_keeps_the_site_wide_extra_index(index, pkg_env, tmp_path):  # noqa: F811
+def test_setup_pip_extra_keeps_the_site_wide_extra_index(index, pkg_env, tmp_path):
     env = user_config_env(pkg_env)
     with IndexServer(lambda t: t == "site-token") as site, IndexServer(lambda t: False) as main:
         site.add_file(build_wheel(tmp_path / "site-wheels", "sitepkg", "0.2"))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from servers.git_server import GitServer
+from shared.git_client import configure
 from support import REPO, describe, run_cmd
-from test_git_e2e import configure
 
 PRE_COMMIT = REPO / ".venv-clients" / "plain" / "bin" / "pre-commit"
 HOOKS = "- id: aqora-hello\n  name: aqora hello\n  entry: hello.sh\n  language: script\n"

@@ -16,17 +16,14 @@ import os
 from pathlib import Path
 
 from servers.index_server import IndexServer, build_wheel
-from support import BIN_DIR, client, describe, run_cmd
-from test_pip_e2e import (  # noqa: F401 - fixtures
+from shared.pip_index import (
     USERNAME,
     assert_authenticated_by_keyring,
-    fresh_venv,
     imported_version,
-    index,
-    pkg_env,
     setup,
     user_config_env,
 )
+from support import BIN_DIR, client, describe, run_cmd
 
 
 def env_for(base: dict[str, str], tmp_path: Path) -> dict[str, str]:
@@ -60,7 +57,7 @@ def uploaded(srv: IndexServer, name: str) -> None:
 
 
 # --- uv ---------------------------------------------------------------------------------
-def test_uv_project_commands_tool_and_publish_with_setup_uv(index, pkg_env, tmp_path):  # noqa: F811
+def test_uv_project_commands_tool_and_publish_with_setup_uv(index, pkg_env, tmp_path):
     env = env_for(pkg_env, tmp_path)
     setup("uv", env, index, "--publish-url", index.upload_url)
     proj = project(tmp_path / "proj")
@@ -88,7 +85,7 @@ def test_uv_project_commands_tool_and_publish_with_setup_uv(index, pkg_env, tmp_
 
 
 # --- twine, hatch, poetry (keyring imported, aqora-helper installed next to them) --------
-def test_twine_upload(index, pkg_env, tmp_path):  # noqa: F811
+def test_twine_upload(index, pkg_env, tmp_path):
     wheel = build_wheel(tmp_path / "dist", "twinepub", "1.0")
     ok(run_cmd(
         [client("keyring", "twine"), "upload", "--non-interactive", "--disable-progress-bar",
@@ -98,7 +95,7 @@ def test_twine_upload(index, pkg_env, tmp_path):  # noqa: F811
     uploaded(index, "twinepub")
 
 
-def test_hatch_publish_with_username(index, pkg_env, tmp_path):  # noqa: F811
+def test_hatch_publish_with_username(index, pkg_env, tmp_path):
     wheel = build_wheel(tmp_path / "dist", "hatchpub", "1.0")
     env = dict(pkg_env, HATCH_DATA_DIR=str(tmp_path / "hatch-data"),
                HATCH_CACHE_DIR=str(tmp_path / "hatch-cache"))  # fmt: skip
@@ -110,7 +107,7 @@ def test_hatch_publish_with_username(index, pkg_env, tmp_path):  # noqa: F811
     uploaded(index, "hatchpub")
 
 
-def test_poetry_install_and_publish(aqora, index, pkg_env, tmp_path):  # noqa: F811
+def test_poetry_install_and_publish(aqora, index, pkg_env, tmp_path):
     poetry = client("keyring", "poetry")
     proj = project(tmp_path / "proj", "tinypkg")
     with (proj / "pyproject.toml").open("a") as f:
@@ -144,7 +141,7 @@ def plain_env(base: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_pdm_install(index, pkg_env, tmp_path):  # noqa: F811
+def test_pdm_install(index, pkg_env, tmp_path):
     env = dict(plain_env(pkg_env, tmp_path), PDM_HOME=str(tmp_path / "pdm-home"),
                PDM_CACHE_DIR=str(tmp_path / "pdm-cache"), PDM_CHECK_UPDATE="false")  # fmt: skip
     proj = project(tmp_path / "proj", "tinypkg")
@@ -158,7 +155,7 @@ def test_pdm_install(index, pkg_env, tmp_path):  # noqa: F811
     assert USERNAME + "@" not in (proj / "pdm.lock").read_text()
 
 
-def test_pipenv_install_with_subprocess_keyring(index, pkg_env, tmp_path):  # noqa: F811
+def test_pipenv_install_with_subprocess_keyring(index, pkg_env, tmp_path):
     env = dict(plain_env(pkg_env, tmp_path), PIPENV_KEYRING_PROVIDER="subprocess",
                PIPENV_VENV_IN_PROJECT="1", PIPENV_CACHE_DIR=str(tmp_path / "pipenv-cache"),
                PIPENV_NOSPIN="1", PIPENV_YES="1")  # fmt: skip
@@ -173,7 +170,7 @@ def test_pipenv_install_with_subprocess_keyring(index, pkg_env, tmp_path):  # no
     assert any(s.username == USERNAME for s in index.accepted()), index.seen
 
 
-def test_pipx_install_with_setup_pip_and_uv(index, pkg_env, tmp_path):  # noqa: F811
+def test_pipx_install_with_setup_pip_and_uv(index, pkg_env, tmp_path):
     env = dict(plain_env(pkg_env, tmp_path), PIPX_HOME=str(tmp_path / "pipx-home"),
                PIPX_BIN_DIR=str(tmp_path / "pipx-bin"))  # fmt: skip
     setup("pip", env, index)  # pipx's own pip, when no uv is on PATH

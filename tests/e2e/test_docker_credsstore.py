@@ -26,6 +26,7 @@ import pytest
 
 from servers.aqora import AqoraServer
 from servers.registry_proxy import REGISTRY_BIN, RegistryProxy, free_port, registry_available
+from shared.oci_image import write_oci_image
 from support import (
     describe,
     heavy_modules_loaded,
@@ -34,7 +35,6 @@ from support import (
     run_entry_point,
     write_config,
 )
-from test_docker_e2e import write_oci_image
 
 pytestmark = pytest.mark.skipif(
     not (registry_available() and shutil.which("skopeo") and shutil.which("docker")),

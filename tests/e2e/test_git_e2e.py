@@ -19,7 +19,8 @@ import pytest
 
 from servers.aqora import AqoraServer
 from servers.git_server import GitServer
-from support import describe, heavy_modules_loaded, run_cmd, run_entry_point, write_config
+from shared.git_client import configure
+from support import describe, heavy_modules_loaded, run_cmd, run_entry_point
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -43,26 +44,6 @@ def git_server(aqora: AqoraServer) -> Iterator[GitServer]:
 
 def env_url(aqora: AqoraServer) -> str:
     return aqora.url + "/"
-
-
-def configure(
-    user_env: dict[str, str], aqora: AqoraServer, srv: GitServer, git_auth: str = "auto"
-) -> dict[str, str]:
-    """Serve the git host from the stand-in's environment; git identity for commits."""
-    write_config(
-        user_env,
-        f'url = "{aqora.url}"\n'
-        f'[environments."{aqora.url}"]\n'
-        f'hosts = ["{aqora.url.split("://")[1]}", "{srv.hostport}"]\n'
-        f'git_auth = "{git_auth}"\n',
-    )
-    user_env.update(
-        GIT_AUTHOR_NAME="Alice",
-        GIT_AUTHOR_EMAIL="alice@example.com",
-        GIT_COMMITTER_NAME="Alice",
-        GIT_COMMITTER_EMAIL="alice@example.com",
-    )
-    return user_env
 
 
 def scope_helper(user_env: dict[str, str], srv: GitServer) -> None:

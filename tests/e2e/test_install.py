@@ -6,15 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
-
 from support import REPO, describe, run_cmd
-
-
-@pytest.fixture(scope="session")
-def pip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pip's cache for every install of the run (never the real HOME's): one download."""
-    return tmp_path_factory.mktemp("pip-cache")
 
 
 def snapshot(home: Path) -> set[str]:

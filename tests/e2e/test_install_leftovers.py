@@ -7,16 +7,15 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from shared.install import PYTHON, helper, install, prefix
 from support import REPO, describe
-from test_install import pip_cache  # noqa: F401 - the run's pip cache (fixture)
-from test_install_lifecycle import PYTHON, clone, env, helper, install, prefix  # noqa: F401
 
 BLOCK = "# >>> aqora-helper setup"
 
 
 def test_a_broken_install_reports_the_blocks_where_the_package_says(
-    clone: Path,  # noqa: F811 - the fixtures imported above
-    env: dict[str, str],  # noqa: F811
+    clone: Path,
+    env: dict[str, str],
 ) -> None:
     """The install's own launcher fails (setups cannot be undone): the blocks `setup pip`
     and `setup uv` wrote are reported at the paths the package uses, also when
@@ -42,8 +41,8 @@ def test_a_broken_install_reports_the_blocks_where_the_package_says(
 
 
 def test_a_half_built_install_says_the_client_files_were_not_checked(
-    clone: Path,  # noqa: F811
-    env: dict[str, str],  # noqa: F811
+    clone: Path,
+    env: dict[str, str],
 ) -> None:
     venv = Path(f"{prefix(env)}.b")
     subprocess.run([PYTHON, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)

@@ -9,10 +9,7 @@ folder for the run (never the real HOME's), so only the first install downloads.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,66 +17,18 @@ import pytest
 
 from servers.aqora import AqoraServer
 from servers.index_server import IndexServer, build_wheel
+from shared.install import PYTHON, helper, install, prefix
 from support import (
-    REPO,
     describe,
     run_cmd,
     stored_refresh_token,
     token_cache_file,
     write_config,
 )
-from test_install import pip_cache  # noqa: F401 - the run's pip cache (fixture)
-
-PYTHON = os.path.realpath(sys.executable)  # the base interpreter, not the test venv's
-
-
-@pytest.fixture
-def clone(tmp_path: Path) -> Path:
-    """A copy of the clone, as a user's checkout (tests and build output left out)."""
-    dest = tmp_path / "clone"
-    shutil.copytree(
-        REPO,
-        dest,
-        ignore=shutil.ignore_patterns(
-            ".git", ".venv*", "tests", "build", "*.egg-info", "__pycache__"
-        ),
-    )
-    return dest
-
-
-@pytest.fixture
-def env(
-    user_env: dict[str, str],
-    pip_cache: Path,  # noqa: F811 - the fixture imported above
-    tmp_path: Path,
-) -> dict[str, str]:
-    """The user's environment: only the install's bin dir and the system on PATH (no
-    `keyring` from the test venv), pip's cache private, no machine pip/uv config."""
-    env = dict(user_env)
-    home = Path(env["HOME"])
-    env["PATH"] = f"{home}/.local/bin:/usr/bin:/bin"
-    env["PIP_CACHE_DIR"] = str(pip_cache)
-    env["PIP_RETRIES"] = "0"
-    empty = tmp_path / "no-system-config"
-    empty.mkdir()
-    env["XDG_CONFIG_DIRS"] = str(empty)
-    return env
-
-
-def install(clone: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return run_cmd(["sh", clone / "install.sh", "--python", PYTHON, *args], env, timeout=600)
-
-
-def helper(env: dict[str, str], *args: str, stdin: str | None = None):
-    return run_cmd([Path(env["HOME"]) / ".local/bin/aqora-helper", *args], env, input=stdin)
 
 
 def tree(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*")}
-
-
-def prefix(env: dict[str, str]) -> Path:
-    return Path(env["XDG_DATA_HOME"]) / "aqora-helper" / "venv"
 
 
 def set_version(clone: Path, version: str) -> None:

@@ -15,6 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aqora_helper.doors.keyring_program import parse_get
+from shared.pip_index import (
+    USERNAME,
+    assert_authenticated_by_keyring,
+    fresh_venv,
+    imported_version,
+    make_stale,
+    setup,
+    uv_configured,
+)
 from support import (
     BIN_DIR,
     describe,
@@ -23,17 +32,6 @@ from support import (
     run_cmd,
     run_entry_point,
     write_config,
-)
-from test_pip_e2e import (  # noqa: F401 - fixtures
-    USERNAME,
-    assert_authenticated_by_keyring,
-    fresh_venv,
-    imported_version,
-    index,
-    make_stale,
-    pkg_env,
-    setup,
-    uv_configured,
 )
 
 OURS = os.path.join(BIN_DIR, "aqora-keyring")
@@ -195,7 +193,7 @@ def test_fuzz_a_get_we_answer_is_the_get_keyring_would_run(args):
 
 # --- pip and uv through the program -------------------------------------------------
 @pytest.fixture
-def via_ours(pkg_env, tmp_path):  # noqa: F811
+def via_ours(pkg_env, tmp_path):
     """`keyring` on PATH is our program (as install.sh links it), logging each argv."""
     bin_dir = tmp_path / "our-bin"
     bin_dir.mkdir()
@@ -206,7 +204,7 @@ def via_ours(pkg_env, tmp_path):  # noqa: F811
     return log
 
 
-def pip_through(env: dict[str, str], index, venv: Path, program: Path) -> None:  # noqa: F811
+def pip_through(env: dict[str, str], index, venv: Path, program: Path) -> None:
     proc = run_cmd(
         [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-v",
          "--no-cache-dir", "--no-input", "--disable-pip-version-check",
@@ -217,7 +215,7 @@ def pip_through(env: dict[str, str], index, venv: Path, program: Path) -> None: 
     assert f"subprocess with executable {program}" in proc.stdout, describe(proc)
 
 
-def test_pip_subprocess_mode_through_our_program(aqora, index, pkg_env, via_ours, tmp_path):  # noqa: F811
+def test_pip_subprocess_mode_through_our_program(aqora, index, pkg_env, via_ours, tmp_path):
     """pip asks `--mode=creds --output=json get URL`: the JSON form."""
     program = tmp_path / "our-bin" / "keyring"
     venv = fresh_venv(tmp_path / "v1")
@@ -235,7 +233,7 @@ def test_pip_subprocess_mode_through_our_program(aqora, index, pkg_env, via_ours
     assert_authenticated_by_keyring(index)
 
 
-def test_uv_through_our_program(aqora, index, pkg_env, via_ours, tmp_path):  # noqa: F811
+def test_uv_through_our_program(aqora, index, pkg_env, via_ours, tmp_path):
     """uv asks `get URL USERNAME`: the plain form."""
     env = dict(pkg_env)
     env.pop("PIP_CONFIG_FILE", None)

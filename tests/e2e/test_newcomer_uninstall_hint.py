@@ -6,15 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from servers.aqora import AqoraServer
+from shared.install import helper, install
 from support import describe, run_cmd, stored_refresh_token
-from test_install import pip_cache  # noqa: F401 - the run's pip cache (fixture)
-from test_install_lifecycle import clone, env, helper, install  # noqa: F401 - fixtures
 
 
 def test_the_kept_sessions_clear_command_clears_them_when_pasted(
     aqora: AqoraServer,
-    clone: Path,  # noqa: F811 - the fixture imported above
-    env: dict[str, str],  # noqa: F811 - the fixture imported above
+    clone: Path,
+    env: dict[str, str],
 ) -> None:
     assert install(clone, env).returncode == 0
     login = helper(env, "login", "--url", aqora.url, "--username", "alice", "--password-stdin",

@@ -37,13 +37,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.tls_off_registry import needs_outside, tokens_sent
 from support import assert_clean_failure, describe, run_cmd, write_config
-from test_sec_followups import (  # noqa: F401 - fixtures
-    needs_outside,
-    plain_registry,
-    served_outside,
-    tokens_sent,
-)
 
 REDIRECTED = {
     "insecure mirror": (
@@ -60,8 +55,8 @@ REDIRECTED = {
 @pytest.mark.parametrize("conf", REDIRECTED.values(), ids=list(REDIRECTED))
 def test_skopeo_sent_to_an_insecure_mirror_or_location_gets_no_token(
     aqora,
-    served_outside,  # noqa: F811 - fixture
-    plain_registry,  # noqa: F811 - fixture
+    served_outside,
+    plain_registry,
     conf,
 ):
     env, hostport = served_outside
@@ -152,7 +147,7 @@ def test_a_url_with_a_password_is_refused_without_showing_it(user_env, name):
 )
 def test_a_client_flag_that_skips_tls_verification_gets_no_token(
     aqora,
-    served_outside,  # noqa: F811 - fixture
+    served_outside,
     flag,
 ):
     env, hostport = served_outside
@@ -209,7 +204,7 @@ def start_fake_dockerd(
 @pytest.mark.parametrize("how", ["~/.docker/daemon.json", "flag", "flag=", "--config-file"])
 def test_a_local_dockerd_told_a_registry_is_insecure_gets_no_token(
     aqora,
-    served_outside,  # noqa: F811 - fixture
+    served_outside,
     tmp_path,
     how,
 ):

@@ -24,6 +24,7 @@ import pytest
 from aqora_helper.fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE
 from servers.aqora import AqoraServer
 from shared.keyring_names import OWN_STORE_SERVICES
+from shared.remote_host import REMOTE, plant_legacy, serve_remote
 from support import (
     base_url,
     describe,
@@ -32,23 +33,10 @@ from support import (
     misbehaving_keyring_env,
     run_cmd,
     stored_refresh_token,
-    write_config,
 )
 
-REMOTE = "pypi.aqora.example"  # a served host that is not loopback
-USERNAME = "pypi-user"
 OS_BACKEND = "keyring.backends.SecretService.Keyring"
 
-
-PLANT_LEGACY = f"""
-import sys
-from keyring.backends.SecretService import Keyring
-kr, url = Keyring(), sys.argv[1]
-raw = kr.get_password({SESSION_SERVICE!r}, url)
-if raw is not None:
-    kr.set_password({LEGACY_SERVICE!r}, url, raw)
-    kr.delete_password({SESSION_SERVICE!r}, url)
-"""
 
 LOOKUPS = """
 import json, sys, keyring
@@ -71,16 +59,6 @@ def keyring_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
     return run_cmd(["keyring", *args], env)
 
 
-def plant_legacy(env: dict[str, str], url: str) -> str:
-    """Put the session where earlier versions kept it (service `aqora-helper`), as an
-    upgraded user has it; returns the raw secret."""
-    proc = run_cmd([sys.executable, "-c", PLANT_LEGACY, base_url(url)], env)
-    assert proc.returncode == 0, describe(proc)
-    raw = keyring_secret(env, url, LEGACY_SERVICE)
-    assert raw is not None and keyring_secret(env, url) is None
-    return raw
-
-
 def lookups(env: dict[str, str], services: list[str], usernames: list[str | None]) -> Any:
     """(backend name, every answer) of get_credential/get_password through the library."""
     proc = run_cmd(
@@ -93,20 +71,6 @@ def lookups(env: dict[str, str], services: list[str], usernames: list[str | None
 
 def leaked(secret: str, texts: list[Any]) -> list[Any]:
     return [t for t in texts if isinstance(t, str) and secret in t]
-
-
-def serve_remote(aqora: AqoraServer, user_env: dict[str, str], login: Any) -> dict[str, str]:
-    """Logged in; the environment serves its API host and REMOTE; a valid cached token."""
-    api_host = aqora.url.split("://", 1)[1]
-    write_config(
-        user_env,
-        f'url = "{aqora.url}"\n[environments."{aqora.url}"]\n'
-        f'hosts = ["{api_host}", "{REMOTE}"]\nusername = "{USERNAME}"\n',
-    )
-    login()
-    warm = run_cmd(["aqora-helper", "token"], user_env)
-    assert warm.returncode == 0, describe(warm)
-    return user_env
 
 
 @pytest.fixture

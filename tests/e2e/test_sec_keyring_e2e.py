@@ -21,9 +21,9 @@ import pytest
 
 from servers.aqora import AqoraServer
 from servers.hostile_index import HostileIndex
+from shared.pip_index import fresh_venv
+from shared.remote_host import REMOTE, plant_legacy, serve_remote
 from support import LEGACY_SERVICE, base_url, describe, keyring_secret, run_cmd
-from test_pip_e2e import fresh_venv
-from test_sec_keyring import REMOTE, plant_legacy, serve_remote
 
 CLIENTS = ["pip-import", "pip-subprocess", "pip-subprocess-old", "uv"]
 

@@ -26,6 +26,14 @@ from pathlib import Path
 import pytest
 
 from servers.aqora import AqoraServer
+from shared.official_cli import (
+    FAKE_AQORA,
+    PAST,
+    credentials_path,
+    entry,
+    official_login,
+    write_credentials,
+)
 from support import (
     TRACEBACK_MARKERS,
     assert_clean_failure,
@@ -37,14 +45,6 @@ from support import (
     stored_refresh_token,
     token_cache_file,
     write_config,
-)
-from test_official_cli import (
-    FAKE_AQORA,
-    PAST,
-    credentials_path,
-    entry,
-    official_login,
-    write_credentials,
 )
 
 MAX_EXPIRES_IN = 7 * 24 * 3600  # the helper's documented upper bound for expiresIn
