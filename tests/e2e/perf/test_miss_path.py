@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from support import (
+    TESTS,
     describe,
     heavy_modules_loaded,
     make_cached_token_stale,
@@ -79,6 +80,7 @@ with RefreshLock(sys.argv[1], 30):
 """
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_a_waiter_answers_from_the_cache_without_the_engine(aqora, user_env, warm):
     """While another process holds the refresh lock, a stale get waits; once the cache
     is fresh again it answers from it, without loading the engine or the lock."""
@@ -212,7 +214,7 @@ def test_the_backend_chosen_in_keyringrc_is_used(aqora, user_env, warm, tmp_path
     marker = tmp_path / "fail-writes"
     marker.touch()
     env = dict(
-        user_env, PYTHONPATH=str(Path(__file__).parent.parent), AQORA_TEST_FAIL_WRITES=str(marker)
+        user_env, PYTHONPATH=str(TESTS), AQORA_TEST_FAIL_WRITES=str(marker)
     )
     make_cached_token_stale(user_env, aqora.url)
     proc = run_cmd(["git-credential-aqora", "get"], env, f"protocol=http\nhost={warm}\n\n")
