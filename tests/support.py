@@ -1,7 +1,8 @@
 """Test utilities shared by both tiers (tests/unit/ and tests/e2e/).
 
-- `make_user_env(home)`: an isolated environment for subprocesses (fresh HOME, XDG dirs,
-  no AQORA_*); the `user_env` fixture (tests/conftest.py) is one under tmp_path.
+- `make_user_env(home)`: an isolated environment for subprocesses (fresh HOME, XDG dirs
+  and runtime dir, no AQORA_*); the `user_env` fixture (tests/conftest.py) is one under
+  tmp_path.
 - `run_cmd(args, env, input=None, timeout=60)`: run a command, capture text output;
   `describe(proc)`: a failure message showing what it did.
 - `write_config(user_env, text)` / `config_path(user_env)`: the helper's config.toml.
@@ -43,13 +44,18 @@ def client(venv: str, name: str) -> Path:
 
 
 def make_user_env(home: Path) -> dict[str, str]:
-    """The environment of a user whose HOME is `home` (created), for subprocesses."""
+    """The environment of a user whose HOME is `home` (created), for subprocesses; its
+    own XDG_RUNTIME_DIR (`<home>.run`, 0700): nothing outside the test (another
+    install.sh's lock, the machine's containers/auth.json) is shared."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("AQORA_") and k not in _DROP_EXACT
     }
     home.mkdir(parents=True, exist_ok=True)
+    runtime = home.with_name(home.name + ".run")  # beside HOME: a tree of HOME stays HOME's
+    runtime.mkdir(mode=0o700, exist_ok=True)
     env.update(
         HOME=str(home),
+        XDG_RUNTIME_DIR=str(runtime),  # install.sh's lock, containers' auth.json, docker.pid
         XDG_CONFIG_HOME=str(home / ".config"),
         XDG_CACHE_HOME=str(home / ".cache"),
         XDG_DATA_HOME=str(home / ".local" / "share"),

@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+from shared.install import bare_env
 from support import REPO, describe, run_cmd
 
 
@@ -19,17 +20,12 @@ def snapshot(home: Path) -> set[str]:
     }
 
 
-def test_install_is_idempotent_and_uninstall_removes_exactly_what_it_added(tmp_path, pip_cache):
+def test_install_is_idempotent_and_uninstall_removes_exactly_what_it_added(
+    tmp_path, pip_cache, wheelhouse
+):
     home = tmp_path / "home"
-    home.mkdir()
     python = shutil.which("python3") or "python3"
-    env = {
-        "HOME": str(home),
-        "PATH": f"{Path(python).parent}:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-    }
-    env.update({k: v for k, v in os.environ.items() if k.startswith(("PIP_", "http", "HTTP"))})
-    env["PIP_CACHE_DIR"] = str(pip_cache)
+    env = bare_env(home, pip_cache, wheelhouse, f"{Path(python).parent}:/usr/bin:/bin")
     before = snapshot(home)
     first = run_cmd(["sh", str(REPO / "install.sh")], env, timeout=600)
     assert first.returncode == 0, describe(first)
@@ -52,17 +48,14 @@ def test_install_is_idempotent_and_uninstall_removes_exactly_what_it_added(tmp_p
     assert snapshot(home) == before
 
 
-def test_existing_keyring_program_is_not_shadowed(tmp_path, pip_cache):
+def test_existing_keyring_program_is_not_shadowed(tmp_path, pip_cache, wheelhouse):
     home = tmp_path / "home"
     other = tmp_path / "other-bin"
     other.mkdir(parents=True)
     (other / "keyring").write_text("#!/bin/sh\necho users-own-keyring\n")
     (other / "keyring").chmod(0o755)
     python = shutil.which("python3") or "python3"
-    env = {"HOME": str(home), "PATH": f"{other}:{Path(python).parent}:/usr/bin:/bin"}
-    env.update({k: v for k, v in os.environ.items() if k.startswith("PIP_")})
-    env["PIP_CACHE_DIR"] = str(pip_cache)
-    home.mkdir()
+    env = bare_env(home, pip_cache, wheelhouse, f"{other}:{Path(python).parent}:/usr/bin:/bin")
     proc = run_cmd(
         ["sh", str(REPO / "install.sh"), "--prefix", str(tmp_path / "venv")], env, timeout=600
     )
@@ -72,7 +65,7 @@ def test_existing_keyring_program_is_not_shadowed(tmp_path, pip_cache):
     assert (home / ".local" / "bin" / "aqora-keyring").is_symlink()
 
 
-def test_users_own_keyring_link_in_the_bin_dir_is_kept(tmp_path, pip_cache):
+def test_users_own_keyring_link_in_the_bin_dir_is_kept(tmp_path, pip_cache, wheelhouse):
     home = tmp_path / "home"
     bin_dir = home / ".local" / "bin"
     bin_dir.mkdir(parents=True)
@@ -80,9 +73,7 @@ def test_users_own_keyring_link_in_the_bin_dir_is_kept(tmp_path, pip_cache):
     own.write_text("#!/bin/sh\n")
     (bin_dir / "keyring").symlink_to(own)
     python = shutil.which("python3") or "python3"
-    env = {"HOME": str(home), "PATH": f"{Path(python).parent}:/usr/bin:/bin"}
-    env.update({k: v for k, v in os.environ.items() if k.startswith("PIP_")})
-    env["PIP_CACHE_DIR"] = str(pip_cache)
+    env = bare_env(home, pip_cache, wheelhouse, f"{Path(python).parent}:/usr/bin:/bin")
     proc = run_cmd(
         ["sh", str(REPO / "install.sh"), "--prefix", str(tmp_path / "venv")], env, timeout=600
     )

@@ -17,7 +17,7 @@ import pytest
 
 from servers.aqora import AqoraServer
 from servers.index_server import IndexServer, build_wheel
-from shared.install import PYTHON, helper, install, prefix
+from shared.install import PYTHON, helper, install, online, prefix
 from support import (
     describe,
     run_cmd,
@@ -68,7 +68,7 @@ def test_upgrade_picks_up_changed_and_removed_modules_and_a_failed_one_keeps_the
 
     # An upgrade whose pip step fails: the index is unreachable, then the source is broken.
     set_version(clone, "0.0.3")
-    unreachable = install(clone, env, "--index-url", "http://127.0.0.1:9/simple/")
+    unreachable = install(clone, online(env), "--index-url", "http://127.0.0.1:9/simple/")
     (clone / "pyproject.toml").write_text("[project\n")
     broken = install(clone, env)
     for failed in (unreachable, broken):
@@ -143,7 +143,11 @@ def test_install_after_setup_pip_uv_then_uninstall_undoes_every_setup_and_logs_o
     listed = run_cmd([PYTHON, "-m", "pip", "config", "list"], live)
     assert index.simple_url.split("://")[1] in listed.stdout, describe(listed)
 
-    again = install(clone, live)
+    # pip may ask an index here (not only the wheelhouse): any https one is refused at once
+    # (a dead proxy), the aqora index on 127.0.0.1 is reached if pip.conf were read.
+    asking = dict(online(live), PIP_FIND_LINKS=env["PIP_FIND_LINKS"], PIP_RETRIES="0")
+    asking.update(HTTPS_PROXY="http://127.0.0.1:9", NO_PROXY="127.0.0.1,localhost")
+    again = install(clone, asking)
     assert again.returncode == 0, describe(again)
     assert "reinstalled aqora-helper" in again.stdout
     assert not index.seen, "install.sh asked the aqora index"
