@@ -64,6 +64,7 @@ def cmdline(pid: int) -> bytes:
         (signal.SIGHUP, 128 + signal.SIGHUP),
     ],
 )
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_exec_puts_the_token_in_the_environment_only_and_forwards_signals(
     aqora, user_env, login, tmp_path, signum, status
 ) -> None:

@@ -13,6 +13,8 @@ import pytest
 
 from support import base_url, describe, make_cached_token_stale, run_cmd, write_config
 
+pytestmark = pytest.mark.serial  # bounded by timeouts: runs alone
+
 TIMEOUTS = "[timeouts]\nconnect = 1\nread = 2\n"
 BOUND = 1 + 2  # connect + read
 SLACK = 2.5  # process start-up and imports on a shared machine

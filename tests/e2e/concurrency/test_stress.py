@@ -7,7 +7,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from support import make_cached_token_stale, write_config
+
+pytestmark = pytest.mark.serial  # a burst of processes: runs alone
 
 ROUNDS = 20
 PROCESSES = 50

@@ -188,6 +188,7 @@ def fake_browser(tmp_path: Path, exit_code: int) -> Path:
 
 
 @pytest.mark.parametrize(("exit_code", "at_most"), [(1, 4.0), (0, 9.0)])
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_the_url_is_printed_when_the_browser_fails_or_after_5_s(
     aqora, headless_env, tmp_path, exit_code, at_most
 ):
@@ -235,6 +236,7 @@ def test_a_denied_login_ends_cleanly(aqora, headless_env):
     assert_nothing_stored(aqora, headless_env)
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_the_wait_is_bounded_by_timeouts_login(aqora, headless_env):
     write_config(headless_env, "[timeouts]\nlogin = 2\n")
     started = time.monotonic()
@@ -251,6 +253,7 @@ def test_the_wait_is_bounded_by_timeouts_login(aqora, headless_env):
     assert_nothing_stored(aqora, headless_env)
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_ctrl_c_while_waiting_leaves_nothing(aqora, headless_env):
     login = start_login(aqora, headless_env, "--no-browser")
     auth_url = aqora.wait_for_authorization()

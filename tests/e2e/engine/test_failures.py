@@ -155,6 +155,7 @@ def test_locked_keyring(aqora, locked_keyring_env):
     assert_clean_failure(proc, "keyring is locked", "Unlock your keyring")
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_hanging_keyring_is_bounded(aqora, user_env, login):
     login()
     make_cached_token_stale(user_env, aqora.url)
@@ -183,6 +184,7 @@ def hold_lock(path: Path) -> subprocess.Popen[str]:
     return holder
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_refresh_lock_wait_is_bounded(aqora, user_env, stale_session):
     write_config(user_env, "[timeouts]\nlock = 1\n")
     port = aqora.url.rsplit(":", 1)[1]

@@ -73,6 +73,7 @@ for _ in sys.stdin:
 """
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_threads_of_one_process_refresh_once_per_round(aqora, user_env, login):
     write_config(user_env, f'url = "{aqora.url}"\n')
     login()
@@ -341,6 +342,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
     return True
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_signals_during_refresh_never_lose_the_session(aqora, tmp_path):
     env = make_user_env(tmp_path / "signals-home")
     write_config(env, f'url = "{aqora.url}"\n')

@@ -8,6 +8,8 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from support import (
     describe,
     files_containing,
@@ -80,6 +82,7 @@ def test_token_inside_skew_is_refreshed_once_and_keyring_rotated(aqora, user_env
     assert aqora.refresh_calls == 1
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_concurrent_token_processes_refresh_exactly_once(aqora, user_env, login):
     login()
     for _round in range(3):

@@ -164,6 +164,7 @@ def hold_lock(path: Path, staged: Path) -> subprocess.Popen[str]:
     return holder
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_the_helper_waits_for_the_official_cli_lock_and_rereads(aqora, user_env, tmp_path):
     issued = official_login(aqora)
     path = credentials_path(user_env)
@@ -200,6 +201,7 @@ def test_the_helper_waits_for_the_official_cli_lock_and_rereads(aqora, user_env,
     assert written["refresh_token"] == rotated.refresh_token
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_the_lock_wait_is_bounded(aqora, user_env, tmp_path):
     write_config(user_env, "[timeouts]\nlock = 1\n")
     issued = official_login(aqora)
@@ -288,6 +290,7 @@ def test_aqora_auth_token_failure_shows_its_stderr(aqora, fake_aqora):
     assert f"error: Not logged in to {aqora.url}/" in logged_out.stderr
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_aqora_auth_token_is_bounded(aqora, fake_aqora):
     env, _ = fake_aqora
     write_config(env, "[timeouts]\ncli = 1\n")

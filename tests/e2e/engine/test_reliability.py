@@ -54,6 +54,7 @@ def stale(aqora, user_env, login):
     return stored_refresh_token(user_env, aqora.url)
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_lock_holder_killed_before_server_answers(aqora, user_env, stale):
     aqora.set_fault("hang", ops={"oauth2Refresh"})
     victim = spawn_token(user_env, aqora.url)
@@ -70,6 +71,7 @@ def test_lock_holder_killed_before_server_answers(aqora, user_env, stale):
     assert stored_refresh_token(user_env, aqora.url) in aqora.valid_refresh_tokens()
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_lock_holder_killed_after_rotation_before_persisting(aqora, user_env, stale, tmp_path):
     """The window that cannot be closed: the server rotated, the process died before
     storing the new refresh token. The next process gets the lock at once and the user

@@ -212,6 +212,7 @@ def test_token_revoked_at_the_server_fails_once_then_recovers(
     assert fresh and fresh != revoked and aqora.is_valid_access_token(fresh)
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_logged_out_user_sees_the_hint_and_git_fails_without_hanging(
     aqora: AqoraServer, git_server: GitServer, user_env: dict[str, str], tmp_path: Path
 ) -> None:

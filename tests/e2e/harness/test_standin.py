@@ -247,6 +247,7 @@ def test_refresh_token_reuse_revokes_the_session(aqora: AqoraServer) -> None:
     assert refresh(aqora, other["refreshToken"])["issued"] is not None
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_refresh_rotates_before_a_slow_answer(aqora: AqoraServer) -> None:
     s = new_session(aqora)
     hooked = threading.Event()
@@ -299,6 +300,7 @@ def test_faults(aqora: AqoraServer) -> None:
     assert aqora.reuse_detected == 0
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_hang_then_clear_answers(aqora: AqoraServer) -> None:
     s = new_session(aqora)
     aqora.set_fault("hang", ops={"viewer"})
@@ -315,6 +317,7 @@ def test_hang_then_clear_answers(aqora: AqoraServer) -> None:
     assert result[0]["data"]["viewer"]["username"] == "alice"
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_hang_does_not_block_stop(aqora: AqoraServer) -> None:
     aqora.set_fault("hang")
     errors: list[BaseException] = []

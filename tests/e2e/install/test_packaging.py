@@ -21,6 +21,7 @@ import pytest
 import aqora_helper
 from servers.aqora import AqoraServer
 from servers.index_server import IndexServer, build_wheel
+from shared.wheelhouse import offline
 from support import BIN_DIR, REPO, describe, run_cmd, write_config
 
 PROGRAMS = {
@@ -32,15 +33,19 @@ PROGRAMS = {
 }
 
 
+pytestmark = pytest.mark.xdist_group("packaging")  # one worker builds `dist` once
+
+
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """sdist + wheel built from a copy of the clone (the clone itself stays untouched)."""
+def dist(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
+    """sdist + wheel built from a copy of the clone (the clone itself stays untouched);
+    setuptools comes from the wheelhouse."""
     root = tmp_path_factory.mktemp("build")
     src = root / "src"
     shutil.copytree(
         REPO, src, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "*.egg-info")
     )
-    env = {k: v for k, v in os.environ.items() if k != "PIP_FIND_LINKS"}
+    env = offline(dict(os.environ), wheelhouse)
     env.update(PIP_CONFIG_FILE="/dev/null", PIP_CACHE_DIR=str(root / "pip-cache"))
     proc = run_cmd(
         [sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", root / "dist", src],
@@ -97,6 +102,7 @@ def test_uv_tool_install_gives_pip_and_uv_a_working_keyring(
     index: IndexServer,
     dist: Path,
     user_env: dict[str, str],
+    wheelhouse: Path,
     tmp_path: Path,
 ) -> None:
     uv = Path(BIN_DIR) / "uv"
@@ -114,7 +120,7 @@ def test_uv_tool_install_gives_pip_and_uv_a_working_keyring(
     )
     installed = run_cmd(
         [uv, "tool", "install", "--no-config", "--python", os.path.realpath(sys.executable),
-         only(dist, "*.whl")],
+         "--no-index", "--find-links", wheelhouse, only(dist, "*.whl")],
         env, timeout=600,
     )  # fmt: skip
     assert installed.returncode == 0, describe(installed)

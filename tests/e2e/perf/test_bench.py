@@ -18,6 +18,8 @@ import pytest
 
 from support import TESTS
 
+pytestmark = pytest.mark.serial  # it measures: runs alone
+
 BENCH = TESTS / "bench"
 
 ROWS = (

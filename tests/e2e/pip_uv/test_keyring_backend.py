@@ -146,6 +146,7 @@ def test_keyring_program_prints_username_and_token(aqora, logged_in):
     assert other.returncode == 1 and other.stdout == "", describe(other)
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_keyring_program_without_a_session_fails_fast_without_prompting(aqora, user_env):
     api_host = aqora.url.split("://", 1)[1]
     write_config(user_env, f'url = "{aqora.url}"\n[environments."{aqora.url}"]\n'
@@ -167,6 +168,7 @@ def test_revoked_session_is_one_line_not_a_prompt(aqora, logged_in):
     assert len(lines) == 1 and "log in again" in lines[0].lower(), describe(proc)
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_a_hanging_server_is_bounded(aqora, logged_in):
     path = Path(logged_in["XDG_CONFIG_HOME"]) / "aqora-helper" / "config.toml"
     path.write_text(path.read_text().replace("[environments", "[timeouts]\nread = 1\nconnect = 1\n\n[environments", 1))  # fmt: skip

@@ -267,6 +267,7 @@ def test_every_format_carries_an_odd_valid_token_exactly(aqora, logged_in, tmp_p
 # ---------------------------------------------------------------------------- class 8
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_a_dripping_answer_is_cut_at_the_total_deadline(aqora, logged_in):
     env = logged_in
     write_config(env, f'url = "{aqora.url}"\n[timeouts]\nconnect = 1\nread = 2\n')

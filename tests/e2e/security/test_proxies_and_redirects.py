@@ -94,6 +94,7 @@ def recorder() -> Iterator[Callable[..., Recorder]]:
 # the server's rotation and the store, so the stored refresh token is the dead one.
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_sigquit_during_refresh_never_loses_the_session(
     aqora: AqoraServer, user_env: dict[str, str], login: Callable[..., Any]
 ) -> None:
@@ -302,6 +303,7 @@ def black_hole() -> Iterator[int]:
     hole.close()
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_api_call_total_deadline_covers_connecting_to_many_addresses(
     black_hole: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -420,6 +422,7 @@ def test_login_websocket_refuses_even_a_same_host_redirect(
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1, signal.SIGALRM])
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_other_terminating_signals_are_deferred_too(signum: int) -> None:
     from aqora_helper.fast.signals import deferred_signals
 

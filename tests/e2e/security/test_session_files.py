@@ -300,6 +300,7 @@ def test_a_credentials_json_that_is_not_a_file_is_a_clear_error(aqora, user_env,
 # --- 5. Ctrl-C during a refresh -------------------------------------------------------
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone
 def test_ctrl_c_during_a_refresh_says_the_session_is_safe(aqora, user_env, login):
     write_config(user_env, f'url = "{aqora.url}"\n')
     login()
