@@ -94,7 +94,7 @@ def command(
 ) -> None:
     """Point Docker, podman and skopeo at docker-credential-aqora for aqora registries."""
     from .common import add_served_hosts, warn_missing_program
-    from .containers import add_dropin, remove_dropin
+    from .containers import add_dropin, check_dropin, remove_dropin
 
     path = docker_config_path()
     if remove:
@@ -105,6 +105,7 @@ def command(
             remove_dropin(state_path(), dry_run)
     else:
         _read(path)  # refused before config.toml gets a host: bad input changes nothing
+        check_dropin()  # and before config.json is written: a FIFO there is refused first
         hosts = add_served_hosts(url, hosts_given, dry_run) if hosts_given else selected_hosts(url)
         if not hosts:
             raise ConfigError(
