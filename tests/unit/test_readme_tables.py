@@ -20,10 +20,12 @@ def tables_split_by_a_blank_line(text: str) -> list[int]:
 
 
 def test_no_readme_table_is_cut_in_two_by_a_blank_line():
+    """Origin: a newcomer's walkthrough (was tests/unit/test_newcomer_readme.py)."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert tables_split_by_a_blank_line(readme) == []
 
 
 def test_the_check_sees_a_cut_table():
+    """Origin: a newcomer's walkthrough (was tests/unit/test_newcomer_readme.py)."""
     assert tables_split_by_a_blank_line("| a | b |\n|---|---|\n| 1 | 2 |\n\n| 3 | 4 |\n") == [4]
     assert tables_split_by_a_blank_line("| a |\n|---|\n| 1 |\n\n| b |\n|---|\n| 2 |\n") == []

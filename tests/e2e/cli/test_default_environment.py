@@ -30,6 +30,7 @@ def second(user_env) -> Iterator[AqoraServer]:
 
 
 def test_only_logged_in_environment_is_the_default(aqora, user_env, login):
+    """Origin: the user-study review of the default environment (was tests/e2e/test_people_default_env.py)."""
     login()
     url = base_url(aqora.url)
     status = helper(user_env, "status", "--json")
@@ -51,6 +52,7 @@ def test_only_logged_in_environment_is_the_default(aqora, user_env, login):
 
 
 def test_aqora_url_and_config_url_win_over_the_logged_in_one(aqora, user_env, login):
+    """Origin: the user-study review of the default environment (was tests/e2e/test_people_default_env.py)."""
     login()
     other = "https://other.example/"
     for env in (dict(user_env, AQORA_URL=other), user_env):
@@ -68,6 +70,7 @@ def test_aqora_url_and_config_url_win_over_the_logged_in_one(aqora, user_env, lo
 
 
 def test_two_logins_name_both_and_the_exact_command(aqora, second, user_env, login):
+    """Origin: the user-study review of the default environment (was tests/e2e/test_people_default_env.py)."""
     login()
     proc = run_cmd(login_args(second.url), user_env, input="pw\n")
     assert proc.returncode == 0, describe(proc)
@@ -102,6 +105,7 @@ def test_two_logins_name_both_and_the_exact_command(aqora, second, user_env, log
 
 
 def test_aqora_token_never_follows_the_logged_in_default(aqora, user_env, login):
+    """Origin: the user-study review of the default environment (was tests/e2e/test_people_default_env.py)."""
     login()
     env_token = "a" * 40
     env = dict(user_env, AQORA_TOKEN=env_token)
@@ -120,7 +124,10 @@ def test_aqora_token_never_follows_the_logged_in_default(aqora, user_env, login)
 
 def test_the_only_configured_environment_is_the_default(aqora, user_env):
     """A config with one `[environments."URL"]` table and no `url` (the newcomer's case):
-    plain `login`, `token` and `status` work on that environment, not on aqora.io."""
+    plain `login`, `token` and `status` work on that environment, not on aqora.io.
+
+    Origin: the user-study review of the default environment (was tests/e2e/test_people_default_env.py).
+    """
     url = base_url(aqora.url)
     port = aqora.url.rsplit(":", 1)[1]
     write_config(user_env, f'[environments."{aqora.url}"]\nhosts = ["127.0.0.1:{port}"]\n')
@@ -139,7 +146,10 @@ def test_the_only_configured_environment_is_the_default(aqora, user_env):
 
 def test_the_logged_in_environment_wins_over_a_configured_one(aqora, second, user_env):
     """One configured (not logged in), another logged in to: the session decides; two
-    tables and no session: no guess, the built-in default."""
+    tables and no session: no guess, the built-in default.
+
+    Origin: the user-study review of the default environment (was tests/e2e/test_people_default_env.py).
+    """
     proc = run_cmd(login_args(second.url), user_env, input="pw\n")
     assert proc.returncode == 0, describe(proc)
     write_config(user_env, f'[environments."{aqora.url}"]\nhosts = ["127.0.0.1:1"]\n')

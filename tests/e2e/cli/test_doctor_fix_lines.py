@@ -53,6 +53,7 @@ def client_env(user_env: dict[str, str], home: Path, aqora_url: str) -> dict[str
 
 
 def test_every_fix_line_works_when_pasted(aqora, user_env, login, tmp_path):
+    """Origin: the user-study review of doctor (was tests/e2e/test_people_doctor_fixes.py)."""
     login()
     env = client_env(user_env, Path(user_env["HOME"]), aqora.url)
     first = doctor(env)
@@ -74,6 +75,7 @@ def test_every_fix_line_works_when_pasted(aqora, user_env, login, tmp_path):
 
 
 def test_login_fix_line_works(aqora, user_env):
+    """Origin: the user-study review of doctor (was tests/e2e/test_people_doctor_fixes.py)."""
     env = dict(user_env, AQORA_URL=aqora.url)
     env = {k: v for k, v in env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")}
     first = doctor(env)
@@ -96,6 +98,7 @@ def pip_set_up(aqora, user_env, login) -> dict[str, str]:
 
 
 def test_shadowed_keyring_program(aqora, user_env, login, tmp_path):
+    """Origin: the user-study review of doctor (was tests/e2e/test_people_doctor_fixes.py)."""
     env = pip_set_up(aqora, user_env, login)
     other = tmp_path / "other-bin"
     other.mkdir()
@@ -114,6 +117,7 @@ def test_shadowed_keyring_program(aqora, user_env, login, tmp_path):
 
 
 def test_no_keyring_program_on_path(aqora, user_env, login, tmp_path):
+    """Origin: the user-study review of doctor (was tests/e2e/test_people_doctor_fixes.py)."""
     env = pip_set_up(aqora, user_env, login)
     bare = tmp_path / "bare-bin"
     bare.mkdir()
@@ -141,6 +145,7 @@ def one_environment(aqora, user_env, login) -> tuple[dict[str, str], str]:
 
 
 def test_newcomer_each_client_set_up_for_its_own_host(aqora, user_env, login):
+    """Origin: the user-study review of doctor (was tests/e2e/test_people_doctor_fixes.py)."""
     env, api = one_environment(aqora, user_env, login)
     for args in (
         ["git"],  # the API and git hosts; the next two add their host to `hosts`
@@ -170,6 +175,7 @@ def test_newcomer_each_client_set_up_for_its_own_host(aqora, user_env, login):
 
 
 def test_a_client_set_up_for_no_served_host_warns(aqora, user_env, login):
+    """Origin: the user-study review of doctor (was tests/e2e/test_people_doctor_fixes.py)."""
     env, api = one_environment(aqora, user_env, login)
     docker = Path(env["DOCKER_CONFIG"]) / "config.json"
     docker.parent.mkdir(parents=True)

@@ -96,23 +96,27 @@ OFFLINE_CASES = [
     [pytest.param(*case[1:], id=case[0]) for case in OFFLINE_CASES],
 )
 def test_input_failures(user_env, argv, code, text, config):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     if config is not None:
         write_config(user_env, config)
     assert_two_lines(helper(user_env, *argv), code, text)
 
 
 def test_missing_config_file_named_by_env(user_env, tmp_path):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     missing = tmp_path / "nowhere" / "config.toml"
     proc = helper(dict(user_env, AQORA_HELPER_CONFIG=str(missing)), "status")
     assert_two_lines(proc, FAILURE, str(missing), "unset AQORA_HELPER_CONFIG")
 
 
 def test_bad_aqora_url(user_env):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     proc = helper(dict(user_env, AQORA_URL="not-a-url"), "token")
     assert_two_lines(proc, USAGE, "AQORA_URL")
 
 
 def test_bad_publish_url_changes_nothing(user_env, tmp_path):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     args = ["--index-url", "https://pypi.new.example/simple/", "--publish-url", "notaurl"]
     proc = helper(user_env, "setup", "uv", *args, "--file", str(tmp_path / "uv.toml"))
     assert_two_lines(proc, USAGE, "--publish-url https://")
@@ -121,6 +125,7 @@ def test_bad_publish_url_changes_nothing(user_env, tmp_path):
 
 
 def test_broken_docker_config(user_env):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     docker = Path(user_env["DOCKER_CONFIG"]) / "config.json"
     docker.parent.mkdir(parents=True)
     for text in ('{"credHelpers": {"a": "x", "a": "y"}}', '{"credHelpers": []}', "{"):
@@ -137,12 +142,14 @@ def test_broken_docker_config(user_env):
 
 
 def test_not_logged_in(aqora, user_env):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     url = base_url(aqora.url)
     proc = helper(user_env, "token", "--url", aqora.url)
     assert_two_lines(proc, FAILURE, f"aqora-helper login --url {url}")
 
 
 def test_not_logged_in_here_but_elsewhere(aqora, user_env, login):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     login()
     proc = helper(user_env, "token", "--url", "https://aqora.io")
     hint = assert_two_lines(proc, FAILURE, base_url(aqora.url))
@@ -151,6 +158,7 @@ def test_not_logged_in_here_but_elsewhere(aqora, user_env, login):
 
 @pytest.mark.parametrize("mode", ["500", "hang"])
 def test_server_failing_for_a_refresh(aqora, user_env, login, mode):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     write_config(user_env, "[timeouts]\nconnect = 1\nread = 2\n")
     login()
     make_cached_token_stale(user_env, aqora.url)
@@ -161,16 +169,19 @@ def test_server_failing_for_a_refresh(aqora, user_env, login, mode):
 
 
 def test_wrong_password(aqora, user_env):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     proc = run_cmd(login_args(aqora.url), user_env, input="wrong\n")
     assert_two_lines(proc, FAILURE, "Invalid username or password")
 
 
 def test_no_password_on_stdin(aqora, user_env):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     proc = run_cmd(login_args(aqora.url), user_env, input="")
     assert_two_lines(proc, FAILURE, "--password-stdin")
 
 
 def test_session_revoked(aqora, user_env, login):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     login()
     make_cached_token_stale(user_env, aqora.url)
     aqora.set_fault("unauthorized")
@@ -180,12 +191,14 @@ def test_session_revoked(aqora, user_env, login):
 
 
 def test_keyring_unavailable(aqora, user_env):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     env = dict(user_env, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     proc = run_cmd(login_args(aqora.url), env, input="pw\n")
     assert_two_lines(proc, FAILURE, "--insecure-storage", "AQORA_TOKEN")
 
 
 def test_exec_command_not_found(aqora, user_env, login):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     login()
     proc = helper(user_env, "exec", "--url", aqora.url, "--", "/nonexistent/cmd")
     assert proc.returncode == 127, describe(proc)
@@ -193,6 +206,7 @@ def test_exec_command_not_found(aqora, user_env, login):
 
 
 def test_logout_when_logged_out_is_harmless(aqora, user_env):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     proc = helper(user_env, "logout", "--url", aqora.url)
     assert proc.returncode == 0, describe(proc)
     assert "Traceback" not in proc.stderr and "error:" not in proc.stderr
@@ -200,21 +214,25 @@ def test_logout_when_logged_out_is_harmless(aqora, user_env):
 
 
 def test_token_json_failure_is_two_lines_too(aqora, user_env):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     proc = helper(user_env, "token", "--format", "json", "--url", aqora.url)
     assert_two_lines(proc, FAILURE, "aqora-helper login")  # no JSON on stdout
 
 
 def test_exec_not_logged_in(aqora, user_env):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     proc = helper(user_env, "exec", "--url", aqora.url, "--", "true")
     assert_two_lines(proc, FAILURE, f"aqora-helper login --url {base_url(aqora.url)}")
 
 
 def test_min_ttl_longer_than_tokens_live(aqora, user_env, login):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     login()
     proc = helper(user_env, "token", "--url", aqora.url, "--min-ttl", "7d")
     assert_two_lines(proc, FAILURE, "--min-ttl")
 
 
 def test_login_server_down(user_env):
+    """Origin: the user-study review of hints (was tests/e2e/test_people_hints.py)."""
     proc = helper(user_env, "login", "--url", "http://127.0.0.1:1", "--no-browser")
     assert_two_lines(proc, FAILURE, "--url")

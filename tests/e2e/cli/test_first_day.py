@@ -35,6 +35,7 @@ def leftovers(home: Path) -> list[str]:
 
 
 def test_login_setup_everything_then_undo_it_all(aqora, user_env):
+    """Origin: the user-study newcomer's day (was tests/e2e/test_people_newcomer.py)."""
     drop = ("PIP_CONFIG_FILE", "UV_NO_CONFIG", "DOCKER_CONFIG")
     env = {k: v for k, v in user_env.items() if k not in drop}
     home = Path(env["HOME"])

@@ -54,6 +54,7 @@ def commands_listed(page: str) -> list[str]:
 
 
 def test_every_command_has_a_readme_row_and_the_rows_no_more():
+    """Origin: the user-study review of the reference (was tests/e2e/test_people_reference.py)."""
     top = helper({"PATH": BIN_DIR, "HOME": "/nonexistent"}, "--help").stdout
     setup = helper({"PATH": BIN_DIR, "HOME": "/nonexistent"}, "setup", "--help").stdout
     listed = set(commands_listed(top)) - {"setup"}
@@ -63,6 +64,7 @@ def test_every_command_has_a_readme_row_and_the_rows_no_more():
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_readme_row_and_help_name_the_same_options(command, user_env):
+    """Origin: the user-study review of the reference (was tests/e2e/test_people_reference.py)."""
     page = helper(user_env, *command, "--help")
     assert page.returncode == 0, describe(page)
     shown = set(OPTION.findall(page.stdout)) - {"--help"}
@@ -72,6 +74,7 @@ def test_readme_row_and_help_name_the_same_options(command, user_env):
 
 
 def test_exec_refuses_an_unknown_option_instead_of_running_it(user_env, tmp_path):
+    """Origin: the user-study review of the reference (was tests/e2e/test_people_reference.py)."""
     marker = tmp_path / "ran"
     proc = helper(user_env, "exec", "--min-tll", "5", "--", "touch", str(marker))
     assert proc.returncode == 2, describe(proc)
@@ -80,6 +83,7 @@ def test_exec_refuses_an_unknown_option_instead_of_running_it(user_env, tmp_path
 
 
 def test_exec_takes_allow_insecure_host_after_the_subcommand(user_env):
+    """Origin: the user-study review of the reference (was tests/e2e/test_people_reference.py)."""
     url = ["--url", "http://insecure.example"]
     refused = helper(user_env, "exec", *url, "--", "true")
     assert refused.returncode == 1 and "Refusing plain http" in refused.stderr
@@ -89,6 +93,7 @@ def test_exec_takes_allow_insecure_host_after_the_subcommand(user_env):
 
 
 def test_setup_uv_never_creates_the_folders_of_file(user_env, tmp_path):
+    """Origin: the user-study review of the reference (was tests/e2e/test_people_reference.py)."""
     target = tmp_path / "no" / "such" / "uv.toml"
     index = ["--index-url", "https://aqora.io/simple/"]
     proc = helper(user_env, "setup", "uv", *index, "--file", str(target))
@@ -99,7 +104,10 @@ def test_setup_uv_never_creates_the_folders_of_file(user_env, tmp_path):
 @pytest.mark.parametrize("command", [[], *COMMANDS], ids=lambda c: " ".join(c) or "top")
 def test_help_paragraphs_flow_and_each_example_stays_one_pasteable_line(command, user_env):
     """Docstring paragraphs are rewrapped (no line of one word in the middle of a
-    paragraph, as rich mode left them), and no example is broken across lines."""
+    paragraph, as rich mode left them), and no example is broken across lines.
+
+    Origin: the user-study review of the reference (was tests/e2e/test_people_reference.py).
+    """
     page = helper(user_env, *command, "--help").stdout
     body, _, examples = page.partition("EXAMPLES\n")
     assert examples.strip(), f"no EXAMPLES in {command}"

@@ -17,6 +17,7 @@ COMMANDS = [
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_help_names_option_values_as_the_readme_does(user_env, command):
+    """Origin: a newcomer's walkthrough (was tests/e2e/test_newcomer_help_metavars.py)."""
     proc = run_cmd(["aqora-helper", *command, "--help"], user_env)
     assert proc.returncode == 0, describe(proc)
     assert not re.search(r"--[a-z-]+ <[a-z]+>", proc.stdout), proc.stdout
@@ -30,6 +31,7 @@ NAMED = [(["login"], "--username NAME"), (["setup", "pip"], "--file PATH"),
     ("command", "usage"), NAMED, ids=lambda v: " ".join(v) if isinstance(v, list) else v
 )
 def test_help_and_readme_name_the_same_value(user_env, command, usage):
+    """Origin: a newcomer's walkthrough (was tests/e2e/test_newcomer_help_metavars.py)."""
     proc = run_cmd(["aqora-helper", *command, "--help"], user_env)
     assert usage in proc.stdout, describe(proc)
     row = f"| `aqora-helper {' '.join(command)} "

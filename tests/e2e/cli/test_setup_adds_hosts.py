@@ -14,6 +14,7 @@ def helper(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_setup_docker_host_without_config_then_get_answers(aqora, user_env, login, tmp_path):
+    """Origin: the user-study review of setup hosts (was tests/e2e/test_people_setup_hosts.py)."""
     login()
     url = base_url(aqora.url)
     assert not config_path(user_env).exists()
@@ -36,6 +37,7 @@ def test_setup_docker_host_without_config_then_get_answers(aqora, user_env, logi
 
 
 def test_setup_pip_adds_the_index_host_keeping_comments(aqora, user_env, login, tmp_path):
+    """Origin: the user-study review of setup hosts (was tests/e2e/test_people_setup_hosts.py)."""
     login()
     original = (
         "# my settings\n"
@@ -79,6 +81,7 @@ def test_setup_pip_adds_the_index_host_keeping_comments(aqora, user_env, login, 
 
 
 def test_a_host_of_another_environment_is_refused_and_nothing_changes(aqora, user_env):
+    """Origin: the user-study review of setup hosts (was tests/e2e/test_people_setup_hosts.py)."""
     original = (
         f'[environments."{aqora.url}"]\nhosts = ["{aqora.url.split("://")[1]}"]\n'
         '[environments."https://other.example"]\nhosts = ["registry.other.example"]\n'
@@ -96,6 +99,7 @@ def test_a_host_of_another_environment_is_refused_and_nothing_changes(aqora, use
 
 
 def test_setup_warns_when_the_program_clients_run_is_not_on_path(user_env, tmp_path):
+    """Origin: the user-study review of setup hosts (was tests/e2e/test_people_setup_hosts.py)."""
     from support import BIN_DIR
 
     bare = tmp_path / "bare-bin"

@@ -53,6 +53,7 @@ SETUPS = {
 
 @pytest.mark.parametrize("tool", list(SETUPS))
 def test_preview_then_the_same_words_in_all_four(tool, user_env):
+    """Origin: the user-study review of setup's report (was tests/e2e/test_people_setup_report.py)."""
     write_config(user_env, TWO_ENVIRONMENTS)
     env = client_env(user_env)
     home = Path(env["HOME"])
@@ -78,6 +79,7 @@ def test_preview_then_the_same_words_in_all_four(tool, user_env):
 
 @pytest.mark.parametrize("tool", list(SETUPS))
 def test_dry_run_shows_the_changes_and_writes_nothing(tool, user_env):
+    """Origin: the user-study review of setup's report (was tests/e2e/test_people_setup_report.py)."""
     env = client_env(user_env)
     home = Path(env["HOME"])
     args, name = SETUPS[tool]
@@ -101,6 +103,7 @@ def test_dry_run_shows_the_changes_and_writes_nothing(tool, user_env):
 
 @pytest.mark.parametrize("tool", ["pip", "uv", "docker"])
 def test_remove_deletes_only_the_empty_folders_setup_created(tool, user_env):
+    """Origin: the user-study review of setup's report (was tests/e2e/test_people_setup_report.py)."""
     env = client_env(user_env)
     home = Path(env["HOME"])
     write_config(user_env, TWO_ENVIRONMENTS)  # ~/.config exists before setup
@@ -127,6 +130,7 @@ def test_remove_deletes_only_the_empty_folders_setup_created(tool, user_env):
 
 
 def test_remove_deletes_every_folder_it_created_up_the_tree(user_env):
+    """Origin: the user-study review of setup's report (was tests/e2e/test_people_setup_report.py)."""
     env = client_env(user_env)
     home = Path(env["HOME"])
     env["XDG_CONFIG_HOME"] = str(home / "deep" / "config")  # neither folder exists
@@ -138,6 +142,7 @@ def test_remove_deletes_every_folder_it_created_up_the_tree(user_env):
 
 
 def test_url_picks_the_environment_in_all_four(user_env):
+    """Origin: the user-study review of setup's report (was tests/e2e/test_people_setup_report.py)."""
     path = write_config(user_env, TWO_ENVIRONMENTS)
     env = client_env(user_env)
     home = Path(env["HOME"])
@@ -162,6 +167,7 @@ def test_url_picks_the_environment_in_all_four(user_env):
 
 
 def test_a_password_in_a_url_shown_is_masked(user_env):
+    """Origin: the user-study review of setup's report (was tests/e2e/test_people_setup_report.py)."""
     write_config(user_env, TWO_ENVIRONMENTS)
     env = client_env(user_env)
     pip_conf = Path(env["HOME"]) / ".config" / "pip" / "pip.conf"
@@ -176,7 +182,10 @@ def test_a_password_in_a_url_shown_is_masked(user_env):
 
 
 def test_config_toml_folder_is_not_the_clients(user_env):
-    """`setup` adding a host creates aqora-helper's own config.toml (kept by --remove)."""
+    """`setup` adding a host creates aqora-helper's own config.toml (kept by --remove).
+
+    Origin: the user-study review of setup's report (was tests/e2e/test_people_setup_report.py).
+    """
     env = client_env(user_env)
     setup(env, "docker", "registry.new.example")
     assert config_path(user_env).exists()

@@ -43,6 +43,7 @@ def stale_login(aqora, user_env, login):
 
 @pytest.mark.parametrize("mode", ["500", "hang"])
 def test_status_logged_in_but_server_failing(aqora, user_env, stale_login, mode):
+    """Origin: the user-study review of status (was tests/e2e/test_people_status_bounds.py)."""
     aqora.set_fault(mode)
     proc, took = timed(user_env, "status", "--json")
     aqora.set_fault(None)
@@ -58,6 +59,7 @@ def test_status_logged_in_but_server_failing(aqora, user_env, stale_login, mode)
 
 
 def test_status_not_logged_in_is_said_so(aqora, user_env):
+    """Origin: the user-study review of status (was tests/e2e/test_people_status_bounds.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     proc = helper(user_env, "status")
     assert proc.returncode == 1
@@ -66,6 +68,7 @@ def test_status_not_logged_in_is_said_so(aqora, user_env):
 
 
 def test_status_offline_never_touches_the_network(aqora, user_env, stale_login):
+    """Origin: the user-study review of status (was tests/e2e/test_people_status_bounds.py)."""
     aqora.set_fault("hang")
     before = len(aqora.requests)
     proc, took = timed(user_env, "status", "--offline", "--json")
@@ -80,6 +83,7 @@ def test_status_offline_never_touches_the_network(aqora, user_env, stale_login):
 
 
 def test_doctor_bounded_against_a_hanging_server(aqora, user_env, stale_login):
+    """Origin: the user-study review of status (was tests/e2e/test_people_status_bounds.py)."""
     aqora.set_fault("hang")
     proc, took = timed(user_env, "doctor")
     aqora.set_fault(None)
@@ -90,6 +94,7 @@ def test_doctor_bounded_against_a_hanging_server(aqora, user_env, stale_login):
 
 
 def test_doctor_against_a_failing_server(aqora, user_env, stale_login):
+    """Origin: the user-study review of status (was tests/e2e/test_people_status_bounds.py)."""
     aqora.set_fault("500")
     proc, took = timed(user_env, "doctor")
     aqora.set_fault(None)

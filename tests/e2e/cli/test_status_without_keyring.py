@@ -17,6 +17,7 @@ def no_keyring(user_env: dict[str, str]) -> dict[str, str]:
 
 
 def test_status_names_an_unusable_keyring_as_an_error_with_its_hint(aqora, user_env, login):
+    """Origin: a newcomer's walkthrough (was tests/e2e/test_newcomer_status_keyring.py)."""
     login()
     env = no_keyring(user_env)
     url = base_url(aqora.url)
@@ -39,6 +40,7 @@ def test_status_names_an_unusable_keyring_as_an_error_with_its_hint(aqora, user_
 def test_doctor_warns_that_the_session_cannot_be_refreshed_without_the_keyring(
     aqora, user_env, login
 ):
+    """Origin: a newcomer's walkthrough (was tests/e2e/test_newcomer_status_keyring.py)."""
     login()
     proc = run_cmd(["aqora-helper", "doctor"], no_keyring(user_env))
     assert proc.returncode == 1, describe(proc)  # the keyring check fails

@@ -40,6 +40,7 @@ def assert_usage_error(proc: subprocess.CompletedProcess[str], *expected: str) -
 
 
 def test_username_and_password_stdin_imply_interactive_and_login_names_the_account(aqora, user_env):
+    """Origin: the user-study review of the CLI (was tests/e2e/test_people_cli_polish.py)."""
     args = ["login", "--url", aqora.url, "--username", "alice", "--password-stdin"]
     first = helper(user_env, *args, input="pw\n")
     assert first.returncode == 0, describe(first)
@@ -58,6 +59,7 @@ def test_username_and_password_stdin_imply_interactive_and_login_names_the_accou
 
 
 def test_missing_username_hint_is_actionable(aqora, user_env):
+    """Origin: the user-study review of the CLI (was tests/e2e/test_people_cli_polish.py)."""
     proc = helper(user_env, "login", "--url", aqora.url, "--password-stdin", input="pw\n")
     assert proc.returncode == 1
     assert "hint: Add '--username USER'" in proc.stderr
@@ -66,6 +68,7 @@ def test_missing_username_hint_is_actionable(aqora, user_env):
 
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_global_options_after_the_subcommand(user_env, where):
+    """Origin: the user-study review of the CLI (was tests/e2e/test_people_cli_polish.py)."""
     url = ["--url", "http://insecure.example", "--allow-insecure-host"]
     args = [*url, "status", "--offline"] if where == "before" else ["status", "--offline", *url]
     proc = helper(user_env, *args)
@@ -76,6 +79,7 @@ def test_global_options_after_the_subcommand(user_env, where):
 
 
 def test_usage_errors_exit_2_naming_allowed_values(user_env):
+    """Origin: the user-study review of the CLI (was tests/e2e/test_people_cli_polish.py)."""
     assert_usage_error(
         helper(user_env, "token", "--format", "yaml"),
         "'yaml' is not one of 'plain', 'json', 'env', 'header'",
@@ -88,6 +92,7 @@ def test_usage_errors_exit_2_naming_allowed_values(user_env):
 
 
 def test_help_shows_flags_as_flags_and_examples(user_env):
+    """Origin: the user-study review of the CLI (was tests/e2e/test_people_cli_polish.py)."""
     for command in COMMANDS:
         proc = helper(user_env, *command, "--help")
         assert proc.returncode == 0, describe(proc)
@@ -98,6 +103,7 @@ def test_help_shows_flags_as_flags_and_examples(user_env):
 
 
 def test_shell_completion_script(user_env):
+    """Origin: the user-study review of the CLI (was tests/e2e/test_people_cli_polish.py)."""
     proc = helper(user_env, "--show-completion", "bash")
     assert proc.returncode == 0, describe(proc)
     assert "complete " in proc.stdout and "aqora" in proc.stdout
@@ -114,6 +120,7 @@ def test_shell_completion_script(user_env):
 
 
 def test_config_errors_name_the_allowed_keys(user_env):
+    """Origin: the user-study review of the CLI (was tests/e2e/test_people_cli_polish.py)."""
     path = write_config(user_env, "urll = 'https://aqora.io'\n")
     proc = helper(user_env, "status")
     assert proc.returncode == 1
@@ -127,6 +134,7 @@ def test_config_errors_name_the_allowed_keys(user_env):
 
 
 def test_missing_config_file_named_by_the_variable_is_an_error(user_env, tmp_path):
+    """Origin: the user-study review of the CLI (was tests/e2e/test_people_cli_polish.py)."""
     missing = tmp_path / "nowhere.toml"
     proc = helper(dict(user_env, AQORA_HELPER_CONFIG=str(missing)), "status")
     assert proc.returncode == 1
@@ -135,6 +143,7 @@ def test_missing_config_file_named_by_the_variable_is_an_error(user_env, tmp_pat
 
 
 def test_file_directories_are_not_created(user_env, tmp_path):
+    """Origin: the user-study review of the CLI (was tests/e2e/test_people_cli_polish.py)."""
     target = tmp_path / "no" / "such" / "pip.conf"
     proc = helper(
         user_env, "setup", "pip", "--index-url", "https://aqora.io/simple/", "--file", str(target)
@@ -144,6 +153,7 @@ def test_file_directories_are_not_created(user_env, tmp_path):
 
 
 def test_readme_command_reference_matches_the_help(user_env):
+    """Origin: the user-study review of the CLI (was tests/e2e/test_people_cli_polish.py)."""
     section = README.read_text().split("## Commands and exit codes", 1)[1].split("\n## ", 1)[0]
     for command in COMMANDS:
         help_text = helper(user_env, *command, "--help").stdout

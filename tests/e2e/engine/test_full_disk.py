@@ -75,6 +75,7 @@ for _ in sys.stdin:
 
 @pytest.mark.serial  # timing-sensitive: runs alone
 def test_threads_of_one_process_refresh_once_per_round(aqora, user_env, login):
+    """Origin: issue #11, classes 4, 6 and 7 (was tests/e2e/test_sec_storage.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     login()
     aqora.refresh_delay = 0.2  # every thread arrives while the first refresh is in flight
@@ -194,6 +195,7 @@ def fill_on_refresh(aqora: AqoraServer, disk: Path) -> None:
 
 @pytest.mark.parametrize("when", ["full-before-0", "full-before-1", "fills-during-refresh"])
 def test_full_disk_never_loses_an_insecure_storage_session(aqora, user_env, small_disk, when):
+    """Origin: issue #11, classes 4, 6 and 7 (was tests/e2e/test_sec_storage.py)."""
     env = disk_env(user_env, small_disk)
     proc = run_cmd(login_args(aqora.url, "--insecure-storage"), env, input="pw\n")
     assert proc.returncode == 0, describe(proc)
@@ -217,6 +219,7 @@ def test_full_disk_never_loses_an_insecure_storage_session(aqora, user_env, smal
 def test_full_disk_never_loses_a_keyring_session(
     aqora, user_env, small_disk, tmp_path, when, keyring_fails
 ):
+    """Origin: issue #11, classes 4, 6 and 7 (was tests/e2e/test_sec_storage.py)."""
     env = disk_env(user_env, small_disk)
     proc = run_cmd(login_args(aqora.url), env, input="pw\n")
     assert proc.returncode == 0, describe(proc)
@@ -282,6 +285,7 @@ def official_refresh_token(path: Path, aqora: AqoraServer) -> str:
 
 @pytest.mark.parametrize("when", ["full-before-0", "full-before-1", "fills-during-refresh"])
 def test_full_disk_keeps_credentials_json_whole(aqora, user_env, small_disk, when):
+    """Origin: issue #11, classes 4, 6 and 7 (was tests/e2e/test_sec_storage.py)."""
     clear_keyring_session(user_env, aqora.url)
     env = disk_env(user_env, small_disk)
     path = small_disk / "data" / "aqora" / "credentials.json"
@@ -344,6 +348,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
 
 @pytest.mark.serial  # timing-sensitive: runs alone
 def test_signals_during_refresh_never_lose_the_session(aqora, tmp_path):
+    """Origin: issue #11, classes 4, 6 and 7 (was tests/e2e/test_sec_storage.py)."""
     env = make_user_env(tmp_path / "signals-home")
     write_config(env, f'url = "{aqora.url}"\n')
     proc = run_cmd(login_args(aqora.url), env, input="pw\n")

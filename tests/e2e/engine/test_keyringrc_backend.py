@@ -15,6 +15,7 @@ from support import BIN_DIR, describe, run_cmd
 def test_a_backend_name_that_cannot_be_loaded_is_a_clear_error(
     user_env: dict[str, str], where: str
 ) -> None:
+    """Origin: red team of the keyring backend a user names (was tests/e2e/test_redteam_keyringrc.py)."""
     env = dict(user_env, AQORA_URL="http://127.0.0.1:9")
     name = "keyrings.not_installed.Keyring"
     if where == "keyringrc.cfg":

@@ -15,6 +15,7 @@ def test_the_kept_sessions_clear_command_clears_them_when_pasted(
     clone: Path,
     env: dict[str, str],
 ) -> None:
+    """Origin: a newcomer's walkthrough (was tests/e2e/test_newcomer_uninstall_hint.py)."""
     assert install(clone, env).returncode == 0
     login = helper(env, "login", "--url", aqora.url, "--username", "alice", "--password-stdin",
                    stdin="pw\n")  # fmt: skip

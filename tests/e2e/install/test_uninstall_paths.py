@@ -18,6 +18,7 @@ def test_uninstall_deletes_no_folder_named_by_a_piece_of_a_created_path_with_spa
 ) -> None:
     # install.sh created "<tmp>/My Data/aqora-helper" and "<tmp>/My Data" (recorded as
     # created); "<tmp>/My", "<cwd>/Data" and "<cwd>/x*" are the user's empty folders.
+    """Origin: red team of install.sh --uninstall (was tests/e2e/test_redteam_install.py)."""
     data = tmp_path / "My Data"
     prefix = data / "aqora-helper" / "venv"
     venv = Path(f"{prefix}.a")

@@ -16,6 +16,7 @@ def helper(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_run_with_aqora_token_leaves_no_index_that_changes_the_default(
     aqora, user_env, login
 ) -> None:
+    """Origin: red team of the host index (was tests/e2e/test_redteam_hostindex.py)."""
     login()  # the only environment logged in to: the default without AQORA_TOKEN
     with_token = dict(user_env, AQORA_TOKEN="ci-token-0123456789abcdef")
     first = helper(with_token, "token")  # the engine answers, and writes the index

@@ -77,6 +77,7 @@ def install(
 def test_an_index_named_like_our_store_never_gets_the_session(
     aqora: AqoraServer, remote, hostile, client, tmp_path
 ):
+    """Origin: issue #11, classes 1 and 2, with real pip and uv (was tests/e2e/test_sec_keyring_e2e.py)."""
     raw = plant_legacy(remote, aqora.url)
     refresh = json.loads(raw)["refresh_token"]
     # the username an attacker guesses: the environment's URL, our store's username
@@ -95,6 +96,7 @@ def test_an_index_named_like_our_store_never_gets_the_session(
 def test_a_served_remote_host_over_plain_http_never_gets_a_token(
     aqora: AqoraServer, remote, hostile, client, tmp_path
 ):
+    """Origin: issue #11, classes 1 and 2, with real pip and uv (was tests/e2e/test_sec_keyring_e2e.py)."""
     proc = install(client, REMOTE, "aqora", remote, hostile.url, tmp_path)
     assert proc.returncode != 0, describe(proc)
     if client != "uv":

@@ -120,6 +120,7 @@ def evil(template: str, mark: Path) -> str:
 def test_refreshed_token_with_shell_or_header_syntax_runs_nothing(
     aqora, logged_in, tmp_path, echo_server, kind, template
 ):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     env = logged_in
     stored = stored_refresh_token(env, aqora.url)
     mark = tmp_path / "pwned"
@@ -150,6 +151,7 @@ def test_refreshed_token_with_shell_or_header_syntax_runs_nothing(
 
 @pytest.mark.parametrize("kind", ["access", "refresh", "web"])
 def test_login_refuses_a_token_with_shell_syntax(aqora, user_env, tmp_path, kind):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     mark = tmp_path / "pwned"
     aqora.set_token_text(**{kind: f"$(touch {mark})x{{id}}"})
     proc = run_cmd(login_args(aqora.url), user_env, input="pw\n")
@@ -160,6 +162,7 @@ def test_login_refuses_a_token_with_shell_syntax(aqora, user_env, tmp_path, kind
 
 
 def test_official_cli_token_with_shell_syntax_runs_nothing(aqora, user_env, tmp_path):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     bin_dir = tmp_path / "aqora-bin"
     bin_dir.mkdir()
     program = bin_dir / "aqora"
@@ -178,6 +181,7 @@ def test_official_cli_token_with_shell_syntax_runs_nothing(aqora, user_env, tmp_
 
 
 def test_official_credentials_file_token_with_shell_syntax_runs_nothing(aqora, user_env, tmp_path):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     issued = official_login(aqora)
     mark = tmp_path / "pwned"
     bad = dict(entry(issued, "2099-01-01T00:00:00Z"), access_token=f"$(touch {mark})x")
@@ -189,6 +193,7 @@ def test_official_credentials_file_token_with_shell_syntax_runs_nothing(aqora, u
 
 
 def test_official_credentials_refresh_refuses_a_bad_token(aqora, user_env, tmp_path):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     issued = official_login(aqora)
     path = credentials_path(user_env)
     write_credentials(path, aqora.url, entry(issued, PAST))
@@ -214,6 +219,7 @@ ODD_BUT_VALID = "~/{id}.A-Z_a~z+0/9=="
 
 
 def test_every_format_carries_an_odd_valid_token_exactly(aqora, logged_in, tmp_path, echo_server):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     env = logged_in
     aqora.set_token_text(access=ODD_BUT_VALID)
     url, seen = echo_server
@@ -269,6 +275,7 @@ def test_every_format_carries_an_odd_valid_token_exactly(aqora, logged_in, tmp_p
 
 @pytest.mark.serial  # timing-sensitive: runs alone
 def test_a_dripping_answer_is_cut_at_the_total_deadline(aqora, logged_in):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     env = logged_in
     write_config(env, f'url = "{aqora.url}"\n[timeouts]\nconnect = 1\nread = 2\n')
     aqora.drip_interval = 0.5  # a ~300 byte answer takes minutes; every read is quick
@@ -297,6 +304,7 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[int, str, int]:
 
 @pytest.mark.parametrize("mode", ["huge", "huge-declared", "huge-gzip"])
 def test_a_huge_answer_is_refused_without_reading_it(aqora, logged_in, mode):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     env = logged_in
     aqora.set_fault("500", ops={"oauth2Refresh"})
     code, _, baseline = run_measured(["aqora-helper", "token"], env)
@@ -324,6 +332,7 @@ def _epoch(rfc3339: str) -> int:
 
 @pytest.mark.parametrize("literal", EXPIRES_IN, ids=lambda v: v[:12])
 def test_a_bad_expires_in_keeps_the_rotated_session(aqora, logged_in, literal):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     env = logged_in
     aqora.set_expires_in_literal(literal)
     before = time.time()
@@ -348,6 +357,7 @@ def test_a_bad_expires_in_keeps_the_rotated_session(aqora, logged_in, literal):
 
 
 def test_a_bad_expires_in_at_login_still_stores_the_session(aqora, user_env):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     aqora.set_expires_in_literal("1e400")
     proc = run_cmd(login_args(aqora.url), user_env, input="pw\n")
@@ -359,6 +369,7 @@ def test_a_bad_expires_in_at_login_still_stores_the_session(aqora, user_env):
 
 
 def test_a_bad_expires_in_keeps_the_official_session(aqora, user_env):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     issued = official_login(aqora)
     path = credentials_path(user_env)
     write_credentials(path, aqora.url, entry(issued, PAST))
@@ -387,6 +398,7 @@ CONTROL = ("\x1b", "\r", "\x07")
 
 
 def test_secrets_echoed_by_the_server_are_never_shown(aqora, logged_in, tmp_path):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     env = logged_in
     log_file = tmp_path / "debug.log"
     debug = dict(env, AQORA_HELPER_LOG="debug", AQORA_HELPER_LOG_FILE=str(log_file))
@@ -422,6 +434,7 @@ def test_secrets_echoed_by_the_server_are_never_shown(aqora, logged_in, tmp_path
 
 @pytest.mark.parametrize("op", ["loginUser", "oauth2Authorize", "oauth2Token"])
 def test_login_secrets_echoed_by_the_server_are_never_shown(aqora, user_env, tmp_path, op):
+    """Origin: issue #11, classes 3, 8 and 9 (was tests/e2e/test_sec_server.py)."""
     password = "correct-horse-battery-staple"
     aqora.add_user("bob", password)
     log_file = tmp_path / "debug.log"

@@ -82,7 +82,10 @@ def remote(aqora: AqoraServer, user_env: dict[str, str], login: Any) -> dict[str
 @pytest.mark.parametrize("layout", ["legacy", "current"])
 def test_no_library_lookup_returns_our_session(aqora, remote, layout):
     """Through the chainer (pip's import mode, twine, poetry): every spelling of our
-    store's names, with no username, the environment URL or another one."""
+    store's names, with no username, the environment URL or another one.
+
+    Origin: issue #11, classes 1 and 2 (was tests/e2e/test_sec_keyring.py).
+    """
     if layout == "legacy":
         raw = plant_legacy(remote, aqora.url)
     else:
@@ -99,7 +102,10 @@ def test_no_library_lookup_returns_our_session(aqora, remote, layout):
 def test_os_backend_alone_cannot_reach_the_session_by_any_url_form(aqora, remote):
     """Unreachable by construction: with our backend out of the way (the OS keyring
     selected directly), no URL-derived service string finds the stored session; only its
-    exact tab-holding name does, which no URL parser produces."""
+    exact tab-holding name does, which no URL parser produces.
+
+    Origin: issue #11, classes 1 and 2 (was tests/e2e/test_sec_keyring.py).
+    """
     refresh = stored_refresh_token(remote, aqora.url)
     assert refresh
     env = dict(remote, PYTHON_KEYRING_BACKEND=OS_BACKEND)
@@ -125,6 +131,7 @@ def test_os_backend_alone_cannot_reach_the_session_by_any_url_form(aqora, remote
     ids=["creds", "creds-json", "pip-new-form", "password-env", "new-creds", "new-password"],
 )
 def test_keyring_program_never_prints_our_session(aqora, remote, layout, args):
+    """Origin: issue #11, classes 1 and 2 (was tests/e2e/test_sec_keyring.py)."""
     if layout == "legacy":
         plant_legacy(remote, aqora.url)
     raw = keyring_secret(
@@ -140,6 +147,7 @@ def test_keyring_program_never_prints_our_session(aqora, remote, layout, args):
 
 # --- class 1: moving a session stored by an earlier version ------------------------------
 def test_legacy_session_is_moved_on_refresh_and_keeps_working(aqora, remote):
+    """Origin: issue #11, classes 1 and 2 (was tests/e2e/test_sec_keyring.py)."""
     raw = plant_legacy(remote, aqora.url)
     make_cached_token_stale(remote, aqora.url)
     before = aqora.refresh_calls
@@ -156,7 +164,10 @@ def test_legacy_session_is_moved_on_refresh_and_keeps_working(aqora, remote):
 
 def test_legacy_session_is_moved_without_a_refresh(aqora, remote):
     """`doctor` reads the session outside any refresh: the move takes the lock itself
-    and copies the secret unchanged."""
+    and copies the secret unchanged.
+
+    Origin: issue #11, classes 1 and 2 (was tests/e2e/test_sec_keyring.py).
+    """
     raw = plant_legacy(remote, aqora.url)
     before = aqora.refresh_calls
     run_cmd(["aqora-helper", "doctor"], remote)
@@ -167,7 +178,10 @@ def test_legacy_session_is_moved_without_a_refresh(aqora, remote):
 
 def test_a_failed_move_loses_nothing(aqora, remote, tmp_path):
     """The keyring refuses every write: the legacy session still serves, the rotated
-    one waits in the recovery file, and the next run moves everything into place."""
+    one waits in the recovery file, and the next run moves everything into place.
+
+    Origin: issue #11, classes 1 and 2 (was tests/e2e/test_sec_keyring.py).
+    """
     plant_legacy(remote, aqora.url)
     marker = tmp_path / "fail-writes"
     marker.touch()
@@ -188,6 +202,7 @@ def test_a_failed_move_loses_nothing(aqora, remote, tmp_path):
 
 @pytest.mark.serial  # timing-sensitive: runs alone
 def test_concurrent_first_use_moves_once_and_refreshes_once(aqora, remote):
+    """Origin: issue #11, classes 1 and 2 (was tests/e2e/test_sec_keyring.py)."""
     plant_legacy(remote, aqora.url)
     make_cached_token_stale(remote, aqora.url)
     before = aqora.refresh_calls
@@ -206,6 +221,7 @@ def test_concurrent_first_use_moves_once_and_refreshes_once(aqora, remote):
 
 
 def test_logout_removes_a_legacy_session(aqora, remote):
+    """Origin: issue #11, classes 1 and 2 (was tests/e2e/test_sec_keyring.py)."""
     plant_legacy(remote, aqora.url)
     proc = run_cmd(["aqora-helper", "logout"], remote)
     assert proc.returncode == 0, describe(proc)
@@ -230,7 +246,10 @@ BARE_REMOTE_LOOKUPS = [
 
 @pytest.mark.parametrize("args", BARE_REMOTE_LOOKUPS, ids=lambda a: " ".join(a))
 def test_keyring_program_never_answers_a_remote_host_without_https(aqora, remote, args):
-    """Each lookup is a separate `keyring` process, as pip's and uv's are."""
+    """Each lookup is a separate `keyring` process, as pip's and uv's are.
+
+    Origin: issue #11, classes 1 and 2 (was tests/e2e/test_sec_keyring.py).
+    """
     proc = keyring_cli(args, remote)
     assert proc.returncode == 1 and proc.stdout == "", describe(proc)
     assert not any(t in proc.stderr for t in aqora.issued_tokens()), describe(proc)
@@ -238,7 +257,10 @@ def test_keyring_program_never_answers_a_remote_host_without_https(aqora, remote
 
 def test_https_and_loopback_forms_are_still_answered(aqora, remote):
     """The control: the token is there for the https URL form of the same host (what
-    every client asks first) and for the loopback API host in bare form."""
+    every client asks first) and for the loopback API host in bare form.
+
+    Origin: issue #11, classes 1 and 2 (was tests/e2e/test_sec_keyring.py).
+    """
     for args in (
         ["--mode", "creds", "get", f"https://{REMOTE}/simple/"],
         ["get", f"https://aqora@{REMOTE}/simple/", "aqora"],
@@ -250,6 +272,7 @@ def test_https_and_loopback_forms_are_still_answered(aqora, remote):
 
 
 def test_library_never_answers_a_remote_host_without_https(aqora, remote):
+    """Origin: issue #11, classes 1 and 2 (was tests/e2e/test_sec_keyring.py)."""
     services = [
         REMOTE,
         f"{REMOTE}:443",

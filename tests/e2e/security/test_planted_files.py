@@ -64,6 +64,7 @@ def warm(aqora: AqoraServer, user_env: dict[str, str], login: Callable[..., obje
 
 
 def test_aqora_token_is_never_sent_to_an_environment_chosen_by_url(aqora, user_env):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     env = dict(user_env, AQORA_TOKEN=ENV_TOKEN)  # configured default: https://aqora.io/
     printed = run_cmd(["aqora-helper", "token", "--url", aqora.url], env)
     assert ENV_TOKEN not in printed.stdout + printed.stderr, describe(printed)
@@ -80,6 +81,7 @@ def test_aqora_token_is_never_sent_to_an_environment_chosen_by_url(aqora, user_e
 
 
 def test_aqora_token_still_serves_the_configured_default(aqora, user_env):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     for configured in (
         {"AQORA_URL": aqora.url},
         {},  # the same default through the config file below
@@ -103,6 +105,7 @@ def plant_fifo(path: Path) -> None:
 
 @pytest.mark.parametrize("which", ["hosts.json", "token", "sessions.json"])
 def test_a_fifo_in_our_files_never_blocks(aqora, user_env, warm, which):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     target = {
         "hosts.json": cache_root(user_env) / "hosts.json",
         "token": token_cache_file(user_env, aqora.url),
@@ -127,6 +130,7 @@ def test_a_fifo_in_our_files_never_blocks(aqora, user_env, warm, which):
 
 
 def test_a_fifo_config_file_is_a_config_error_not_a_hang(user_env):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     config = Path(user_env["XDG_CONFIG_HOME"]) / "aqora-helper" / "config.toml"
     plant_fifo(config)
     proc = run_cmd(["aqora-helper", "status"], user_env, timeout=30)
@@ -135,7 +139,10 @@ def test_a_fifo_config_file_is_a_config_error_not_a_hang(user_env):
 
 def test_a_colliding_environment_never_gets_anothers_session(aqora, user_env, login):
     """`http://127.0.0.1:PORT/` and `http://127.0.0.1_PORT/` used to share every file name:
-    the second environment then sent the first one's refresh token to its own host."""
+    the second environment then sent the first one's refresh token to its own host.
+
+    Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py).
+    """
     login("--insecure-storage")
     port = aqora.url.rsplit(":", 1)[1]
     twin = f"http://127.0.0.1_{port}"
@@ -148,6 +155,7 @@ def test_a_colliding_environment_never_gets_anothers_session(aqora, user_env, lo
 
 @pytest.mark.parametrize("url", ["../../../x/planted://x", "https://a/../../../x", "x"])
 def test_url_never_builds_a_path_outside_the_cache(aqora, user_env, warm, url):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     make_cached_token_stale(user_env, aqora.url)  # a miss: the fast path takes the lock
     home = Path(user_env["HOME"])
     before = {p for p in home.rglob("*") if "aqora-helper" not in p.parts}
@@ -164,6 +172,7 @@ def test_url_never_builds_a_path_outside_the_cache(aqora, user_env, warm, url):
 
 
 def test_a_token_file_others_can_read_is_refused_and_replaced(aqora, user_env, warm):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     cache = token_cache_file(user_env, aqora.url)
     cache.chmod(0o644)
     git_proc = run_entry_point(
@@ -184,6 +193,7 @@ def test_a_token_file_others_can_read_is_refused_and_replaced(aqora, user_env, w
 
 
 def test_a_process_holding_a_refresh_token_dumps_no_core(aqora, user_env, warm):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     make_cached_token_stale(user_env, aqora.url)
     seen: dict[str, str] = {}
     started = threading.Event()
@@ -227,6 +237,7 @@ def lock_file(user_env: dict[str, str], url: str) -> Path:
 
 @pytest.mark.parametrize("problem", ["directory", "dangling symlink", "fifo", "open lock dir"])
 def test_a_broken_lock_path_is_two_lines(aqora, user_env, warm, problem):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     make_cached_token_stale(user_env, aqora.url)
     path = lock_file(user_env, aqora.url)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -259,6 +270,7 @@ def test_a_broken_lock_path_is_two_lines(aqora, user_env, warm, problem):
 
 
 def test_stdout_full_or_closed_is_two_lines(aqora, user_env, warm):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     with open("/dev/full", "w") as full:
         proc = subprocess.run(
             ["aqora-helper", "token"],
@@ -279,6 +291,7 @@ def test_stdout_full_or_closed_is_two_lines(aqora, user_env, warm):
 
 @pytest.mark.parametrize("expiry", [1e300, "soon", 10**400, -5, 2**63])
 def test_an_absurd_cached_expiry_is_a_miss(aqora, user_env, warm, expiry):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     path = token_cache_file(user_env, aqora.url)
     data = json.loads(path.read_text())
     data["expires_at"] = expiry
@@ -320,6 +333,7 @@ def store_after_aqora(user_env: dict[str, str], aqora: AqoraServer, srv: GitServ
 def test_logout_makes_a_storing_git_helper_forget_our_token(
     aqora, git_server, user_env, login, tmp_path
 ):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     stored = store_after_aqora(user_env, aqora, git_server)
     login()
     clone = run_cmd(
@@ -340,7 +354,10 @@ def test_logout_makes_a_storing_git_helper_forget_our_token(
 
 
 def test_logout_rejects_every_recent_token_by_git_credential(aqora, user_env, warm):
-    """`git credential approve` as git does after each success, over several refreshes."""
+    """`git credential approve` as git does after each success, over several refreshes.
+
+    Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py).
+    """
     host = aqora.url.split("://")[1]
     stored = Path(user_env["HOME"]) / ".git-credentials"
     (Path(user_env["HOME"]) / ".gitconfig").write_text(
@@ -365,6 +382,7 @@ def test_logout_rejects_every_recent_token_by_git_credential(aqora, user_env, wa
 
 
 def test_front_doors_with_stdout_full_or_closed_stay_quiet(aqora, user_env, warm):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
     host = aqora.url.split("://")[1]
     for argv, request in (
         (["git-credential-aqora", "get"], f"protocol=http\nhost={host}\n"),

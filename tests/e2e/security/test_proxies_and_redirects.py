@@ -98,6 +98,7 @@ def recorder() -> Iterator[Callable[..., Recorder]]:
 def test_sigquit_during_refresh_never_loses_the_session(
     aqora: AqoraServer, user_env: dict[str, str], login: Callable[..., Any]
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     login()
     aqora.refresh_delay = 0.6  # the server has rotated; its answer is on the way
@@ -135,6 +136,7 @@ def test_loopback_api_never_goes_through_an_http_proxy(
     login: Callable[..., Any],
     recorder: Callable[..., Recorder],
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     login()
     make_cached_token_stale(user_env, aqora.url)
@@ -167,6 +169,7 @@ REDIRECT = (
 def test_login_websocket_never_follows_a_redirect_to_another_host(
     recorder: Callable[..., Recorder],
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     other = recorder("127.0.0.2")
     api = recorder(answer=REDIRECT.format(port=other.port).encode())
     env_url = f"http://127.0.0.1:{api.port}/"
@@ -192,6 +195,7 @@ def test_login_websocket_never_follows_a_redirect_to_another_host(
 def test_aqora_token_with_crlf_is_never_printed_as_a_header(
     aqora: AqoraServer, user_env: dict[str, str]
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     env = {**user_env, "AQORA_TOKEN": "aqat_0123456789abcdef\r\nX-Injected: yes"}
     proc = run_cmd(["aqora-helper", "token", "--format", "header"], env)
@@ -251,6 +255,7 @@ def write_official_credentials(env: dict[str, str], url: str) -> None:
 def test_official_cli_stderr_escapes_never_reach_docker_stdout(
     aqora: AqoraServer, user_env: dict[str, str], tmp_path: Path
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     env = fake_official(user_env, tmp_path, "\x1b]0;pwned\x07\x1b[2J\x1b[31mError: boom\n")
     host = aqora.url.split("://", 1)[1]
@@ -262,6 +267,7 @@ def test_official_cli_stderr_escapes_never_reach_docker_stdout(
 def test_official_cli_echo_of_its_refresh_token_is_redacted(
     aqora: AqoraServer, user_env: dict[str, str], tmp_path: Path
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     echo = f'Error: Variable "$refresh_token" got invalid value "{OFFICIAL_REFRESH}"\n'
     env = fake_official(user_env, tmp_path, echo)
@@ -307,6 +313,7 @@ def black_hole() -> Iterator[int]:
 def test_api_call_total_deadline_covers_connecting_to_many_addresses(
     black_hole: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     from aqora_helper.engine.api import Api
 
     real = socket.getaddrinfo
@@ -332,6 +339,7 @@ def test_api_call_total_deadline_covers_connecting_to_many_addresses(
 def test_a_bad_aqora_token_is_refused_with_two_lines_in_every_format(
     aqora: AqoraServer, user_env: dict[str, str]
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     from support import assert_clean_failure
 
     write_config(user_env, f'url = "{aqora.url}"\n')
@@ -346,7 +354,10 @@ def test_a_bad_aqora_token_is_refused_with_two_lines_in_every_format(
 def test_a_cached_token_outside_the_token_syntax_is_a_miss(
     aqora: AqoraServer, user_env: dict[str, str], login: Callable[..., Any]
 ) -> None:
-    """A planted (or corrupted) cache file is never printed: the engine refreshes."""
+    """A planted (or corrupted) cache file is never printed: the engine refreshes.
+
+    Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py).
+    """
     from support import token_cache_file
 
     write_config(user_env, f'url = "{aqora.url}"\n')
@@ -367,7 +378,10 @@ def test_a_proxy_still_carries_https_calls_to_a_real_host(
     recorder: Callable[..., Recorder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The loopback bypass is only for loopback: a real https host goes through the
-    configured proxy (which sees a CONNECT, never the request)."""
+    configured proxy (which sees a CONNECT, never the request).
+
+    Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py).
+    """
     from aqora_helper.engine.api import Api
 
     proxy = recorder()
@@ -385,6 +399,7 @@ def test_a_proxy_still_carries_https_calls_to_a_real_host(
 def test_login_websocket_to_loopback_never_goes_through_a_proxy(
     recorder: Callable[..., Recorder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     proxy = recorder()
     api = recorder(answer=b"HTTP/1.1 500 No\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
@@ -405,6 +420,7 @@ def test_login_websocket_to_loopback_never_goes_through_a_proxy(
 def test_login_websocket_refuses_even_a_same_host_redirect(
     recorder: Callable[..., Recorder], status: int
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     api = recorder()
     api.answer = (
         f"HTTP/1.1 {status} Moved\r\nLocation: ws://127.0.0.1:{api.port}/elsewhere\r\n"
@@ -424,6 +440,7 @@ def test_login_websocket_refuses_even_a_same_host_redirect(
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1, signal.SIGALRM])
 @pytest.mark.serial  # timing-sensitive: runs alone
 def test_other_terminating_signals_are_deferred_too(signum: int) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     from aqora_helper.fast.signals import deferred_signals
 
     received: list[int] = []
@@ -441,7 +458,10 @@ def test_official_cli_echo_of_a_token_it_never_wrote_is_redacted(
     aqora: AqoraServer, user_env: dict[str, str], tmp_path: Path
 ) -> None:
     """No credentials.json to read (the program may keep its session elsewhere, or have
-    just rotated it): every token-shaped run of its stderr is treated as a secret."""
+    just rotated it): every token-shaped run of its stderr is treated as a secret.
+
+    Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py).
+    """
     write_config(user_env, f'url = "{aqora.url}"\n')
     unseen = "aqrt_" + "9f8e7d6c5b4a" * 3
     env = fake_official(user_env, tmp_path, f"Error: refresh failed for {unseen}\x1b[0m\n")
@@ -465,6 +485,7 @@ OWN_NAMES = ["aqora-helper", "AQORA-HELPER", "https://aqora-helper/", "aqora-hel
 def test_keyring_program_cannot_plant_a_session_under_our_names(
     user_env: dict[str, str], service: str
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     from support import keyring_secret
 
     url = "https://planted.example/"
@@ -479,6 +500,7 @@ def test_keyring_program_cannot_plant_a_session_under_our_names(
 def test_keyring_program_cannot_delete_a_session_under_our_names(
     aqora: AqoraServer, user_env: dict[str, str], login: Callable[..., Any]
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     from aqora_helper.fast.keyring_names import SESSION_SERVICE
     from support import base_url, keyring_secret
 
@@ -495,6 +517,7 @@ def test_keyring_program_cannot_delete_a_session_under_our_names(
 def test_keyring_set_for_other_services_still_reaches_the_os_keyring(
     user_env: dict[str, str],
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     service = "https://other.example/redfix/"
     proc = run_cmd(["keyring", "set", service, "someone"], user_env, input="pw-1\n")
     assert proc.returncode == 0, describe(proc)
@@ -509,6 +532,7 @@ def test_keyring_set_for_other_services_still_reaches_the_os_keyring(
 def test_a_host_thread_named_aqora_gets_the_token(
     user_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
     from aqora_helper.doors.keyring_backend import AqoraKeyring
     from aqora_helper.engine.bounded import call_with_timeout
     from aqora_helper.engine.served import refresh_index

@@ -97,6 +97,7 @@ def second_aqora(user_env: dict[str, str]) -> Iterator[AqoraServer]:
 def test_a_bad_access_token_still_stores_the_rotated_session(
     aqora, user_env, login, tmp_path, storage
 ):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     login(*(["--insecure-storage"] if storage == "insecure" else []))
     make_cached_token_stale(user_env, aqora.url)
@@ -123,6 +124,7 @@ def test_a_bad_access_token_still_stores_the_rotated_session(
 
 
 def test_a_bad_refresh_token_is_refused_whole(aqora, user_env, login, tmp_path):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     login()
     make_cached_token_stale(user_env, aqora.url)
@@ -135,6 +137,7 @@ def test_a_bad_refresh_token_is_refused_whole(aqora, user_env, login, tmp_path):
 def test_official_cli_refresh_with_a_bad_access_token_keeps_the_rotated_token(
     aqora, user_env, tmp_path
 ):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     issued = official_login(aqora)
     path = credentials_path(user_env)
     write_credentials(path, aqora.url, entry(issued, PAST))
@@ -168,6 +171,7 @@ def test_official_cli_refresh_with_a_bad_access_token_keeps_the_rotated_token(
 
 
 def test_insecure_and_recovery_files_name_their_environment(aqora, user_env, login, tmp_path):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     login("--insecure-storage")
     body = json.loads(session_file(user_env, aqora.url).read_text())
     assert body["url"] == aqora.url + "/"
@@ -178,6 +182,7 @@ def test_insecure_and_recovery_files_name_their_environment(aqora, user_env, log
 def test_a_session_file_of_another_environment_is_never_used(
     aqora, second_aqora, user_env, login, kind
 ):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     login("--insecure-storage")
     theirs = session_file(user_env, aqora.url)
     planted = session_file(user_env, second_aqora.url, kind)
@@ -194,6 +199,7 @@ def test_a_session_file_of_another_environment_is_never_used(
 
 @pytest.mark.parametrize("kind", ["insecure", "recovery"])
 def test_a_legacy_file_under_an_ambiguous_name_is_ignored(aqora, user_env, login, kind):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     login("--insecure-storage")
     path = session_file(user_env, aqora.url)
     body = json.loads(path.read_text())
@@ -213,6 +219,7 @@ def test_a_legacy_file_under_an_ambiguous_name_is_ignored(aqora, user_env, login
 def test_an_exposed_insecure_session_file_is_tightened_and_reported_once(
     aqora, user_env, login
 ):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     login("--insecure-storage")
     path = session_file(user_env, aqora.url)
@@ -233,6 +240,7 @@ def test_an_exposed_insecure_session_file_is_tightened_and_reported_once(
 
 
 def test_a_fifo_as_the_insecure_session_file_never_blocks(aqora, user_env, login):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     login("--insecure-storage")
     path = session_file(user_env, aqora.url)
     path.unlink()
@@ -251,6 +259,7 @@ def lock_file(env: dict[str, str], url: str) -> Path:
 
 @pytest.mark.parametrize("problem", ["directory", "dangling symlink"])
 def test_a_broken_lock_path_is_two_lines_without_the_fast_path(aqora, user_env, login, problem):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     login()
     make_cached_token_stale(user_env, aqora.url)
@@ -284,6 +293,7 @@ def test_a_broken_lock_path_is_two_lines_without_the_fast_path(aqora, user_env, 
 
 @pytest.mark.parametrize("planted", ["fifo", "directory"])
 def test_a_credentials_json_that_is_not_a_file_is_a_clear_error(aqora, user_env, planted):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     path = credentials_path(user_env)
     path.parent.mkdir(parents=True)
@@ -302,6 +312,7 @@ def test_a_credentials_json_that_is_not_a_file_is_a_clear_error(aqora, user_env,
 
 @pytest.mark.serial  # timing-sensitive: runs alone
 def test_ctrl_c_during_a_refresh_says_the_session_is_safe(aqora, user_env, login):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     write_config(user_env, f'url = "{aqora.url}"\n')
     login()
     make_cached_token_stale(user_env, aqora.url)
@@ -337,6 +348,7 @@ def test_ctrl_c_during_a_refresh_says_the_session_is_safe(aqora, user_env, login
 def test_skopeo_without_tls_verification_gets_no_token(
     aqora, served_outside, plain_registry, tmp_path, insecure_by
 ):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     env, hostport = served_outside
     _, seen = plain_registry
     conf = f'[[registry]]\nlocation = "{hostport}"\ninsecure = true\n'
@@ -361,6 +373,7 @@ def test_skopeo_without_tls_verification_gets_no_token(
 
 @needs_outside
 def test_skopeo_with_tls_verification_still_gets_the_token(aqora, served_outside, plain_registry):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     env, hostport = served_outside
     _, seen = plain_registry
     proc = run_cmd(["skopeo", "inspect", "--raw", f"docker://{hostport}/demo/app:1"], env)
@@ -375,6 +388,7 @@ def test_skopeo_with_tls_verification_still_gets_the_token(aqora, served_outside
 @needs_outside
 @pytest.mark.parametrize("entry_text", ["{hostport}", "{host}", "{net}"])
 def test_docker_insecure_registries_get_no_token(aqora, served_outside, entry_text):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
     env, hostport = served_outside
     host = hostport.rsplit(":", 1)[0]
     listed = entry_text.format(hostport=hostport, host=host, net=host + "/24")

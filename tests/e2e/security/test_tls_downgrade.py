@@ -59,6 +59,7 @@ def test_skopeo_sent_to_an_insecure_mirror_or_location_gets_no_token(
     plain_registry,
     conf,
 ):
+    """Origin: red team, round 4 (was tests/e2e/test_redteam_round4.py)."""
     env, hostport = served_outside
     _, seen = plain_registry
     user_conf = Path(env["XDG_CONFIG_HOME"]) / "containers" / "registries.conf"
@@ -94,6 +95,7 @@ def planted_fifo(env: dict[str, str], where: str) -> Path:
 
 @pytest.mark.parametrize("name", PLANTED)
 def test_a_fifo_as_a_client_config_file_never_blocks_setup_or_doctor(aqora, user_env, login, name):
+    """Origin: red team, round 4 (was tests/e2e/test_redteam_round4.py)."""
     where, setup = PLANTED[name]
     login()
     fifo = planted_fifo(user_env, where)
@@ -121,6 +123,7 @@ CONFIGS = {
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_a_url_with_a_password_is_refused_without_showing_it(user_env, name):
+    """Origin: red team, round 4 (was tests/e2e/test_redteam_round4.py)."""
     config, extra_env, args = CONFIGS[name]
     if config:
         write_config(user_env, config)
@@ -150,6 +153,7 @@ def test_a_client_flag_that_skips_tls_verification_gets_no_token(
     served_outside,
     flag,
 ):
+    """Origin: red team, round 4 (was tests/e2e/test_redteam_round4.py)."""
     env, hostport = served_outside
     script = 'printf %s "$0" | docker-credential-aqora get; exit $?'  # no exec: sh stays parent
     argv = ["sh", "-c", script, hostport, flag.replace("REGISTRY", hostport)]
@@ -170,6 +174,7 @@ STATIC = "aqat_0123456789abcdef0123456789abcdef"
 def test_doctor_never_shows_a_static_token_left_in_an_index_url(
     aqora, user_env, login, variable, userinfo, shown
 ):
+    """Origin: red team, round 4 (was tests/e2e/test_redteam_round4.py)."""
     port = aqora.url.rsplit(":", 1)[1]
     hosts = f'["127.0.0.1:{port}", "pypi.example.org"]'
     write_config(user_env, f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = {hosts}\n')
@@ -208,6 +213,7 @@ def test_a_local_dockerd_told_a_registry_is_insecure_gets_no_token(
     tmp_path,
     how,
 ):
+    """Origin: red team, round 4 (was tests/e2e/test_redteam_round4.py)."""
     env, hostport = served_outside
     config = json.dumps({"insecure-registries": [hostport]})
     daemon = None

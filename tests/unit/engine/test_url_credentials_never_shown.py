@@ -33,6 +33,7 @@ def refusal(function, *args) -> str:  # type: ignore[no-untyped-def]
 def test_an_environment_url_with_credentials_is_refused_without_showing_them(
     shape: str, userinfo: str
 ) -> None:
+    """Origin: red team, round 4 (was tests/unit/test_redteam_round4_unit.py)."""
     url = shape.format(u=userinfo)
     text = refusal(normalize_url, url)
     assert SECRET not in text and SECRET[:8] not in text, text
@@ -44,10 +45,12 @@ def test_an_environment_url_with_credentials_is_refused_without_showing_them(
 def test_an_index_url_with_credentials_is_refused_without_showing_them(
     shape: str, userinfo: str
 ) -> None:
+    """Origin: red team, round 4 (was tests/unit/test_redteam_round4_unit.py)."""
     text = refusal(check_index_url, shape.format(u=userinfo))
     assert SECRET not in text and SECRET[:8] not in text, text
 
 
 def test_a_url_without_credentials_is_still_shown_whole() -> None:
+    """Origin: red team, round 4 (was tests/unit/test_redteam_round4_unit.py)."""
     text = refusal(check_index_url, "http://pypi.example.org/simple/@scope/")
     assert "http://pypi.example.org/simple/@scope/" in text, text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 def test_legacy_files_are_read_only_under_an_unambiguous_name(tmp_path, monkeypatch):
+    """Origin: issue #11 loose ends (was tests/unit/test_sec_followups_unit.py)."""
     from aqora_helper.engine.vault import FileVault, StoredSession, insecure_file, load_file
 
     monkeypatch.setenv("AQORA_HELPER_DATA_DIR", str(tmp_path / "data"))

@@ -17,6 +17,7 @@ from shared.keyring_names import OWN_STORE_SERVICES
 
 
 def test_names_own_storage_covers_the_spellings():
+    """Origin: issue #11, class 1 (was tests/unit/test_sec_keyring_unit.py)."""
     assert all(names_own_storage(s) for s in OWN_STORE_SERVICES)
     for other in ("aqora-helper-mirror.example", "https://aqora.io/", "pypi.aqora.example",
                   "https://aqora-helper.example/", "helper", "", None, b"aqora-helper"):  # fmt: skip
@@ -52,6 +53,7 @@ def memory_vault(user_env, monkeypatch) -> tuple[KeyringVault, MemoryKeyring]:
 
 
 def test_a_failed_legacy_delete_is_retried_by_the_next_save(memory_vault):
+    """Origin: issue #11, class 1 (was tests/unit/test_sec_keyring_unit.py)."""
     vault, store = memory_vault
     url = "https://aqora.example/"
     old = StoredSession("rt-old", "cid")
@@ -67,6 +69,7 @@ def test_a_failed_legacy_delete_is_retried_by_the_next_save(memory_vault):
 
 
 def test_a_legacy_item_that_is_no_session_is_left_alone(memory_vault):
+    """Origin: issue #11, class 1 (was tests/unit/test_sec_keyring_unit.py)."""
     vault, store = memory_vault
     url = "https://aqora.example/"
     store.items[(LEGACY_SERVICE, url)] = "not json"
@@ -75,6 +78,7 @@ def test_a_legacy_item_that_is_no_session_is_left_alone(memory_vault):
 
 
 def test_the_current_name_wins_over_a_stale_legacy_item(memory_vault):
+    """Origin: issue #11, class 1 (was tests/unit/test_sec_keyring_unit.py)."""
     vault, store = memory_vault
     url = "https://aqora.example/"
     store.items[(LEGACY_SERVICE, url)] = StoredSession("rt-stale", "cid").to_json()

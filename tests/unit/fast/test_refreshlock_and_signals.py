@@ -20,7 +20,10 @@ from aqora_helper.fast.signals import deferred_signals
 
 def test_refresh_lock_is_not_reentrant_and_excludes_other_threads(tmp_path, monkeypatch):
     """One holder at a time: another thread waits (here: times out), and so does the
-    holder's own thread (nothing takes it twice since the sequence exists once)."""
+    holder's own thread (nothing takes it twice since the sequence exists once).
+
+    Origin: issue #11, classes 4 and 7 (was tests/unit/test_sec_storage_unit.py).
+    """
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     url = "https://aqora.example/"
     outcome: list[str] = []
@@ -46,6 +49,7 @@ def test_refresh_lock_is_not_reentrant_and_excludes_other_threads(tmp_path, monk
 
 
 def test_deferred_signals_are_delivered_after_the_block():
+    """Origin: issue #11, classes 4 and 7 (was tests/unit/test_sec_storage_unit.py)."""
     seen: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, _frame: seen.append(signum))
     try:
@@ -61,6 +65,7 @@ def test_deferred_signals_are_delivered_after_the_block():
 
 
 def test_deferred_signals_in_another_thread_do_not_raise():
+    """Origin: issue #11, classes 4 and 7 (was tests/unit/test_sec_storage_unit.py)."""
     ran: list[bool] = []
 
     def body() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 def test_file_names_are_injective_and_never_leave_their_folder():
+    """Origin: issue #11, class 10 (was tests/unit/test_sec_inputs_unit.py)."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 

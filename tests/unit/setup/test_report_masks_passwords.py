@@ -19,6 +19,7 @@ from aqora_helper.setup.common import say
     ],
 )
 def test_a_password_in_a_url_never_shows(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """Origin: red team of setup's report lines (was tests/unit/test_redteam_setup_report.py)."""
     password = urlsplit(url).password
     assert password
     say(f"  - index-url = {url} and http://other.example/x")
@@ -29,6 +30,7 @@ def test_a_password_in_a_url_never_shows(capsys: pytest.CaptureFixture[str], url
 
 
 def test_a_url_without_password_is_shown_as_is(capsys: pytest.CaptureFixture[str]) -> None:
+    """Origin: red team of setup's report lines (was tests/unit/test_redteam_setup_report.py)."""
     line = "index-url = https://aqora@pypi.aqora.io:8443/simple/ (https://h:1/a@b)"
     say(line)
     assert capsys.readouterr().out == line + "\n"
