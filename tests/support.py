@@ -15,6 +15,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,6 +99,16 @@ def run_cmd(
         cwd=cwd,
         stdin=None if input is not None else subprocess.DEVNULL,
     )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Poll `predicate` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def describe(proc: subprocess.CompletedProcess[str]) -> str:
@@ -276,6 +288,31 @@ def login_args(url: str, *extra: str) -> list[str]:
         "--password-stdin",
         *extra,
     ]
+
+
+def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
+    """Neither stdout nor stderr holds a traceback."""
+    text = proc.stdout + proc.stderr
+    assert not any(marker in text for marker in TRACEBACK_MARKERS), describe(proc)
+
+
+def assert_two_line_error(proc: subprocess.CompletedProcess[str], *expected: str) -> None:
+    """`assert_clean_failure`, and the error and hint are all of stderr."""
+    assert_clean_failure(proc, *expected)
+    assert len(proc.stderr.splitlines()) == 2, describe(proc)
+
+
+def session_file(env: dict[str, str], url: str, kind: str = "insecure") -> Path:
+    """The insecure or recovery session file of `url` (named as its token cache file)."""
+    root = Path(env["XDG_DATA_HOME"]) / "aqora-helper"
+    return root / kind / (token_cache_file(env, url).stem + ".json")
+
+
+def own_refresh_token(env: dict[str, str], url: str, storage: str) -> str | None:
+    """The refresh token of the helper's own session, in the keyring or the insecure file."""
+    if storage == "keyring":
+        return stored_refresh_token(env, url)
+    return str(json.loads(session_file(env, url).read_text())["refresh_token"])
 
 
 def assert_clean_failure(proc: subprocess.CompletedProcess[str], *expected: str) -> None:

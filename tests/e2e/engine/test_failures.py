@@ -1,5 +1,6 @@
 """Each failure class: its own message and hint, exit 1, no traceback, nothing on stdout,
-the stored session intact, and recovery without a new login. No token on stderr."""
+the stored session intact, and recovery without a new login. No token on stderr. A
+stdout that is full or closed is the standard two lines too (front doors: quiet)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from support import (
     assert_clean_failure,
+    assert_no_traceback,
     describe,
     login_args,
     make_cached_token_stale,
@@ -202,3 +204,48 @@ def test_refresh_lock_wait_is_bounded(aqora, user_env, stale_session):
     recovered = token(user_env, aqora.url)
     assert recovered.returncode == 0, describe(recovered)
     assert aqora.refresh_calls == 1
+
+
+def test_stdout_full_or_closed_is_two_lines(aqora, user_env, warm):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            ["aqora-helper", "token"],
+            env=user_env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=60,
+        )
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 1 and len(lines) == 2, proc.stderr
+    assert lines[0].startswith("error: ") and lines[1].startswith("hint: "), proc.stderr
+    assert warm not in proc.stderr
+    closed = run_cmd(["bash", "-c", "aqora-helper token >&-"], user_env)
+    assert_clean_failure(closed, "standard output")
+
+
+def test_front_doors_with_stdout_full_or_closed_stay_quiet(aqora, user_env, warm):
+    """Origin: issue #11, classes 5, 10, 11 and 12 (was tests/e2e/test_sec_inputs.py)."""
+    host = aqora.url.split("://")[1]
+    for argv, request in (
+        (["git-credential-aqora", "get"], f"protocol=http\nhost={host}\n"),
+        (["docker-credential-aqora", "get"], host),
+    ):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run(
+                argv,
+                env=user_env,
+                input=request,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
+        assert proc.returncode == 1, proc.stderr
+        assert len(proc.stderr.splitlines()) == 1 and "cannot write" in proc.stderr
+        assert warm not in proc.stderr and "Exception ignored" not in proc.stderr
+        closed = run_cmd(["bash", "-c", " ".join(argv) + " >&-"], user_env, input=request)
+        assert_no_traceback(closed)
+        assert warm not in closed.stderr and "Exception ignored" not in closed.stderr

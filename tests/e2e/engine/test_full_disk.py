@@ -1,13 +1,10 @@
-"""Issue #11, classes 4, 6 and 7: no session lost to threads, a full disk or a signal.
+"""A full disk never loses a session (issue #11, class 6), on a real small tmpfs: the
+helper reserves room for the rotated session before the server rotates it (own session
+in the keyring or the insecure file), and rewrites the official CLI's credentials.json
+in place without ever leaving it shorter or invalid.
 
-- Threads: 8 threads of one process asking `keyring` at once on a stale token make one
-  refresh, never reuse a refresh token, and all get the same valid token.
-- Full disk, on a real small tmpfs: the helper reserves room for the rotated session
-  before the server rotates it (own session in the keyring or the insecure file), and
-  rewrites the official CLI's credentials.json in place without ever leaving it shorter
-  or invalid.
-- Signals: SIGINT/SIGTERM/SIGHUP at random points of a refresh (token, git and docker
-  front doors) never lose the session.
+Origin: tests/e2e/test_sec_storage.py, whose threads and signals tests are now
+tests/e2e/concurrency/test_threads.py and tests/e2e/security/test_signals.py.
 """
 
 from __future__ import annotations
@@ -15,12 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import random
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -35,77 +28,12 @@ from support import (
     describe,
     login_args,
     make_cached_token_stale,
-    make_user_env,
     misbehaving_keyring_env,
     run_cmd,
     stored_refresh_token,
-    write_config,
 )
 
 PAGE = 4096
-
-# --------------------------------------------------------------------------------------
-# Class 4: threads
-
-
-THREADS = 8
-ROUNDS = 5
-THREADED_GETS = """
-import json, sys, threading
-import keyring
-service, count = sys.argv[1], int(sys.argv[2])
-keyring.get_keyring()
-def get(i, barrier, out):
-    barrier.wait()
-    if i % 2:
-        out[i] = keyring.get_password(service, None)
-    else:
-        cred = keyring.get_credential(service, None)
-        out[i] = None if cred is None else cred.password
-for _ in sys.stdin:
-    barrier, out = threading.Barrier(count), [None] * count
-    threads = [threading.Thread(target=get, args=(i, barrier, out)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    print(json.dumps(out), flush=True)
-"""
-
-
-@pytest.mark.serial  # timing-sensitive: runs alone
-def test_threads_of_one_process_refresh_once_per_round(aqora, user_env, login):
-    """Origin: issue #11, classes 4, 6 and 7 (was tests/e2e/test_sec_storage.py)."""
-    write_config(user_env, f'url = "{aqora.url}"\n')
-    login()
-    aqora.refresh_delay = 0.2  # every thread arrives while the first refresh is in flight
-    service = f"{aqora.url}/simple/"
-    child = subprocess.Popen(
-        [sys.executable, "-c", THREADED_GETS, service, str(THREADS)],
-        env=user_env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdin is not None and child.stdout is not None
-    try:
-        for round_no in range(ROUNDS):
-            aqora.expire_access_tokens()
-            stale = make_cached_token_stale(user_env, aqora.url)
-            before = aqora.refresh_calls
-            child.stdin.write("go\n")
-            child.stdin.flush()
-            tokens = json.loads(child.stdout.readline() or "null")
-            assert tokens is not None, f"round {round_no}: {child.stderr.read()}"
-            assert aqora.refresh_calls == before + 1, f"round {round_no}: {tokens}"
-            assert aqora.reuse_detected == 0, f"round {round_no}"
-            assert len(set(tokens)) == 1, f"round {round_no}: {tokens}"
-            assert tokens[0] != stale and aqora.is_valid_access_token(tokens[0])
-    finally:
-        child.stdin.close()
-        child.wait(30)
-    assert stored_refresh_token(user_env, aqora.url) in aqora.valid_refresh_tokens()
 
 
 # --------------------------------------------------------------------------------------
@@ -318,73 +246,3 @@ def test_full_disk_keeps_credentials_json_whole(aqora, user_env, small_disk, whe
     assert aqora.is_valid_access_token(later.stdout.strip())
     assert official_refresh_token(path, aqora) in aqora.valid_refresh_tokens()
     assert aqora.reuse_detected == 0
-
-
-# --------------------------------------------------------------------------------------
-# Class 7: signals during a refresh
-
-
-TRIES = 60
-SIGNALS = (signal.SIGINT, signal.SIGINT, signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-
-
-def door_commands(aqora: AqoraServer) -> list[tuple[list[str], str]]:
-    host = aqora.url.split("://", 1)[1]
-    return [
-        (["aqora-helper", "token", "--url", aqora.url], ""),
-        (["git-credential-aqora", "get"], f"protocol=http\nhost={host}\n\n"),
-        (["docker-credential-aqora", "get"], host),
-    ]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.005)
-    return True
-
-
-@pytest.mark.serial  # timing-sensitive: runs alone
-def test_signals_during_refresh_never_lose_the_session(aqora, tmp_path):
-    """Origin: issue #11, classes 4, 6 and 7 (was tests/e2e/test_sec_storage.py)."""
-    env = make_user_env(tmp_path / "signals-home")
-    write_config(env, f'url = "{aqora.url}"\n')
-    proc = run_cmd(login_args(aqora.url), env, input="pw\n")
-    assert proc.returncode == 0, describe(proc)
-    aqora.refresh_delay = 0.3  # the server has rotated; its answer is on the way
-    doors = door_commands(aqora)
-    chance = random.Random(11)
-    for attempt in range(TRIES):
-        argv, stdin = doors[attempt % len(doors)]
-        make_cached_token_stale(env, aqora.url)
-        before = aqora.refresh_calls
-        victim = subprocess.Popen(
-            argv,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert victim.stdin is not None
-        victim.stdin.write(stdin)
-        victim.stdin.close()
-        victim.stdin = None  # written: communicate() only collects the output
-        if attempt % 2:
-            wait_for(lambda: aqora.refresh_calls > before)
-            time.sleep(chance.uniform(0, 0.45))
-        else:
-            time.sleep(chance.uniform(0, 0.9))
-        sig = SIGNALS[attempt % len(SIGNALS)]
-        with contextlib.suppress(ProcessLookupError):
-            victim.send_signal(sig)
-        _, err = victim.communicate(timeout=60)
-        what = f"try {attempt}: {argv[0]} got {sig.name} (exit {victim.returncode})\n{err}"
-        assert stored_refresh_token(env, aqora.url) in aqora.valid_refresh_tokens(), what
-        assert aqora.reuse_detected == 0, what
-        after = token(env, aqora.url)
-        assert after.returncode == 0, what + describe(after)
-        assert aqora.is_valid_access_token(after.stdout.strip()), what
-    clear_keyring_session(env, aqora.url)

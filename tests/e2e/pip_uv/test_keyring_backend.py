@@ -25,7 +25,13 @@ from aqora_helper.doors import keyring_backend
 from aqora_helper.doors.keyring_backend import AqoraKeyring
 from aqora_helper.engine.secretservice import SecretServiceStore
 from servers.aqora import AqoraServer
-from support import describe, make_cached_token_stale, run_cmd, use_env, write_config
+from support import (
+    describe,
+    make_cached_token_stale,
+    run_cmd,
+    use_env,
+    write_config,
+)
 
 
 def test_a_slow_path_refresh_never_goes_through_keyring(
@@ -255,3 +261,41 @@ def test_import_and_fast_path_stay_light(aqora, logged_in):
 def _fresh_process_state(monkeypatch) -> Iterator[None]:
     monkeypatch.setattr(keyring_backend, "_warned", set())
     yield
+
+
+# --- note 9: a host program's thread named aqora-* is served --------------------------
+
+
+def test_a_host_thread_named_aqora_gets_the_token(
+    user_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
+    from aqora_helper.doors.keyring_backend import AqoraKeyring
+    from aqora_helper.engine.bounded import call_with_timeout
+    from aqora_helper.engine.served import refresh_index
+    from aqora_helper.fast.tokencache import write_token
+
+    write_config(
+        user_env,
+        'url = "https://aqora.example"\n[environments."https://aqora.example"]\n'
+        'hosts = ["pypi.aqora.example"]\n',
+    )
+    for name in list(os.environ):
+        if name not in user_env:
+            monkeypatch.delenv(name)
+    for name, value in user_env.items():
+        monkeypatch.setenv(name, value)
+    refresh_index()
+    token = "aqat_hostThread_0123456789"
+    write_token("https://aqora.example/", token, int(time.time()) + 3600)
+    service = "https://pypi.aqora.example/simple/"
+    answers: list[object] = []
+    for name in ("aqora-worker", "aqora-bounded-call", "aqora-browser"):
+        thread = threading.Thread(
+            target=lambda: answers.append(AqoraKeyring().get_password(service, "u")), name=name
+        )
+        thread.start()
+        thread.join()
+    assert answers == [token] * 3
+    # inside our own bounded call (whatever the thread's name) a lookup still answers None
+    assert call_with_timeout(lambda: AqoraKeyring().get_password(service, "u"), 5) is None

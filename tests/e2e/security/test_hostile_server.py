@@ -3,31 +3,42 @@
 3. Tokens the server issues are checked against RFC 6750's token syntax before they are
    stored, cached or printed: a token holding shell or header syntax never runs a command
    under `eval` in real bash nor adds a header in real curl; the `env` format is quoted.
-8. Every API call has a total deadline (a server dripping one byte every interval cannot
-   hold the helper or its refresh lock), a size cap (a 50 MB or gzip-bomb answer costs no
-   memory), and `expiresIn` is range-checked without losing the rotated refresh token.
+   A refresh answer with a bad access token still stores the rotated refresh token.
+8. Every API call has a total deadline (a server dripping one byte every interval, or a
+   host name resolving to many black-holed addresses, cannot hold the helper or its
+   refresh lock), a size cap (a 50 MB or gzip-bomb answer costs no memory), and
+   `expiresIn` is range-checked without losing the rotated refresh token.
 9. Server text that echoes a secret is redacted (and stripped of control characters)
    wherever it is shown: stderr, docker's stdout, `status --json`, the debug log.
+
+Origins: tests/e2e/test_sec_server.py; issue #11 loose ends
+(tests/e2e/test_sec_followups.py); red team of the fixes (tests/e2e/test_redteam.py).
 """
 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import http.server
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from aqora_helper.engine.settings import Timeouts
+from aqora_helper.fast.errors import AqoraHelperError
 from servers.aqora import AqoraServer
 from shared.official_cli import (
     FAKE_AQORA,
+    OTHER,
     PAST,
     credentials_path,
     entry,
@@ -37,10 +48,12 @@ from shared.official_cli import (
 from support import (
     TRACEBACK_MARKERS,
     assert_clean_failure,
+    assert_two_line_error,
     describe,
     keyring_secret,
     login_args,
     make_cached_token_stale,
+    own_refresh_token,
     run_cmd,
     stored_refresh_token,
     token_cache_file,
@@ -447,3 +460,132 @@ def test_login_secrets_echoed_by_the_server_are_never_shown(aqora, user_env, tmp
     for text in (proc.stderr, log_file.read_text()):
         assert leaks(text, secrets) == [], text
         assert not any(c in text for c in CONTROL), repr(text)
+
+
+# --------------------------------------------------------------------------------------
+# Class 8 variant: the total deadline only watches sockets once they are connected
+# (`_watched` runs after `_new_conn` returns), so the connect phase is bounded per
+# address, not in total. Whoever answers DNS for the API host (a spoofer, a hostile
+# resolver) returns many black-holed addresses: each costs a full connect timeout while
+# the helper holds the refresh lock (defaults: 5 s each, against a 20 s total). Here a
+# loopback listener with a full backlog black-holes SYNs; getaddrinfo returns it 5 times.
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(0)
+    port = hole.getsockname()[1]
+    fillers = []
+    for _ in range(3):  # fill the accept queue: later SYNs are dropped, connect() hangs
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.2)
+    yield port
+    for filler in fillers:
+        filler.close()
+    hole.close()
+
+
+@pytest.mark.serial  # timing-sensitive: runs alone
+def test_api_call_total_deadline_covers_connecting_to_many_addresses(
+    black_hole: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
+    from aqora_helper.engine.api import Api
+
+    real = socket.getaddrinfo
+
+    def many(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "api.black-hole.test":
+            return real("127.0.0.1", black_hole, socket.AF_INET, socket.SOCK_STREAM) * 5
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", many)
+    api = Api(f"https://api.black-hole.test:{black_hole}/", Timeouts(connect=1, read=1))
+    started = time.monotonic()
+    with pytest.raises(AqoraHelperError):
+        api.refresh("localhost-test", None, "aqrt_probe_0123456789abcdef")
+    elapsed = time.monotonic() - started
+    assert elapsed < api.total + 1.5, f"took {elapsed:.1f} s against a {api.total:g} s bound"
+
+
+# --- 1. persist the rotated refresh token, then refuse the access token --------------
+
+
+@pytest.mark.parametrize("storage", ["keyring", "insecure"])
+def test_a_bad_access_token_still_stores_the_rotated_session(
+    aqora, user_env, login, tmp_path, storage
+):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
+    write_config(user_env, f'url = "{aqora.url}"\n')
+    login(*(["--insecure-storage"] if storage == "insecure" else []))
+    make_cached_token_stale(user_env, aqora.url)
+    before = own_refresh_token(user_env, aqora.url, storage)
+    mark = tmp_path / "pwned"
+    aqora.set_token_text(access=f"$(touch {mark})x{{id}}")
+
+    ran = bash(user_env, 'eval "$(aqora-helper token --format env)"')
+    assert not mark.exists(), describe(ran)
+    assert ran.stderr.startswith("error: Unexpected answer from"), describe(ran)
+    assert "access token" in ran.stderr and len(ran.stderr.splitlines()) == 2, describe(ran)
+    bad = [t for t in aqora.issued_tokens() if str(mark) in t]
+    assert len(bad) == 1 and bad[0] not in ran.stderr
+    cache = token_cache_file(user_env, aqora.url).read_text()
+    assert bad[0] not in cache and json.loads(cache)["expires_at"] == 1_000_000
+    rotated = own_refresh_token(user_env, aqora.url, storage)
+    assert rotated != before and rotated in aqora.valid_refresh_tokens()
+
+    aqora.set_token_text()  # the server is fixed
+    later = helper(user_env, "token")
+    assert later.returncode == 0 and aqora.is_valid_access_token(later.stdout.strip())
+    assert aqora.refresh_calls == 2 and aqora.reuse_detected == 0
+    assert aqora.op_counts["loginUser"] == 1  # no new login
+
+
+def test_a_bad_refresh_token_is_refused_whole(aqora, user_env, login, tmp_path):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
+    write_config(user_env, f'url = "{aqora.url}"\n')
+    login()
+    make_cached_token_stale(user_env, aqora.url)
+    before = stored_refresh_token(user_env, aqora.url)
+    aqora.set_token_text(access="$(id)x{id}", refresh="$(id)y{id}")
+    assert_two_line_error(helper(user_env, "token"), "Unexpected answer from")
+    assert stored_refresh_token(user_env, aqora.url) == before  # nothing could be kept
+
+
+def test_official_cli_refresh_with_a_bad_access_token_keeps_the_rotated_token(
+    aqora, user_env, tmp_path
+):
+    """Origin: issue #11 loose ends (was tests/e2e/test_sec_followups.py)."""
+    issued = official_login(aqora)
+    path = credentials_path(user_env)
+    write_credentials(path, aqora.url, entry(issued, PAST))
+    write_config(user_env, f'url = "{aqora.url}"\n')
+    mark = tmp_path / "pwned"
+    aqora.set_token_text(access=f"$(touch {mark})x{{id}}")
+
+    ran = bash(user_env, 'eval "$(aqora-helper token --format env)"')
+    assert not mark.exists(), describe(ran)
+    assert ran.stderr.startswith("error: Unexpected answer from"), describe(ran)
+    assert len(ran.stderr.splitlines()) == 2, describe(ran)
+    written = json.loads(path.read_text())["credentials"]
+    mine = written[aqora.url + "/"]
+    assert mine["refresh_token"] != issued.refresh_token
+    assert mine["refresh_token"] in aqora.valid_refresh_tokens()
+    assert (mine["access_token"], mine["expires_at"]) == (issued.access_token, PAST)
+    assert written["https://aqora.io/"] == OTHER
+    assert str(mark) not in path.read_text()
+    assert keyring_secret(user_env, aqora.url) is None  # never copied into our storage
+
+    aqora.set_token_text()
+    later = helper(user_env, "token")
+    assert later.returncode == 0 and aqora.is_valid_access_token(later.stdout.strip())
+    assert json.loads(path.read_text())["credentials"][aqora.url + "/"]["access_token"] == (
+        later.stdout.strip()
+    )
+    assert aqora.reuse_detected == 0

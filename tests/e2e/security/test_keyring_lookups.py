@@ -1,4 +1,5 @@
-"""Issue #11, classes 1 and 2, through the real `keyring` program, the keyring library
+"""Our stored session is never a keyring answer, and keyring can never write or delete it
+(issue #11, classes 1 and 2), through the real `keyring` program, the keyring library
 (the chainer pip's import mode uses, and the OS backend alone) and a real Secret Service.
 
 1. Our stored session is never an answer to any keyring lookup. It lives under a service
@@ -6,10 +7,13 @@
    under `aqora-helper` (a valid host name) is moved on first use, under the refresh
    lock, without ever being lost; until then our backend answers every spelling of our
    store's names with an empty secret, so the chainer never reaches the OS keyring.
+   `keyring set` and `keyring del` under our names are refused; other services still
+   reach the OS keyring.
 2. A bare `host[:port]` lookup (scheme unknown: pip and uv ask it after the refused
    plain-http URL, each in a new `keyring` process) is answered only for loopback hosts.
 
-The pip and uv runs against an attacker's index are in test_sec_keyring_e2e.py.
+The pip and uv runs against an attacker's index are in test_hostile_index.py.
+Origins: tests/e2e/test_sec_keyring.py; red team of the fixes (tests/e2e/test_redteam.py).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,6 +38,7 @@ from support import (
     misbehaving_keyring_env,
     run_cmd,
     stored_refresh_token,
+    write_config,
 )
 
 OS_BACKEND = "keyring.backends.SecretService.Keyring"
@@ -283,3 +289,53 @@ def test_library_never_answers_a_remote_host_without_https(aqora, remote):
     kind, answers = lookups(remote, services, [None, "aqora"])
     assert kind == "ChainerBackend"
     assert answers == [None] * len(answers)
+
+
+# --- note 8: nothing can be written under our store's names through keyring -----------
+
+OWN_NAMES = ["aqora-helper", "AQORA-HELPER", "https://aqora-helper/", "aqora-helper\tsession"]
+
+
+@pytest.mark.parametrize("service", OWN_NAMES)
+def test_keyring_program_cannot_plant_a_session_under_our_names(
+    user_env: dict[str, str], service: str
+) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
+    from support import keyring_secret
+
+    url = "https://planted.example/"
+    planted = json.dumps({"refresh_token": "aqrt_planted_0123456789", "client_id": "x"})
+    proc = run_cmd(["keyring", "set", service, url], user_env, input=planted + "\n")
+    assert proc.returncode != 0, describe(proc)
+    assert "not written through keyring" in proc.stderr, describe(proc)
+    for stored_as in {service, "aqora-helper", "aqora-helper\tsession"}:
+        assert keyring_secret(user_env, url, stored_as) is None
+
+
+def test_keyring_program_cannot_delete_a_session_under_our_names(
+    aqora: AqoraServer, user_env: dict[str, str], login: Callable[..., Any]
+) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
+    from aqora_helper.fast.keyring_names import SESSION_SERVICE
+    from support import base_url, keyring_secret
+
+    write_config(user_env, f'url = "{aqora.url}"\n')
+    login()
+    stored = keyring_secret(user_env, aqora.url)
+    assert stored is not None
+    for service in (SESSION_SERVICE, "aqora-helper"):
+        proc = run_cmd(["keyring", "del", service, base_url(aqora.url)], user_env)
+        assert proc.returncode != 0, describe(proc)
+    assert keyring_secret(user_env, aqora.url) == stored
+
+
+def test_keyring_set_for_other_services_still_reaches_the_os_keyring(
+    user_env: dict[str, str],
+) -> None:
+    """Origin: red team of the issue #11 fixes (was tests/e2e/test_redteam.py)."""
+    service = "https://other.example/redfix/"
+    proc = run_cmd(["keyring", "set", service, "someone"], user_env, input="pw-1\n")
+    assert proc.returncode == 0, describe(proc)
+    got = run_cmd(["keyring", "get", service, "someone"], user_env)
+    run_cmd(["keyring", "del", service, "someone"], user_env)
+    assert got.returncode == 0 and got.stdout.strip() == "pw-1", describe(got)
