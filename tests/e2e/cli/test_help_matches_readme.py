@@ -3,7 +3,7 @@ page shows is in the command's README row, and every option a row shows is in th
 every command, `exec` included, has EXAMPLES; `exec` refuses an unknown option instead of
 running it as the command, and takes --allow-insecure-host after the subcommand too;
 `setup uv` never creates --file's folders, as pip does (its PATH warning:
-test_people_setup_hosts.py)."""
+test_setup_adds_hosts.py)."""
 
 from __future__ import annotations
 

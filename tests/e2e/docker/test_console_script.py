@@ -1,8 +1,8 @@
 """docker-credential-aqora as a console script: version, bad input without a traceback,
 list and erase for a fresh user, and a module top that imports only the standard library.
 
-The protocol itself, with the engine replaced by fakes, is tests/unit/test_docker_protocol.py;
-skopeo, the docker CLI and docker-py are in test_docker_e2e.py.
+The protocol itself, with the engine replaced by fakes, is tests/unit/doors/test_docker.py;
+skopeo, the docker CLI and docker-py are in test_docker_clients.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`aqora-helper setup docker` as a command: setup and remove, no Docker config, the
 default config location, the `credsStore: aqora` warning, clean errors.
 
-The Docker config editor itself: tests/unit/test_setup_docker.py.
+The Docker config editor itself: tests/unit/setup/test_docker.py.
 """
 
 from __future__ import annotations

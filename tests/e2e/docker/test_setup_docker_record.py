@@ -1,6 +1,6 @@
 """`aqora-helper setup docker --remove` with a corrupt undo record: two lines, nothing changed.
 
-The record itself (round trip, field checks, corrupt records): tests/unit/test_setup_dockerrecord.py.
+The record itself (round trip, field checks, corrupt records): tests/unit/setup/test_dockerrecord.py.
 """
 
 from __future__ import annotations

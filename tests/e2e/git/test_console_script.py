@@ -1,7 +1,7 @@
 """git-credential-aqora as a console script: it answers from a warm cache, imports nothing
 heavy doing so, and stays cheap to start (no network, no git).
 
-The wire protocol, with the engine replaced by fakes, is tests/unit/test_git_protocol.py.
+The wire protocol, with the engine replaced by fakes, is tests/unit/doors/test_git.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`aqora-helper setup git`: scoped helper entries, idempotent, exactly undone by --remove.
 
 Runs `aqora-helper setup git` in-process against a temporary HOME, a real config file and real
-`git config` (test_git_e2e.py runs the installed `aqora-helper setup git`).
+`git config` (test_git_clients.py runs the installed `aqora-helper setup git`).
 """
 
 from __future__ import annotations

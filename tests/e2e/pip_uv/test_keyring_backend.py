@@ -5,7 +5,7 @@ prompt, bounded waits, the chainer keeps other secrets, and import cost.
 In-process tests switch `os.environ` to the test user's environment (fresh HOME and XDG
 dirs, the private Secret Service of `tests/run`); every `keyring`-level scenario whose
 outcome depends on backend discovery runs in a subprocess. Scoping, failures and fuzzing
-with fakes: tests/unit/test_keyring_backend.py.
+with fakes: tests/unit/doors/test_keyring_backend.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`aqora-helper setup pip|uv` as commands on real files: `--remove` gives back the original
 bytes (or no file), the real pip reads what setup wrote, symlinks, warnings, bad input.
 
-The pip.conf and uv.toml editors themselves: tests/unit/test_setup_pip_uv.py.
+The pip.conf and uv.toml editors themselves: tests/unit/setup/test_pip_uv.py.
 """
 
 from __future__ import annotations

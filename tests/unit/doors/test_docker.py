@@ -3,7 +3,7 @@
 No registry and no aqora server: the engine is replaced by fakes serving
 `registry.aqora.io` and `aqora.io` (https) and the loopback registry `127.0.0.1:5000`.
 The end-to-end tests with skopeo, the docker CLI and docker-py are in
-test_docker_e2e.py.
+tests/e2e/docker/test_docker_clients.py.
 """
 
 from __future__ import annotations

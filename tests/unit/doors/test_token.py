@@ -1,7 +1,7 @@
 """The `token` fast path's command-line parser accepts exactly the token command lines.
 
 The fast path run for real (nothing heavy imported, misses, stale tokens):
-tests/e2e/test_fastpath.py.
+tests/e2e/perf/test_fast_path.py.
 """
 
 from __future__ import annotations

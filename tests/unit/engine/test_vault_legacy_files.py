@@ -1,7 +1,7 @@
 """Issue #11 loose ends, class 2 in-process: a legacy insecure session file (no environment
 URL inside) is read only under an unambiguous name, and never for another environment.
 
-The rest, played with the real programs: tests/e2e/test_sec_followups.py.
+The rest, played with the real programs: tests/e2e/security/test_session_files.py.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 a legacy session is moved to the current name without loss, against an OS keyring in
 memory.
 
-The real `keyring` program, library and Secret Service: tests/e2e/test_sec_keyring.py.
+The real `keyring` program, library and Secret Service: tests/e2e/security/test_keyring_lookups.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Issue #11, class 10 in-process: cache and storage file names are injective and never
 leave their folder.
 
-The rest, played as an attacker with the real clients: tests/e2e/test_sec_inputs.py.
+The rest, played as an attacker with the real clients: tests/e2e/security/test_planted_files.py.
 """
 
 from __future__ import annotations

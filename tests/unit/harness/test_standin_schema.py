@@ -1,7 +1,7 @@
 """Every GraphQL document the helper sends is valid against aqora's real schema, and the
 stand-in answers each one.
 
-The stand-in refusing invalid documents over HTTP: tests/e2e/test_standin_schema.py.
+The stand-in refusing invalid documents over HTTP: tests/e2e/harness/test_standin_schema.py.
 """
 
 from __future__ import annotations

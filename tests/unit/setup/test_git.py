@@ -1,6 +1,6 @@
 """`aqora-helper setup git` in-process: argument checks that never reach git.
 
-Setup and remove with real `git config`: tests/e2e/test_setup_git.py.
+Setup and remove with real `git config`: tests/e2e/git/test_setup_git.py.
 """
 
 from __future__ import annotations
