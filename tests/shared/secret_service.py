@@ -9,10 +9,8 @@ the credsStore's `\\tindex` item, sessions of `https://aqora.io`, legacy items.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -31,7 +29,7 @@ class SecretService:
 
     root: Path
     address: str = ""
-    bus_pid: int = 0
+    bus: subprocess.Popen[str] | None = field(default=None, repr=False)
     keyring: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self, attempts: int = 3) -> SecretService:
@@ -51,15 +49,19 @@ class SecretService:
                 raise SecretServiceUnavailable(f"{program} is not installed")
         home = root / "home"
         home.mkdir(mode=0o700, parents=True)
-        bus = subprocess.run(
-            ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1",
+        # --nofork: the bus is our child, ended and reaped with it (a forked one outlives
+        # a worker that is killed)
+        self.bus = bus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--print-address=1",
              f"--address=unix:path={root / 'bus'}"],
-            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            text=True,
         )  # fmt: skip
-        lines = bus.stdout.split()
-        if bus.returncode != 0 or len(lines) < 2:
-            raise SecretServiceUnavailable(f"dbus-daemon failed: {bus.stderr.strip()}")
-        self.address, self.bus_pid = lines[0], int(lines[1])
+        assert bus.stdout is not None
+        self.address = bus.stdout.readline().strip()  # printed once it listens
+        if not self.address:
+            self.stop()
+            raise SecretServiceUnavailable(f"dbus-daemon exited with {bus.wait()}")
         env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
         # (with XDG_RUNTIME_DIR set, the daemon does not print GNOME_KEYRING_CONTROL)
         env.update(HOME=str(home), DBUS_SESSION_BUS_ADDRESS=self.address)
@@ -106,16 +108,17 @@ class SecretService:
         )  # fmt: skip
 
     def stop(self) -> None:
-        """End the two daemons this object started (by their pids)."""
-        if self.keyring is not None:
-            self.keyring.terminate()
+        """End the two daemons this object started (its children) and reap them."""
+        for name in ("keyring", "bus"):
+            daemon = getattr(self, name)
+            if daemon is None:
+                continue
+            daemon.terminate()
             try:
-                self.keyring.wait(timeout=10)
+                daemon.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.keyring.kill()
-                self.keyring.wait()
-            self.keyring = None
-        if self.bus_pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.bus_pid, signal.SIGTERM)
-            self.bus_pid = 0
+                daemon.kill()
+                daemon.wait()
+            if daemon.stdout is not None:
+                daemon.stdout.close()
+            setattr(self, name, None)
