@@ -1,28 +1,34 @@
 """Shared fixtures and the tier rules, for both tiers.
 
 - `aqora`: a started aqora API stand-in (tests/servers/aqora/), user alice / pw.
-- `user_env`: an isolated environment for subprocesses (fresh HOME, XDG dirs, no AQORA_*).
+- `user_env`: an isolated environment for subprocesses (fresh HOME, XDG dirs, runtime dir,
+  no AQORA_*).
 - `run`: `support.run_cmd(args, env, input=None, timeout=60)`, as a fixture.
 - `login`: `aqora-helper login --interactive` as alice against `aqora`.
-Helpers (run_cmd, describe, write_config, ...) live in tests/support.py: import them from
-`support`, not from this file (tests/unit/conftest.py is also a module named `conftest`).
+Helpers (run_cmd, describe, write_config, ...) live in tests/support.py and fixtures
+shared by several files in tests/shared/: import them from there, never from a test file.
 
-Every test lives in tests/unit/ (no D-Bus, git, network or subprocess: enforced by
-tests/unit/conftest.py) or tests/e2e/ (real clients, stand-in servers, the real Secret
-Service of `bash tests/run`). The unit tier runs first.
+Every test lives under tests/unit/ (no D-Bus, git, network or subprocess: enforced by
+tests/unit/conftest.py) or tests/e2e/ (real clients, stand-in servers, the process's own
+Secret Service: tests/e2e/conftest.py), in a folder named after what it covers. The unit
+tier runs first.
+
+Tests marked `serial` are timing-sensitive (signals, bursts of processes, deadlines, the
+benchmark): `--part=parallel` leaves them out and `--part=serial` runs only them, so that
+`bash tests/run` runs them alone after the rest has run in parallel (pytest-xdist).
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from servers.aqora import AqoraServer
+from shared.file_progress import FileProgress
 from support import clear_keyring_session, describe, make_user_env, run_cmd, write_config
 
 TESTS = Path(__file__).resolve().parent
@@ -35,6 +41,29 @@ def tier_of(item: pytest.Item) -> str | None:
     return parts[0] if len(parts) > 1 and parts[0] in TIERS else None
 
 
+PARTS = ("all", "parallel", "serial")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--part",
+        choices=PARTS,
+        default="all",
+        help="parallel: leave out the tests marked serial; serial: run only those "
+        "(bash tests/run runs the first with pytest-xdist, then the second alone)",
+    )
+    parser.addoption(
+        "--per-file",
+        action="store_true",
+        help="one line per test file as it completes (outcome, time) instead of dots",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--per-file"):
+        config.pluginmanager.register(FileProgress(config), "per-file-progress")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     stray = sorted({str(item.path) for item in items if tier_of(item) is None})
     if stray:
@@ -42,27 +71,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "tests outside tests/unit/ and tests/e2e/: " + ", ".join(stray) + "\n"
             "move each to tests/unit/ (no D-Bus, git, network or subprocess) or tests/e2e/"
         )
+    part = config.getoption("--part")
+    if part != "all":
+        wanted = part == "serial"
+        serial = {item.nodeid for item in items if item.get_closest_marker("serial")}
+        kept = [item for item in items if (item.nodeid in serial) == wanted]
+        if len(kept) < len(items):
+            config.hook.pytest_deselected(items=[i for i in items if (i.nodeid in serial) != wanted])
+            items[:] = kept
     items.sort(key=lambda item: TIERS.index(tier_of(item) or "e2e"))  # stable: unit first
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and any(
-        tier_of(item) == "e2e" for item in items
-    ):
-        sys.stderr.write(
-            "\n*** DBUS_SESSION_BUS_ADDRESS is not set: end-to-end tests that store a session "
-            "in the OS keyring will fail. Run them with `bash tests/run` (it starts a private "
-            "D-Bus session with an unlocked gnome-keyring). ***\n\n"
-        )
-
-
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    bus = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
-    return [f"Secret Service bus: {bus or 'none (the unit tier needs none)'}"]
 
 
 @pytest.fixture
 def aqora() -> Iterator[AqoraServer]:
     server = AqoraServer().start()
-    # The whole run shares one Secret Service: a port reused by this stand-in must not
-    # find an earlier test's session.
+    # The process's tests share one Secret Service: a port reused by this stand-in must
+    # not find an earlier test's session.
     clear_keyring_session(dict(os.environ), server.url)
     try:
         yield server

@@ -1,7 +1,8 @@
 """Test utilities shared by both tiers (tests/unit/ and tests/e2e/).
 
-- `make_user_env(home)`: an isolated environment for subprocesses (fresh HOME, XDG dirs,
-  no AQORA_*); the `user_env` fixture (tests/conftest.py) is one under tmp_path.
+- `make_user_env(home)`: an isolated environment for subprocesses (fresh HOME, XDG dirs
+  and runtime dir, no AQORA_*); the `user_env` fixture (tests/conftest.py) is one under
+  tmp_path.
 - `run_cmd(args, env, input=None, timeout=60)`: run a command, capture text output;
   `describe(proc)`: a failure message showing what it did.
 - `write_config(user_env, text)` / `config_path(user_env)`: the helper's config.toml.
@@ -14,6 +15,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,13 +46,18 @@ def client(venv: str, name: str) -> Path:
 
 
 def make_user_env(home: Path) -> dict[str, str]:
-    """The environment of a user whose HOME is `home` (created), for subprocesses."""
+    """The environment of a user whose HOME is `home` (created), for subprocesses; its
+    own XDG_RUNTIME_DIR (`<home>.run`, 0700): nothing outside the test (another
+    install.sh's lock, the machine's containers/auth.json) is shared."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("AQORA_") and k not in _DROP_EXACT
     }
     home.mkdir(parents=True, exist_ok=True)
+    runtime = home.with_name(home.name + ".run")  # beside HOME: a tree of HOME stays HOME's
+    runtime.mkdir(mode=0o700, exist_ok=True)
     env.update(
         HOME=str(home),
+        XDG_RUNTIME_DIR=str(runtime),  # install.sh's lock, containers' auth.json, docker.pid
         XDG_CONFIG_HOME=str(home / ".config"),
         XDG_CACHE_HOME=str(home / ".cache"),
         XDG_DATA_HOME=str(home / ".local" / "share"),
@@ -91,6 +99,16 @@ def run_cmd(
         cwd=cwd,
         stdin=None if input is not None else subprocess.DEVNULL,
     )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Poll `predicate` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def describe(proc: subprocess.CompletedProcess[str]) -> str:
@@ -275,6 +293,31 @@ def login_args(url: str, *extra: str) -> list[str]:
         "--password-stdin",
         *extra,
     ]
+
+
+def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
+    """Neither stdout nor stderr holds a traceback."""
+    text = proc.stdout + proc.stderr
+    assert not any(marker in text for marker in TRACEBACK_MARKERS), describe(proc)
+
+
+def assert_two_line_error(proc: subprocess.CompletedProcess[str], *expected: str) -> None:
+    """`assert_clean_failure`, and the error and hint are all of stderr."""
+    assert_clean_failure(proc, *expected)
+    assert len(proc.stderr.splitlines()) == 2, describe(proc)
+
+
+def session_file(env: dict[str, str], url: str, kind: str = "insecure") -> Path:
+    """The insecure or recovery session file of `url` (named as its token cache file)."""
+    root = Path(env["XDG_DATA_HOME"]) / "aqora-helper"
+    return root / kind / (token_cache_file(env, url).stem + ".json")
+
+
+def own_refresh_token(env: dict[str, str], url: str, storage: str) -> str | None:
+    """The refresh token of the helper's own session, in the keyring or the insecure file."""
+    if storage == "keyring":
+        return stored_refresh_token(env, url)
+    return str(json.loads(session_file(env, url).read_text())["refresh_token"])
 
 
 def assert_clean_failure(proc: subprocess.CompletedProcess[str], *expected: str) -> None:

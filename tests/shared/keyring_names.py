@@ -1,5 +1,5 @@
-"""Our keyring store's names as clients could spell them (tests/e2e/test_sec_keyring.py,
-tests/unit/test_sec_keyring_unit.py)."""
+"""Our keyring store's names as clients could spell them (tests/e2e/security/test_keyring_lookups.py,
+tests/unit/engine/test_vault_legacy_keyring.py)."""
 
 from __future__ import annotations
 

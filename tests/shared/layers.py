@@ -1,4 +1,4 @@
-"""The package's layers (tests/unit/test_layers.py, tests/e2e/test_layers_e2e.py)."""
+"""The package's layers (tests/unit/test_layers.py, tests/e2e/perf/test_import_layers.py)."""
 
 from __future__ import annotations
 

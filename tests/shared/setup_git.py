@@ -1,5 +1,5 @@
-"""`aqora-helper setup git` in this process (tests/unit/test_setup_git_unit.py,
-tests/e2e/test_setup_git.py)."""
+"""`aqora-helper setup git` in this process (tests/unit/setup/test_git.py,
+tests/e2e/git/test_setup_git.py)."""
 
 from __future__ import annotations
 

@@ -337,7 +337,8 @@ def run(
         return 1
     except AqoraHelperError as exc:
         _put(stdout, one_line(exc.message) + "\n")
-        _warn(stderr, exc.hint)
+        if exc.message != NOT_FOUND:  # the full store has none: an answer, said silently
+            _warn(stderr, exc.hint)
         return 1
     if not _put(stdout, out):
         _warn(stderr, "cannot write the answer to standard output")

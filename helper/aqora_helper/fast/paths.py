@@ -1,6 +1,6 @@
 """The per-user cache and data directories and the config file, computed without
 platformdirs (too slow to import on the fast path and on a refresh).
-`tests/unit/test_paths.py` checks they equal platformdirs' answers.
+`tests/unit/fast/test_paths.py` checks they equal platformdirs' answers.
 """
 
 from __future__ import annotations

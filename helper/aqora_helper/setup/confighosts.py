@@ -23,7 +23,7 @@ from tomlkit.items import Table
 
 from ..fast.errors import AqoraHelperError, ConfigError
 from ..fast.hostnames import served_key
-from .files import read_file, remove_file, write_file
+from .files import read_file, real_path, remove_file, write_file
 
 MAX_CONFIG_BYTES = 256 * 1024
 
@@ -53,7 +53,7 @@ def add_hosts(env_url: str | None, hosts: list[str], dry_run: bool = False) -> l
     new = [k for k in dict.fromkeys(keys) if k not in owners]
     if not new:
         return []
-    path = settings.config_path
+    path = real_path(settings.config_path)  # a symlinked config is edited at its target
     found = read_file(path, MAX_CONFIG_BYTES)
     old_text = found[0].decode("utf-8") if found else ""
     try:

@@ -130,6 +130,12 @@ def dropin_text() -> str:
     return text
 
 
+def check_dropin() -> None:
+    """Raise SetupError when the drop-in's place holds what cannot be read (a FIFO, a
+    device, a huge file): `setup docker` checks it before writing anything."""
+    read_file(dropin_path(), MAX_BYTES)
+
+
 def add_dropin(state_file: Path, hosts: list[str], dry_run: bool = False) -> list[str]:
     """Write the drop-in, showing it first (only that, with `dry_run`); the warnings
     (a foreign file in its place, static tokens of `hosts`)."""

@@ -42,7 +42,7 @@ from .common import (
     removed_because,
     warn_missing_program,
 )
-from .containers import add_dropin, remove_dropin
+from .containers import add_dropin, check_dropin, remove_dropin
 from .credhelpers import (
     HELPER,
     KEY,
@@ -82,6 +82,7 @@ def configure(
     found = _read(path)  # refused before config.toml gets a host: bad input changes nothing
     if creds_store and found is not None:
         check_store(path, found[0])
+    check_dropin()  # and before config.json is written: a FIFO there is refused first
     hosts = add_served_hosts(url, hosts_given, dry_run) if hosts_given else selected_hosts(url)
     if not hosts:
         raise ConfigError(

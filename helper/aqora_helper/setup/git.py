@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import subprocess
 import time
 from collections.abc import Iterable
@@ -27,6 +28,7 @@ from ..fast.clientprocess import client_env, outside_any_repository, run_client
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import is_loopback, split_hostport
 from .common import REMOVED, UNCHANGED, WROTE, outcome, preview, warn_missing_program
+from .files import SetupError
 from .textblocks import status
 
 HELPER_VALUES = ["", "aqora"]
@@ -54,6 +56,8 @@ def configure(hosts: Iterable[str], scope: str, remove: bool, dry_run: bool) -> 
     then (the command exits 1)."""
     if not remove:
         warn_missing_program("git-credential-aqora", "git")
+    if scope == "--global":
+        refuse_special_files(global_config_files())
     target = str(global_config_file()) if scope == "--global" else "git config --local"
     changes: list[str] = []
     todo: list[str] = []
@@ -86,6 +90,28 @@ def global_config_file() -> Path:
     """The file `git config --global` writes."""
     override = os.environ.get("GIT_CONFIG_GLOBAL")
     return Path(override) if override else Path.home() / ".gitconfig"
+
+
+def global_config_files() -> list[Path]:
+    """The files `git config --global` reads: ~/.gitconfig (or GIT_CONFIG_GLOBAL), and
+    $XDG_CONFIG_HOME/git/config."""
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return [global_config_file(), Path(xdg) / "git" / "config"]
+
+
+def refuse_special_files(paths: Iterable[Path]) -> None:
+    """git waits forever reading a FIFO planted at its config file (and reads a device):
+    refuse anything but a regular file there before running git."""
+    for path in paths:
+        try:
+            mode = path.stat().st_mode  # stat never opens: a FIFO does not block it
+        except OSError:
+            continue  # absent (or unreadable: git says so)
+        if not stat.S_ISREG(mode):
+            raise SetupError(
+                f"{path} is not a regular file; not reading it",
+                f"Replace {path} with a regular file (or remove it), then run this again.",
+            )
 
 
 def drop_if_emptied(path: Path) -> bool:
