@@ -10,12 +10,6 @@ import pytest
 
 from support import REPO, doc_pages
 
-# Pages other open issues are writing; linked ahead of them, and to be dropped from this
-# set once they exist.
-EXPECTED_LATER = {
-    "docs/project-layout.md",  # issue 27 (refactor): where a change goes
-    "docs/testing.md",  # issue 26 (tests): the test suite in detail
-}
 LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
 CODE_SPAN = re.compile(r"`[^`\n]*`")
@@ -55,8 +49,6 @@ def broken_links(page: Path, root: Path = REPO) -> list[str]:
         rel = dest.relative_to(root).as_posix() if dest.is_relative_to(root) else None
         if rel is None:
             broken.append(f"{target}: outside the repository")
-        elif rel in EXPECTED_LATER and not dest.exists():
-            continue
         elif not dest.exists():
             broken.append(f"{target}: no such file")
         elif fragment and dest.suffix == ".md":
@@ -85,7 +77,7 @@ def test_the_check_sees_a_broken_link(tmp_path):
     page.write_text(
         "[ok](docs/a.md) [ok](docs/a.md#the-x-part) [ok](#top) [web](https://example.org)\n"
         "`[code](nowhere.md)`\n```\n[fenced](nowhere.md)\n```\n"
-        "[gone](docs/b.md) [bad](docs/a.md#nothing) [out](../x.md) [later](docs/testing.md)\n"
+        "[gone](docs/b.md) [bad](docs/a.md#nothing) [out](../x.md)\n"
         "# Top\n"
     )
     assert broken_links(page, root) == [
