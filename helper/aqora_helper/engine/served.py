@@ -9,11 +9,12 @@ about client protocols lives here.
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from ..fast.credential import HostCredential
 from ..fast.errors import AqoraHelperError, NotLoggedIn
 from ..fast.hostindex import fingerprint, save_index
+from ..fast.hostlookup import BrokenIndex, HostIndex
 from ..fast.hostnames import host_key
 from ..fast.tokencache import CachedToken, token_path
 from . import log
@@ -65,12 +66,15 @@ def credential_for_env(
 
 
 def refresh_from_index(
-    index: dict[str, Any], env_url: str, stale: CachedToken | None, min_ttl: int = 0
+    index: HostIndex, env_url: str, stale: CachedToken | None, min_ttl: int = 0
 ) -> HostCredential | None:
     """For `fast.credential.ensure` with a current host index (the caller holds
     `env_url`'s refresh lock and found `stale`): refresh with the settings the index
     recorded, without parsing the config; None when it recorded none for `env_url`."""
-    settings = from_index(index.get("settings"))
+    try:
+        settings = from_index(index.settings_for(env_url))
+    except BrokenIndex:
+        return None
     env = None if settings is None else settings.environments.get(env_url)
     if settings is None or env is None:
         return None

@@ -23,6 +23,7 @@ import time
 
 from .durations import require_ttl
 from .hostindex import env_url_of, load_index
+from .hostlookup import BrokenIndex, HostIndex
 from .hostnames import host_key
 from .tokencache import CachedToken, drop_token, read_token, token_path
 
@@ -30,7 +31,7 @@ DOCKER_CONFIG_LIMIT = 16 * 1024 * 1024
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar
+    from typing import TypeVar
 
     T = TypeVar("T")
 
@@ -108,7 +109,7 @@ def _usable(env_url: str, skew: int, warn: bool) -> CachedToken | None:
     return cached if cached is not None and cached.usable(skew, time.time()) else None
 
 
-def _index() -> dict[str, Any] | None:
+def _index() -> HostIndex | None:
     """The current host index, or None when the engine must decide (stale or missing
     index, or AQORA_TOKEN set)."""
     return None if os.environ.get("AQORA_TOKEN") else load_index()
@@ -125,16 +126,19 @@ def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
     if key is None:
         return None
     index = _index()
+    try:
+        entry = None if index is None else index.host(key)
+    except BrokenIndex:
+        index = None
     if index is None:
         return _engine_host(scheme, hostport)
-    entry = index["hosts"].get(key)
-    if not isinstance(entry, dict):
+    if entry is None:
         return None  # a current index says this host is not served: no engine needed
     env_url = str(entry["url"])
     got = ensure(
         env_url,
         int(entry["skew"]),
-        float(index["lock_timeout"]),
+        float(index.head["lock_timeout"]),
         lambda stale: (
             _engine_refresh(index, env_url, stale) or _engine_host(scheme, hostport, env_url, stale)
         ),
@@ -159,15 +163,17 @@ def get_for_env(url: str | None, min_ttl: int = 0) -> HostCredential:
 
 def _for_env(url: str | None, min_ttl: int) -> HostCredential:
     index = _index()
-    env_url = None if index is None else index["default_url"] if url is None else env_url_of(url)
+    env_url = (
+        None if index is None else index.head["default_url"] if url is None else env_url_of(url)
+    )
     if index is None or env_url is None or not _known(index, str(env_url)):
         # The engine rewrites the index, or says why (an unknown environment: before
         # any file is created, the refresh lock included).
         return _engine_env(url, min_ttl=min_ttl)
     got = ensure(
         str(env_url),
-        max(int(index["skew"]), min_ttl),
-        float(index["lock_timeout"]),
+        max(int(index.head["skew"]), min_ttl),
+        float(index.head["lock_timeout"]),
         lambda stale: (
             _engine_refresh(index, str(env_url), stale, min_ttl)
             or _engine_env(url, str(env_url), stale, min_ttl)
@@ -178,11 +184,13 @@ def _for_env(url: str | None, min_ttl: int) -> HostCredential:
     return HostCredential(got.access_token, got.expires_at, "", "", str(env_url))
 
 
-def _known(index: dict[str, Any], env_url: str) -> bool:
+def _known(index: HostIndex, env_url: str) -> bool:
     """True when the index's settings name `env_url` (configured, the default, or
     logged in to); an index without settings leaves the question to the engine."""
-    settings = index.get("settings")
-    return isinstance(settings, dict) and env_url in settings.get("environments", ())
+    try:
+        return index.environment(env_url) is not None
+    except BrokenIndex:
+        return False
 
 
 def forget(scheme: str, hostport: str, token: str | None = None) -> bool:
@@ -199,10 +207,13 @@ def serving_env(scheme: str, hostport: str) -> str | None:
     if key is None:
         return None
     index = load_index()
+    try:
+        entry = None if index is None else index.host(key)
+    except BrokenIndex:
+        index = None
     if index is None:
         return _engine_env_url(scheme, hostport)
-    entry = index["hosts"].get(key)
-    return str(entry["url"]) if isinstance(entry, dict) else None
+    return None if entry is None else str(entry["url"])
 
 
 def served_username(scheme: str, hostport: str) -> str | None:
@@ -259,7 +270,7 @@ def creds_store_is_aqora() -> bool:
 
 
 def _engine_refresh(
-    index: dict[str, Any], env_url: str, stale: CachedToken | None, min_ttl: int = 0
+    index: HostIndex, env_url: str, stale: CachedToken | None, min_ttl: int = 0
 ) -> HostCredential | None:
     """With the lock held: a refresh from the settings the index recorded (no config
     parsing), None when it recorded none."""
