@@ -16,6 +16,7 @@ import sys
 from ..fast.credential import ensure
 from ..fast.durations import require_ttl
 from ..fast.errors import AqoraHelperError, ConfigError, KeyringUnavailable, NotLoggedIn
+from ..fast.official_session import OfficialToken, credentials_file, remember
 from ..fast.signals import deferred_signals
 from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
 from ..fast.tokencache import UNREAD, CachedToken, Unread, write_token
@@ -61,7 +62,8 @@ def access_token(settings: Settings, env: Environment, min_ttl: int = 0) -> Toke
     )
     if not isinstance(got, Token):
         register_secret(got.access_token)
-        got = Token(got.access_token, got.expires_at, Source.CACHE)
+        source = Source.OFFICIAL if isinstance(got, OfficialToken) else Source.CACHE
+        got = Token(got.access_token, got.expires_at, source)
     require_ttl(env.url, got.expires_at, min_ttl)
     return got
 
@@ -156,7 +158,21 @@ def _from_official_cli(
         from .known import logged_in_urls
 
         raise NotLoggedIn(env.url, tuple(u for u in logged_in_urls() if u != env.url))
+    if missing is None:  # no session of ours: the next gets may read the file themselves
+        _point_to_official(env)
     return token
+
+
+def _point_to_official(env: Environment) -> None:
+    """Leave the fast path a pointer to the official CLI's credentials.json (no token);
+    a cache that cannot be written only costs speed."""
+    path = credentials_file()
+    if not os.path.isfile(path):
+        return
+    try:
+        remember(env.url, path)
+    except AqoraHelperError as exc:
+        logger.debug("official session not pointed to: %s", exc.message)
 
 
 def _warn(message: str) -> None:

@@ -62,7 +62,7 @@ def ensure(
     environment's refresh lock, the cache read again (another process may have just
     refreshed) and, if still stale, `refresh(stale)`'s result (it runs with the lock
     held, and gets what the cache held so it need not read it again)."""
-    hit = _usable(env_url, skew, warn=False)
+    hit = _usable(env_url, skew, warn=False) or _official(env_url, skew)
     if hit is not None:
         return hit
     from .refreshlock import RefreshLock  # a miss only
@@ -77,7 +77,7 @@ def ensure(
         if now == seen[-1]:
             return False
         seen.append(now)
-        hit = _usable(env_url, skew, warn=False)
+        hit = _usable(env_url, skew, warn=False) or _official(env_url, skew)
         if hit is not None:
             found.append(hit)
         return hit is not None
@@ -107,6 +107,14 @@ def _usable(env_url: str, skew: int, warn: bool) -> CachedToken | None:
     except Exception:  # the locked re-read (or the engine) reports it
         return None
     return cached if cached is not None and cached.usable(skew, time.time()) else None
+
+
+def _official(env_url: str, skew: int) -> CachedToken | None:
+    """The official CLI's access token when the engine found that session serves
+    `env_url` and its token is valid past `skew` (see official_session)."""
+    from .official_session import fresh_token  # not on a hit of our own cache
+
+    return fresh_token(env_url, skew)
 
 
 def _index() -> HostIndex | None:
