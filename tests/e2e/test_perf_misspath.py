@@ -245,3 +245,40 @@ def test_an_official_cli_hit_of_each_door_imports_nothing_heavy(aqora, user_env)
         assert issued.access_token in proc.stdout, module
         assert heavy_modules_loaded(proc) == [], module
     assert aqora.refresh_calls == 0
+
+
+FAKE_STORE = """#!/bin/sh
+case "$1" in
+    get) read -r server; printf '{"ServerURL":"%s","Username":"bob","Secret":"s3cret-4711"}\\n' "$server" ;;
+    list) printf '{"other-registry.example":"bob"}\\n' ;;
+    *) cat >/dev/null ;;
+esac
+"""
+
+
+def test_creds_store_delegation_imports_nothing_heavy(aqora, user_env, warm, tmp_path):
+    """credsStore mode, a registry aqora does not serve, a previous store delegated to:
+    get and list are decided from the host index and the Docker config alone."""
+    bin_dir = tmp_path / "store-bin"
+    bin_dir.mkdir()
+    store = bin_dir / "docker-credential-fakestore"
+    store.write_text(FAKE_STORE)
+    store.chmod(0o755)
+    env = dict(user_env, PATH=f"{bin_dir}{os.pathsep}{user_env['PATH']}")
+    config = Path(env["DOCKER_CONFIG"]) / "config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('{"credsStore": "fakestore"}\n')
+    proc = run_cmd(["aqora-helper", "setup", "docker", "--creds-store"], env)
+    assert proc.returncode == 0, describe(proc)
+    assert run_cmd(["aqora-helper", "token"], env).returncode == 0  # the index is current
+    door = ("aqora_helper.doors.docker", ["docker-credential-aqora"])
+    got = run_entry_point(door[0], [*door[1], "get"], env, "other-registry.example")
+    assert got.returncode == 0, describe(got)
+    assert json.loads(got.stdout) == {
+        "ServerURL": "other-registry.example", "Username": "bob", "Secret": "s3cret-4711"
+    }
+    assert heavy_modules_loaded(got) == []
+    listed = run_entry_point(door[0], [*door[1], "list"], env)
+    assert listed.returncode == 0, describe(listed)
+    assert json.loads(listed.stdout) == {"other-registry.example": "bob", warm: "aqora"}
+    assert heavy_modules_loaded(listed) == []

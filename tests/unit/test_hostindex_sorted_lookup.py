@@ -74,6 +74,7 @@ def test_every_host_of_1000_environments_is_found_and_no_other(cache: Path) -> N
     for absent in ("aqora.io", "env1000.example", "env1.example:5000", "", "~", "!", "zzz"):
         assert index.host(absent) is None
     assert index.environment("https://elsewhere.example/") is None
+    assert index.hosts() == {h: host_entry(url) for url, hs in envs.items() for h in hs}
 
 
 def test_the_settings_a_refresh_needs_hold_that_environment_only(cache: Path) -> None:

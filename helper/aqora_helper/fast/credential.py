@@ -235,9 +235,32 @@ def served_username(scheme: str, hostport: str) -> str | None:
 def usable_hosts() -> dict[str, str]:
     """host key -> username of every served host whose environment has a session
     usable without a new login (may refresh)."""
+    cached = _usable_hosts_at_hand()
+    if cached is not None:
+        return cached
     from ..engine import served
 
     return served.usable_hosts()
+
+
+def _usable_hosts_at_hand() -> dict[str, str] | None:
+    """`usable_hosts` from a current index when every served environment has a valid
+    token at hand (cached, or the official CLI's); None when the engine must decide."""
+    index = _index()
+    try:
+        hosts = None if index is None else index.hosts()
+    except ValueError:  # BrokenIndex, or the JSON scanner's
+        return None
+    if hosts is None:
+        return None
+    fresh: dict[str, bool] = {}
+    for entry in hosts.values():
+        url, skew = str(entry["url"]), int(entry["skew"])
+        if url not in fresh:
+            fresh[url] = (_usable(url, skew, warn=False) or _official(url, skew)) is not None
+        if not fresh[url]:
+            return None
+    return {key: str(entry["username"]) for key, entry in hosts.items()}
 
 
 def docker_store(action: str, data: str) -> str | None:
@@ -247,6 +270,11 @@ def docker_store(action: str, data: str) -> str | None:
     the protocol's error text)."""
     if not creds_store_is_aqora():
         return None
+    from .dockerdelegate import delegated  # the previous store, without the engine
+
+    answer = delegated(action, data, docker_config_file())
+    if answer is not None:
+        return answer
     from ..engine import dockerstore
 
     return dockerstore.handle(action, data)

@@ -116,15 +116,15 @@ class HostIndex:
         shared = None if env is None else self.settings()
         return None if shared is None else {**shared, "environments": {url: env}}
 
-    def entries(self, section: str) -> dict[str, Any]:
-        """Every entry of a section (for `list`-like questions; reads it whole)."""
-        start, end = self._range(section)
+    def hosts(self) -> dict[str, dict[str, Any]]:
+        """Every served host key and its entry (for `list`: reads the section whole)."""
+        start, end = self._range("hosts")
         with _Reader(self) as reader:
             text = reader.read(start, end - start).decode("utf-8")
         found = loads("{" + text + "}")
         if not isinstance(found, dict):
-            raise BrokenIndex(section)
-        return found
+            raise BrokenIndex("hosts")
+        return {key: _checked(entry, HOST_FIELDS) or {} for key, entry in found.items()}
 
     def _range(self, section: str) -> tuple[int, int]:
         span = self.head.get(section)
