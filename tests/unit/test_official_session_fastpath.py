@@ -8,14 +8,16 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aqora_helper.engine.official import credentials_path, parse_expires_at
+from aqora_helper.engine.official import credentials_path
 from aqora_helper.fast import official_session
 from aqora_helper.fast.text import rfc3339
 from aqora_helper.fast.tokencache import read_token, token_path
@@ -133,6 +135,29 @@ def test_a_symlinked_file_of_this_user_is_read(home, tmp_path) -> None:
     assert official_session.fresh_token(ENV_URL, 60) is not None
 
 
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(?:[Zz]|([+-])(\d{2}):(\d{2}))"
+)
+
+
+def parse_expires_at(text: str) -> float:
+    """The reference: how the engine read the official CLI's dates with re and datetime
+    before it shared the fast path's parser (seconds above 59 count as 59)."""
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError("not an RFC 3339 date-time")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    when = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=timezone.utc)
+    fraction = int((match.group(7) or "0").ljust(9, "0")) / 1e9
+    offset = 0
+    if match.group(8):
+        offset = (int(match.group(9)) * 3600 + int(match.group(10)) * 60) * (
+            1 if match.group(8) == "+" else -1
+        )
+    return when.timestamp() - offset + fraction
+
+
 dates = st.datetimes(
     min_value=__import__("datetime").datetime(1, 1, 1),
     max_value=__import__("datetime").datetime(9999, 12, 31),
@@ -146,7 +171,7 @@ dates = st.datetimes(
     zone=st.sampled_from(["Z", "z", "+00:00", "-07:30", "+14:00", "+99:99"]),
     sep=st.sampled_from(["T", "t", " "]),
 )
-def test_dates_are_read_as_the_engine_reads_them(when, digits, zone, sep) -> None:
+def test_dates_are_read_as_the_reference_reads_them(when, digits, zone, sep) -> None:
     fraction = f".{when.microsecond:06d}{'123'}"[: digits + 1] if digits else ""
     text = when.strftime(f"%Y-%m-%d{sep}%H:%M:%S").rjust(19, "0") + fraction + zone
     assert official_session.parse_rfc3339(text) == parse_expires_at(text)
@@ -154,7 +179,7 @@ def test_dates_are_read_as_the_engine_reads_them(when, digits, zone, sep) -> Non
 
 @settings(max_examples=500, deadline=None)
 @given(text=st.text(alphabet="0123456789-:.TtZz+ x", max_size=40))
-def test_a_date_the_engine_refuses_is_refused(text) -> None:
+def test_a_date_the_reference_refuses_is_refused(text) -> None:
     try:
         expected: float | None = parse_expires_at(text)
     except (ValueError, OverflowError):
@@ -172,6 +197,6 @@ def test_impossible_dates_are_refused(text) -> None:
     assert official_session.parse_rfc3339(text) is None
 
 
-def test_seconds_above_59_count_as_59_as_in_the_engine() -> None:
+def test_seconds_above_59_count_as_59_as_in_the_reference() -> None:
     text = "2026-06-30T23:59:60Z"
     assert official_session.parse_rfc3339(text) == parse_expires_at(text)

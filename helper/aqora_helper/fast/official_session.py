@@ -145,9 +145,9 @@ def _safe(st: os.stat_result, path: str) -> bool:
 
 
 def parse_rfc3339(text: str) -> float | None:
-    """`YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)` to Unix seconds, None when it is not
-    one (what engine.official.parse_expires_at accepts, minus non-ASCII digits; seconds
-    above 59 count as 59 there, and here)."""
+    """`YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)` (ASCII digits; `t` or a space for `T`,
+    `z` for `Z`) to Unix seconds, None when it is not one or names no real date (seconds
+    above 59 count as 59). Without `re` or `datetime`; engine.official uses it too."""
     if len(text) < 20 or not text.isascii():
         return None
     date, sep, clock = text[:10], text[10], text[11:]
