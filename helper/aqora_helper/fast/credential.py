@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import time
 
-from .durations import require_ttl
 from .hostindex import env_url_of, load_index
 from .hostlookup import BrokenIndex, HostIndex
 from .hostnames import host_key
@@ -164,6 +163,8 @@ def get_for_env(url: str | None, min_ttl: int = 0) -> HostCredential:
     than `min_ttl` seconds (or the configured skew, if longer) are left. Raises
     `errors.AqoraHelperError` (`durations.TokenTooShort` when even a fresh token lives
     shorter than `min_ttl`)."""
+    from .durations import require_ttl  # `token` only: the other doors have no --min-ttl
+
     cred = _for_env(url, min_ttl)
     require_ttl(cred.env_url, cred.expires_at, min_ttl)
     return cred

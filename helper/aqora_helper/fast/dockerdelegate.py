@@ -192,8 +192,25 @@ def _exchange(in_w: int, out_r: int, request: bytes, chunks: list[bytes], deadli
 
 
 def _wait(pid: int, deadline: float) -> int:
-    """The child's exit code; TimeoutError at `deadline`."""
-    pause = 0.001
+    """The child's exit code (its stdout is closed: it is exiting); TimeoutError at
+    `deadline`. Waits on a pidfd where there is one (no polling delay), else polls."""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        return os.waitstatus_to_exitcode(status)
+    try:
+        pidfd = os.pidfd_open(pid)  # Linux 5.3+
+    except (AttributeError, OSError):
+        pidfd = None
+    if pidfd is not None:
+        try:
+            poll = select.poll()
+            poll.register(pidfd, select.POLLIN)
+            if not poll.poll(max(0.0, deadline - time.monotonic()) * 1000):
+                raise TimeoutError
+        finally:
+            os.close(pidfd)
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    pause = 0.0002
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:

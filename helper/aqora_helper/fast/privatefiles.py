@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import stat
 
-from .atomicfile import replace_file
 from .errors import StorageFailure, UnsafeStorage
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -181,6 +180,8 @@ def _read_bounded(fd: int, path: StrPath, st: os.stat_result, max_bytes: int) ->
 def write_private(path: StrPath, data: bytes, root: StrPath | None = None) -> None:
     """Atomically replace `path` with `data`: temp file (0600, O_EXCL), fsync, rename.
     Directories from the parent up to `root` must be safe (see check_dirs)."""
+
+    from .atomicfile import replace_file  # writes only: a cached get reads
 
     folder = os.path.dirname(os.fspath(path))
     ensure_private_dir(folder, root)
