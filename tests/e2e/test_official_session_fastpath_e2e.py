@@ -8,6 +8,7 @@ test_perf_misspath.py with the other forbidden-imports checks.)"""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -120,3 +121,18 @@ def test_no_token_of_credentials_json_is_copied_into_our_files(aqora, user_env, 
     roots = [Path(user_env[k]) for k in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME")]
     roots.append(Path(user_env["XDG_DATA_HOME"]) / "aqora-helper")
     assert [hit for root in roots if root.exists() for hit in files_containing(root, secrets)] == []
+
+
+def test_concurrent_stale_gets_of_the_official_session_refresh_it_once(aqora, user_env, official):
+    host, issued = official
+    write_credentials(credentials_path(user_env), aqora.url, issued, int(time.time()) - 10)
+    procs = [
+        subprocess.Popen(["git-credential-aqora", "get"], env=user_env, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(12)
+    ]  # fmt: skip
+    results = [p.communicate(f"protocol=http\nhost={host}\n\n", timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * len(procs), results
+    tokens = {answer("git", out) for out, _ in results}
+    assert len(tokens) == 1 and aqora.is_valid_access_token(tokens.pop())
+    assert aqora.refresh_calls == 1

@@ -165,7 +165,9 @@ def _from_official_cli(
 
 def _point_to_official(env: Environment) -> None:
     """Leave the fast path a pointer to the official CLI's credentials.json (no token);
-    a cache that cannot be written only costs speed."""
+    a cache that cannot be written only costs speed. Written after every answer from
+    that source: its new identity tells processes waiting for the refresh lock to read
+    credentials.json again (fast.credential.ensure)."""
     path = credentials_file()
     if not os.path.isfile(path):
         return

@@ -87,7 +87,8 @@ def ensure(
         stale = read_token(env_url)
         if stale is not None and stale.usable(skew, time.time()):
             return stale
-        return refresh(stale)
+        fresh = None if stale is not None else _official(env_url, skew)  # refreshed meanwhile?
+        return fresh if fresh is not None else refresh(stale)
 
 
 def _identity(env_url: str) -> tuple[int, int] | None:
