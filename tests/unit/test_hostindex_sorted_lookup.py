@@ -125,7 +125,8 @@ def test_lookups_agree_with_a_dict(
     os.chmod(folder, 0o700)
     path = folder / "hosts.json"
     entries = {key: host_entry(f"https://{i}.example/") for i, key in enumerate(present)}
-    head = {"version": hostlookup.INDEX_VERSION, "fingerprint": "x"}
+    head = {"version": hostlookup.INDEX_VERSION, "fingerprint": "x",
+            "default_url": "https://x.example/", "skew": 60, "lock_timeout": 30.0}  # fmt: skip
     path.write_bytes(hostlookup.render(head, {"hosts": entries, "environments": {}}, None))
     path.chmod(0o600)
     index = hostlookup.load(str(path), str(folder))
@@ -152,6 +153,9 @@ def test_a_file_replaced_after_loading_is_not_read(cache: Path) -> None:
         lambda raw: raw.replace(b'"hosts": [', b'"hosts": [999999999, '),
         lambda raw: raw.replace(b'"hosts": [', b'"hosts": [3, '),  # mid-line ranges
         lambda raw: raw.replace(b'"url": "https://env', b'"url": 7, "x": "', 1),
+        lambda raw: raw.replace(b'"lock_timeout": 30.0', b'"lock_timeout": "30"'),
+        lambda raw: raw.replace(b'"env3.example": {', b'"env3.example\\x": {'),  # bad escape
+        lambda raw: raw.replace(b'"env3.example": {', b'"env3.example": {"url": {'),
     ],
 )
 def test_a_damaged_index_is_refused(cache: Path, damage) -> None:
@@ -161,7 +165,7 @@ def test_a_damaged_index_is_refused(cache: Path, damage) -> None:
     index = hostindex.load_index()
     if index is None:
         return  # refused at load: the engine decides
-    with pytest.raises(ValueError):  # hostlookup.BrokenIndex, or the JSON scanner's
+    with pytest.raises(hostlookup.BrokenIndex):
         for i in range(30):
             assert index.host(f"env{i}.example") == host_entry(f"https://env{i}.example/")
 

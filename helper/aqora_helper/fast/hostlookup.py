@@ -47,6 +47,9 @@ _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _scanstring = _json.scanstring
 HOST_FIELDS: dict[str, type] = {"url": str, "username": str, "git_auth": str, "skew": int}
 ENV_FIELDS: dict[str, type] = {"hosts": list, "username": str, "git_auth": str}
+HEAD_FIELDS: dict[str, tuple[type, ...]] = {
+    "fingerprint": (str,), "default_url": (str,), "skew": (int,), "lock_timeout": (int, float),
+}  # fmt: skip
 
 
 class BrokenIndex(ValueError):
@@ -104,7 +107,7 @@ class HostIndex:
         """The settings shared by every environment, None when none were recorded."""
         start, end = self._range("settings")
         with _Reader(self) as reader:
-            value = loads(reader.read(start, end - start))
+            value = _parsed(reader.read(start, end - start))
         if value is not None and not isinstance(value, dict):
             raise BrokenIndex("settings")
         return value
@@ -120,8 +123,7 @@ class HostIndex:
         """Every served host key and its entry (for `list`: reads the section whole)."""
         start, end = self._range("hosts")
         with _Reader(self) as reader:
-            text = reader.read(start, end - start).decode("utf-8")
-        found = loads("{" + text + "}")
+            found = _parsed(b"{" + reader.read(start, end - start) + b"}")
         if not isinstance(found, dict):
             raise BrokenIndex("hosts")
         return {key: _checked(entry, HOST_FIELDS) or {} for key, entry in found.items()}
@@ -144,10 +146,9 @@ class HostIndex:
             while lo < hi:
                 mid = (lo + hi) // 2
                 start, end = reader.line_around(mid, lo, hi)
-                line = reader.read(start, end - start).decode("utf-8")
-                found, value_at = _line_key(line)
+                found, value_at, line = _line_key(reader.read(start, end - start))
                 if found == key:
-                    return loads(line[value_at:].rstrip(","))
+                    return _parsed(line[value_at:].rstrip(","))
                 if found < key:
                     lo = end + 1
                 else:
@@ -155,14 +156,24 @@ class HostIndex:
         return None
 
 
-def _line_key(line: str) -> tuple[str, int]:
-    """(key, where its value starts) of a `"key": value` line."""
-    if not line.startswith('"'):
+def _line_key(raw: bytes) -> tuple[str, int, str]:
+    """(key, where its value starts, the line) of a `"key": value` line."""
+    try:
+        line = raw.decode("utf-8")
+        key, end = _scanstring(line, 1) if line.startswith('"') else ("", -1)
+    except ValueError:  # a bad escape or encoding
+        raise BrokenIndex("line") from None
+    if end < 0 or line[end : end + 2] != ": ":
         raise BrokenIndex("line")
-    key, end = _scanstring(line, 1)
-    if line[end : end + 2] != ": ":
-        raise BrokenIndex("line")
-    return key, end + 2
+    return key, end + 2, line
+
+
+def _parsed(text: bytes | str) -> Any:
+    """One JSON value of the index; BrokenIndex when it is not one."""
+    try:
+        return loads(text)
+    except ValueError:
+        raise BrokenIndex("value") from None
 
 
 def _checked(entry: Any, fields: dict[str, type]) -> dict[str, Any] | None:
@@ -248,7 +259,9 @@ def load(path: str, root: str) -> HostIndex | None:
     newline = first.find(b"\n")
     if not first.startswith(_PREFIX) or newline < 0 or first[newline - 1 : newline] != b",":
         raise BrokenIndex("head")
-    head = loads(first[len(_PREFIX) : newline - 1])
+    head = _parsed(first[len(_PREFIX) : newline - 1])
     if not isinstance(head, dict) or head.get("version") != INDEX_VERSION:
         raise BrokenIndex("version")
+    if not all(type(head.get(name)) in kinds for name, kinds in HEAD_FIELDS.items()):
+        raise BrokenIndex("head")
     return HostIndex(path, head, first, newline + 1, st)
