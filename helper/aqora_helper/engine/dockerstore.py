@@ -16,6 +16,8 @@ module keeps every other registry's credentials, as the platform's store would:
 
 The mode is read from the Docker config on every call: when its `credsStore` is not
 `aqora` (the `credHelpers` setup), `handle` answers None and the door behaves as before.
+A delegated request is usually answered before this module loads
+(`fast.dockerdelegate`, which also runs the previous store for it here).
 The previous store's name is kept in `<data dir>/docker-store.json` (no secrets).
 """
 
@@ -23,12 +25,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from ..fast.clientprocess import run_client
 from ..fast.dockerconfig import creds_store_is_aqora, docker_config_file
+from ..fast.dockerdelegate import index_timeout, run_delegate
 from ..fast.errors import AqoraHelperError
 from ..fast.keyring_names import DOCKER_STORE_SERVICE as STORE_SERVICE
 from ..fast.privatefiles import read_private, remove_private, write_private
@@ -39,7 +40,6 @@ NOT_FOUND = "credentials not found in native keychain"
 INDEX_USER = "\tindex"  # the index item's username (no server string holds a tab)
 LOCK_URL = "https://docker-store.invalid/"  # a lock of its own (.invalid is never a host)
 STORE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-MAX_ANSWER = 1024 * 1024
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -114,36 +114,17 @@ def handle(action: str, data: str) -> str | None:
 
 
 def _timeout() -> float:
+    """timeouts.keyring: from the host index when current (no config parsing), else
+    from the settings."""
+    recorded = index_timeout()
+    if recorded is not None:
+        return recorded
     from .settings import load_settings
 
     try:
         return float(load_settings().timeouts.keyring)
     except AqoraHelperError:  # a broken config must not lock other registries out
         return DEFAULT_TIMEOUT
-
-
-def run_delegate(name: str, action: str, data: str, timeout: float) -> str:
-    """Pass the request to `docker-credential-<name>` and its answer back."""
-    program = f"docker-credential-{name}"
-    try:
-        proc = run_client([program, action], input=data.encode(), timeout=timeout)
-    except FileNotFoundError:
-        raise StoreError(
-            f"{program} (the previous credsStore) is not installed",
-            f"Install it, or run 'aqora-helper setup docker --remove' to go back to '{name}'.",
-        ) from None
-    except subprocess.TimeoutExpired:
-        raise StoreError(
-            f"{program} (the previous credsStore) did not answer within {timeout:g} s",
-            "Check that store (is its keyring unlocked?); timeouts.keyring sets the bound.",
-        ) from None
-    except OSError as exc:
-        raise StoreError(f"cannot run {program}: {exc.strerror}") from None
-    out = proc.stdout[:MAX_ANSWER].decode("utf-8", "replace")
-    if proc.returncode != 0:
-        first = out.strip().splitlines()[0] if out.strip() else f"{program} failed"
-        raise StoreError(first, f"{program} {action} exited with {proc.returncode}.")
-    return out
 
 
 class KeyringStore:

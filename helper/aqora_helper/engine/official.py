@@ -21,21 +21,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import platformdirs
+from typing import Any, NamedTuple
 
 from ..fast.clientprocess import run_client
 from ..fast.errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
 from ..fast.filelock import try_lock, unlock
+from ..fast.official_session import credentials_file, parse_rfc3339
 from ..fast.privatefiles import open_regular, read_bounded
 from ..fast.redaction import server_text, strip_controls
 from ..fast.signals import deferred_signals
@@ -51,17 +47,14 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_EXCERPT = 300
 MIN_TOKEN_RUN = 16  # a run of token characters this long in the program's stderr is a secret
 SECRETS_LOCK_WAIT = 2.0  # seconds; at most this long for the shared lock before the program runs
-_TOKEN_RUN = re.compile(rf"[A-Za-z0-9\-._~+/]{{{MIN_TOKEN_RUN},}}=*")
+TOKEN_RUN = rf"[A-Za-z0-9\-._~+/]{{{MIN_TOKEN_RUN},}}=*"  # compiled on a failure only
 MIN_ROOM = 4096  # bytes reserved before a refresh (or half the file, if more) for the rewrite
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX only, where fcntl exists too
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
-    r"(?:[Zz]|([+-])(\d{2}):(\d{2}))"
-)
 
-@dataclass(frozen=True)
-class Credential:
-    """One entry of credentials.json."""
+
+class Credential(NamedTuple):
+    """One entry of credentials.json (a named tuple: `dataclasses` imports `inspect`,
+    milliseconds on every refresh of this session)."""
 
     client_id: str
     client_secret: str | None
@@ -147,11 +140,13 @@ def _excerpt(text: str) -> str:
     """The program's stderr on one line, safe to show: no control character (terminal
     escapes), no registered secret, and no run of MIN_TOKEN_RUN token characters or more
     (a secret of the program's own: a rotated token never registered here)."""
+    import re
+
     lines = [line.strip() for line in text[: 4 * MAX_EXCERPT].splitlines() if line.strip()]
     if not lines:
         return "no error output"
     joined = strip_controls(" / ".join(lines))
-    return server_text(_TOKEN_RUN.sub("<redacted>", joined), MAX_EXCERPT)
+    return server_text(re.sub(TOKEN_RUN, "<redacted>", joined), MAX_EXCERPT)
 
 
 def _register_file_secrets(settings: Settings, env: Environment) -> None:
@@ -178,26 +173,15 @@ def _register_file_secrets(settings: Settings, env: Environment) -> None:
 
 def credentials_path() -> Path:
     """`AQORA_CONFIG_HOME/credentials.json`, else `<data dir>/aqora/credentials.json`."""
-    override = os.environ.get("AQORA_CONFIG_HOME")
-    if override:
-        return Path(override) / "credentials.json"
-    return platformdirs.user_data_path("aqora", appauthor=False, roaming=True) / "credentials.json"
+    return Path(credentials_file())  # platformdirs' rules, without importing it
 
 
 def parse_expires_at(text: str) -> float:
-    """RFC 3339 (0 to 9 fractional digits) to Unix seconds. Raises ValueError."""
-    match = _RFC3339.fullmatch(text)
-    if match is None:
+    """RFC 3339 (0 to 9 fractional digits, ASCII digits) to Unix seconds. Raises ValueError."""
+    when = parse_rfc3339(text)
+    if when is None:
         raise ValueError("not an RFC 3339 date-time")
-    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-    when = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=timezone.utc)
-    fraction = int((match.group(7) or "0").ljust(9, "0")) / 1e9
-    offset = 0
-    if match.group(8):
-        offset = (int(match.group(9)) * 3600 + int(match.group(10)) * 60) * (
-            1 if match.group(8) == "+" else -1
-        )
-    return when.timestamp() - offset + fraction
+    return when
 
 
 def _from_file(settings: Settings, env: Environment) -> Token | None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..fast.errors import AqoraHelperError, ConfigError, NotLoggedIn
 from ..fast.hostcredential import HostCredential, Serving
 from ..fast.hostindex import fingerprint, save_index
+from ..fast.hostlookup import BrokenIndex
 from ..fast.tokencache import CachedToken, token_path
 from . import log
 from .coredumps import disable_core_dumps
@@ -26,7 +27,8 @@ from .settings import Environment, Settings, from_index, load_settings, to_index
 from .sources import Token
 
 if TYPE_CHECKING:
-    from ..fast.hostindex import HostEntry, HostIndex
+    from ..fast.hostindex import HostEntry
+    from ..fast.hostlookup import HostIndex
 
 
 class ServedHost(NamedTuple):
@@ -119,7 +121,10 @@ def refresh_from_index(
     """For `fast.singleflight.ensure` with a current host index (the caller holds
     `env_url`'s refresh lock and found `stale`): refresh with the settings the index
     recorded, without parsing the config; None when it recorded none for `env_url`."""
-    settings = from_index(index.get("settings"))
+    try:
+        settings = from_index(index.settings_for(env_url))
+    except BrokenIndex:
+        return None
     env = None if settings is None else settings.environments.get(env_url)
     if settings is None or env is None:
         return None

@@ -15,6 +15,7 @@ import sys
 
 from ..fast.durations import require_ttl
 from ..fast.errors import AqoraHelperError, ConfigError, KeyringUnavailable, NotLoggedIn
+from ..fast.official_session import OfficialToken, credentials_file, remember
 from ..fast.signals import deferred_signals
 from ..fast.singleflight import ensure
 from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
@@ -63,7 +64,8 @@ def access_token(settings: Settings, env: Environment, min_ttl: int = 0) -> Toke
     )
     if not isinstance(got, Token):
         register_secret(got.access_token)
-        got = Token(got.access_token, got.expires_at, Source.CACHE)
+        source = Source.OFFICIAL if isinstance(got, OfficialToken) else Source.CACHE
+        got = Token(got.access_token, got.expires_at, source)
     require_ttl(env.url, got.expires_at, min_ttl)
     return got
 
@@ -158,7 +160,23 @@ def _from_official_cli(
         from .known import logged_in_urls
 
         raise NotLoggedIn(env.url, tuple(u for u in logged_in_urls() if u != env.url))
+    if missing is None:  # no session of ours: the next gets may read the file themselves
+        _point_to_official(env)
     return token
+
+
+def _point_to_official(env: Environment) -> None:
+    """Leave the fast path a pointer to the official CLI's credentials.json (no token);
+    a cache that cannot be written only costs speed. Written after every answer from
+    that source: its new identity tells processes waiting for the refresh lock to read
+    credentials.json again (fast.singleflight.ensure)."""
+    path = credentials_file()
+    if not os.path.isfile(path):
+        return
+    try:
+        remember(env.url, path)
+    except AqoraHelperError as exc:
+        logger.debug("official session not pointed to: %s", exc.message)
 
 
 def _warn(message: str) -> None:

@@ -21,13 +21,14 @@ import os
 
 from .hostcredential import HostCredential, Serving
 from .hostindex import env_url_of, load_index
+from .hostlookup import BrokenIndex
 from .hostnames import host_key
-from .singleflight import ensure
+from .singleflight import at_hand, ensure
 from .tokencache import CachedToken, drop_refused, drop_token
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
-    from .hostindex import HostIndex
+    from .hostlookup import HostIndex
 
 
 def _index() -> HostIndex | None:
@@ -48,17 +49,20 @@ def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
     if key is None:
         return None
     index = _index()
+    try:
+        entry = None if index is None else index.host(key)
+    except BrokenIndex:
+        index = None
     if index is None:
         found = _engine_resolve_host(key)
         return found if found is None or isinstance(found, HostCredential) else _answer(found)
-    entry = index["hosts"].get(key)
-    if not isinstance(entry, dict):
+    if entry is None:
         return None  # a current index says this host is not served: no engine needed
     env_url = str(entry["url"])
     got = ensure(
         env_url,
         int(entry["skew"]),
-        float(index["lock_timeout"]),
+        float(index.head["lock_timeout"]),
         lambda stale: _engine_refresh_host(index, key, env_url, stale),
     )
     if not isinstance(got, CachedToken):
@@ -95,7 +99,9 @@ def get_for_env(url: str | None, min_ttl: int = 0) -> HostCredential:
 
 def _for_env(url: str | None, min_ttl: int) -> HostCredential:
     index = _index()
-    env_url = None if index is None else index["default_url"] if url is None else env_url_of(url)
+    env_url = (
+        None if index is None else index.head["default_url"] if url is None else env_url_of(url)
+    )
     if index is None or env_url is None or not _known(index, str(env_url)):
         # The engine rewrites the index, or says why (an unknown environment: before
         # any file is created, the refresh lock included).
@@ -103,8 +109,8 @@ def _for_env(url: str | None, min_ttl: int) -> HostCredential:
         return found if isinstance(found, HostCredential) else _answer(found)
     got = ensure(
         str(env_url),
-        int(index["skew"]),
-        float(index["lock_timeout"]),
+        int(index.head["skew"]),
+        float(index.head["lock_timeout"]),
         lambda stale: _engine_refresh_env(index, url, str(env_url), stale, min_ttl),
         min_ttl,
     )
@@ -116,8 +122,10 @@ def _for_env(url: str | None, min_ttl: int) -> HostCredential:
 def _known(index: HostIndex, env_url: str) -> bool:
     """True when the index's settings name `env_url` (configured, the default, or
     logged in to); an index without settings leaves the question to the engine."""
-    settings = index.get("settings")
-    return isinstance(settings, dict) and env_url in settings.get("environments", ())
+    try:
+        return index.environment(env_url) is not None
+    except BrokenIndex:
+        return False
 
 
 def forget(scheme: str, hostport: str, token: str | None = None) -> bool:
@@ -139,10 +147,13 @@ def serving_env(scheme: str, hostport: str) -> str | None:
     if key is None:
         return None
     index = load_index()
+    try:
+        entry = None if index is None else index.host(key)
+    except BrokenIndex:
+        index = None
     if index is None:
         return _engine_env_url(key)
-    entry = index["hosts"].get(key)
-    return str(entry["url"]) if isinstance(entry, dict) else None
+    return None if entry is None else str(entry["url"])
 
 
 def served_username(scheme: str, hostport: str) -> str | None:
@@ -159,9 +170,32 @@ def served_username(scheme: str, hostport: str) -> str | None:
 def usable_hosts() -> dict[str, str]:
     """host key -> username of every served host whose environment has a session
     usable without a new login (may refresh)."""
+    cached = _usable_hosts_at_hand()
+    if cached is not None:
+        return cached
     from ..engine import served
 
     return served.usable_hosts()
+
+
+def _usable_hosts_at_hand() -> dict[str, str] | None:
+    """`usable_hosts` from a current index when every served environment has a valid
+    token at hand (cached, or the official CLI's); None when the engine must decide."""
+    index = _index()
+    try:
+        hosts = None if index is None else index.hosts()
+    except ValueError:  # BrokenIndex, or the JSON scanner's
+        return None
+    if hosts is None:
+        return None
+    fresh: dict[str, bool] = {}
+    for entry in hosts.values():
+        url, skew = str(entry["url"]), int(entry["skew"])
+        if url not in fresh:
+            fresh[url] = at_hand(url, skew) is not None
+        if not fresh[url]:
+            return None
+    return {key: str(entry["username"]) for key, entry in hosts.items()}
 
 
 def docker_store(action: str, data: str) -> str | None:
@@ -169,10 +203,15 @@ def docker_store(action: str, data: str) -> str | None:
     (`credsStore: aqora`: the previous store, or the OS keyring); None when that mode is
     off (learnt without the engine). Raises `errors.AqoraHelperError` (its message is
     the protocol's error text)."""
-    from .dockerconfig import creds_store_is_aqora
+    from .dockerconfig import creds_store_is_aqora, docker_config_file
 
     if not creds_store_is_aqora():
         return None
+    from .dockerdelegate import delegated  # the previous store, without the engine
+
+    answer = delegated(action, data, docker_config_file())
+    if answer is not None:
+        return answer
     from ..engine import dockerstore
 
     return dockerstore.handle(action, data)

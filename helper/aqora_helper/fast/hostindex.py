@@ -2,17 +2,19 @@
 
 The engine writes it, stamped with a fingerprint of everything that decides which
 hosts are served (config file identity and the relevant environment variables);
-`fast.credential` trusts it only while the stamp still matches. Reading never raises.
+`fast.credential` trusts it only while the stamp still matches. Loading never raises.
+Its layout (`hostlookup`) lets a get read the one host line it needs, however many
+environments the configuration holds.
 """
 
 from __future__ import annotations
 
 import os
 
+from .hostlookup import INDEX_VERSION, HostIndex, load, render
 from .hostnames import host_key
-from .jsonlite import loads
 from .paths import cache_root, config_file
-from .privatefiles import read_private, write_private
+from .privatefiles import write_private
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
@@ -27,19 +29,8 @@ if TYPE_CHECKING:
         git_auth: str
         skew: int
 
-    class HostIndex(TypedDict):
-        """`hosts.json` (a record for the type checker only: no run-time cost; what is
-        read is checked where it is used, as any file's content)."""
-
-        version: int
-        fingerprint: str
-        hosts: dict[str, HostEntry]  # host key -> its entry
-        default_url: str
-        skew: int
-        lock_timeout: float
-        settings: dict[str, Any] | None  # engine.settings.to_index
-
-INDEX_VERSION = 2  # 2: the resolved settings, for a refresh without the config parser
+# INDEX_VERSION 2: the resolved settings, for a refresh without the config parser;
+# 3: sorted host and environment lines, looked up by binary search (hostlookup).
 # AQORA_HELPER_DATA_DIR (else XDG_DATA_HOME's folder) holds sessions.json (logged-in
 # environments are served, and the only one is the default when nothing else names it);
 # engine.known drops the index whenever it changes that list.
@@ -81,19 +72,20 @@ def save_index(
 ) -> None:
     """Write the host index (called by the engine with a fingerprint taken *before* it
     read the configuration, so a concurrent edit makes the index stale, not wrong).
-    `settings`: the resolved settings (engine.settings.to_index) a refresh starts from."""
-    import json  # writes only (the miss path): reading stays free of `re`
-
-    body: HostIndex = {
+    `settings`: the resolved settings (engine.settings.to_index) a refresh starts from;
+    its environments are kept one line each, apart from the rest."""
+    head = {
         "version": INDEX_VERSION,
         "fingerprint": stamp,
-        "hosts": hosts,
         "default_url": default_url,
         "skew": skew,
         "lock_timeout": lock_timeout,
-        "settings": settings,
     }
-    write_private(index_path(), json.dumps(body, sort_keys=True).encode(), cache_root())
+    shared = None if settings is None else dict(settings)
+    recorded = None if shared is None else shared.pop("environments", None)
+    environments = recorded if isinstance(recorded, dict) else {}
+    sections = {"hosts": hosts, "environments": environments}
+    write_private(index_path(), render(head, sections, shared), cache_root())
 
 
 def drop_index() -> None:
@@ -105,17 +97,15 @@ def drop_index() -> None:
 
 
 def load_index() -> HostIndex | None:
-    """The index when it is current, else None."""
+    """The index when it is current, else None. Its lookups raise
+    `hostlookup.BrokenIndex` when the file turns out to be out of shape."""
     try:
-        raw = read_private(index_path(), root=cache_root())
-        if raw is None:
-            return None
-        data = loads(raw)
-        if data.get("version") != INDEX_VERSION or data.get("fingerprint") != fingerprint():
-            return None
-        return data if isinstance(data.get("hosts"), dict) else None
+        index = load(index_path(), cache_root())
     except Exception:
         return None
+    if index is None or index.head.get("fingerprint") != fingerprint():
+        return None
+    return index
 
 
 def env_url_of(url: str) -> str | None:

@@ -151,6 +151,18 @@ def read_private(
     that is not regular or an oversized one, or when a directory from its parent up to
     `root` is unsafe; ExposedFile (a subclass) when `secret` and others can read it.
     """
+    fd = open_private(path, root, secret)
+    if fd is None:
+        return None
+    try:
+        return _read_bounded(fd, path, os.fstat(fd), max_bytes)
+    finally:
+        os.close(fd)
+
+
+def open_private(path: StrPath, root: StrPath | None = None, secret: bool = False) -> int | None:
+    """A read-only descriptor of a private file (checked as `read_private` says; the
+    caller closes it), or None when it does not exist."""
     try:
         found = open_regular(path, follow=False)
     except OSError as exc:
@@ -169,9 +181,10 @@ def read_private(
         if secret and os.name == "posix" and st.st_mode & 0o077:
             mode = stat.S_IMODE(st.st_mode)
             raise ExposedFile(str(path), f"other users can read it (mode {mode:o})")
-        return _read_bounded(fd, path, st, max_bytes)
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
+    return fd
 
 
 def read_regular_file(path: StrPath, max_bytes: int) -> bytes | None:

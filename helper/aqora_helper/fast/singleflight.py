@@ -35,7 +35,7 @@ def ensure(
     under the environment's refresh lock, the cache read again (another process may have
     just refreshed) and, if still stale, `refresh(stale)`'s result (it runs with the lock
     held, and gets what the cache held so it need not read it again)."""
-    hit = _usable(env_url, skew, min_ttl)
+    hit = at_hand(env_url, skew, min_ttl)
     if hit is not None:
         return hit
     from .refreshlock import RefreshLock  # a miss only
@@ -50,7 +50,7 @@ def ensure(
         if now == seen[-1]:
             return False
         seen.append(now)
-        hit = _usable(env_url, skew, min_ttl)
+        hit = at_hand(env_url, skew, min_ttl)
         if hit is not None:
             found.append(hit)
         return hit is not None
@@ -61,7 +61,15 @@ def ensure(
         stale = read_token(env_url)
         if stale is not None and stale.usable(skew, time.time(), min_ttl):
             return stale
-        return refresh(stale)
+        # the official CLI's session, refreshed meanwhile by the process that held the lock?
+        fresh = None if stale is not None else _official(env_url, skew, min_ttl)
+        return fresh if fresh is not None else refresh(stale)
+
+
+def at_hand(env_url: str, skew: int, min_ttl: int = 0) -> CachedToken | None:
+    """A token of `env_url` usable without a refresh (see `ensure`): the cached one, or
+    the official CLI's session the engine pointed to; None otherwise. Never raises."""
+    return _usable(env_url, skew, min_ttl) or _official(env_url, skew, min_ttl)
 
 
 def _identity(env_url: str) -> tuple[int, int] | None:
@@ -82,3 +90,11 @@ def _usable(env_url: str, skew: int, min_ttl: int) -> CachedToken | None:
     if cached is None or not cached.usable(skew, time.time(), min_ttl):
         return None
     return cached
+
+
+def _official(env_url: str, skew: int, min_ttl: int) -> CachedToken | None:
+    """The official CLI's access token when the engine found that session serves
+    `env_url` and its token is valid past `skew` and `min_ttl` (see official_session)."""
+    from .official_session import fresh_token  # not on a hit of our own cache
+
+    return fresh_token(env_url, skew, min_ttl)

@@ -193,12 +193,27 @@ def with_username(url: str, username: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{quote(username, safe='')}@{parts.netloc}"))
 
 
-def warn_without_keyring_program(tool: str) -> None:
-    """pip's subprocess mode and uv need a `keyring` program that sees our backend."""
-    if shutil.which("keyring") is None:
+def warn_without_keyring_program(tool: str, dry_run: bool = False) -> None:
+    """pip's subprocess mode and uv need a `keyring` program that sees our backend, and
+    ours answers fastest: this installation's `keyring` script is made ours when the
+    installer left keyring's own there (`keyringprogram.claim`)."""
+    from . import keyringprogram
+
+    claimed = keyringprogram.claim(dry_run)
+    if claimed is not None:
+        done = "dry run: would make" if dry_run else "made"
+        status(f"{done} {claimed} aqora-helper's keyring program (it was keyring's own CLI)")
+    program = keyringprogram.first_on_path()
+    if program is None:
         status(
             f"aqora-helper: warning: no 'keyring' program on PATH; {tool} needs one that "
             "sees aqora-helper's backend (install.sh links it; see the README)"
+        )
+    elif keyringprogram.kind(program) != "ours" and not (dry_run and claimed):
+        status(
+            f"aqora-helper: warning: the 'keyring' program first on PATH ({program}) is not "
+            f"aqora-helper's, so {tool} waits for it on every lookup (about 15 times "
+            "longer); 'aqora-helper doctor' shows the fix"
         )
 
 
@@ -299,7 +314,7 @@ def _parses(parse: Parser, text: str, path: Path) -> bool:
     return True
 
 
-def closing_notes(tool: str) -> None:
+def closing_notes(tool: str, dry_run: bool = False) -> None:
     """The last lines of a successful `setup pip|uv`."""
-    warn_without_keyring_program(tool)
+    warn_without_keyring_program(tool, dry_run)
     status(f"undo with: aqora-helper setup {tool} --remove")

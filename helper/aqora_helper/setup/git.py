@@ -24,7 +24,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..fast.clientprocess import client_env, outside_any_repository, run_client
+from ..fast.clientenv import client_env
+from ..fast.clientprocess import outside_any_repository, run_client
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import is_loopback, split_hostport
 from .common import REMOVED, UNCHANGED, WROTE, outcome, preview, warn_missing_program

@@ -275,4 +275,4 @@ def configure(
     _warn_about_environment(path, url_key)
     _warn_about_sections(new)
     _warn_about_overrides(path, new)
-    closing_notes("pip")
+    closing_notes("pip", dry_run)

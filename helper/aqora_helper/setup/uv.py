@@ -242,4 +242,4 @@ def configure(
     write_text_setup(MARKERS, path, text, new, dry_run, _loads)
     _warn_about_pip_table(new, path)
     _warn_about_environment(path)
-    closing_notes("uv")
+    closing_notes("uv", dry_run)

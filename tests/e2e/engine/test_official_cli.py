@@ -47,7 +47,11 @@ def token(user_env: dict[str, str], url: str) -> subprocess.CompletedProcess[str
 
 
 def assert_not_copied(user_env: dict[str, str], url: str) -> None:
-    assert not token_cache_file(user_env, url).exists()
+    """No token of credentials.json in our storage: our token-cache file, if any, is the
+    fast path's pointer to credentials.json (fast/official_session.py), no token."""
+    cache = token_cache_file(user_env, url)
+    if cache.exists():
+        assert set(json.loads(cache.read_text())) == {"url", "source", "credentials"}
     assert keyring_secret(user_env, url) is None
 
 

@@ -33,8 +33,24 @@ ROWS = (
     "git-credential-aqora get (stale: refresh)",
     "peer: git credential-store get",
     "peer: keyring's own CLI, --mode creds get",
-    "pip download, keyring program / token in URL",
-    "uv pip install, keyring program / token in URL",
+    *(f"official CLI source (cached): {door}" for door in ("git get", "docker get", "token",
+                                                            "keyring get URL alice")),
+    "official CLI source (stale: refresh in credentials.json): git get",
+    *(f"{route}: {door}"
+      for route in ("uv tool install WHEEL", "uv tool install CLONE", "pipx install WHEEL",
+                    "uv tool install --compile-bytecode WHEEL, PYTHONDONTWRITEBYTECODE=1")
+      for door in ("git get", "docker get", "token", "keyring get URL alice")),
+    "info: uv tool install WHEEL, PYTHONDONTWRITEBYTECODE=1: git get",
+    "peer: docker-credential-secretservice get (the store alone)",
+    "peer: docker-credential-secretservice list (the store alone)",
+    "credsStore, a registry aqora does not serve: docker get",
+    "credsStore: docker list (aqora's hosts + the store's)",
+    *(f"1000 environments: {door}" for door in ("git get", "docker get", "token",
+                                                "keyring get URL alice")),
+    "git get, an unserved host (1 environment)",
+    "1000 environments: git get, an unserved host",
+    "pip download, keyring program / (token in URL + 1 keyring run)",
+    "uv pip install, keyring program / (token in URL + 1 keyring run)",
     "keyring backend get_credential (in-process, cached)",
     "same through keyring.get_credential (chainer, info)",
     "keyring import (info)",
@@ -54,7 +70,7 @@ def test_bench_runs_and_reports_every_row(tmp_path: Path) -> None:
         [sys.executable, str(BENCH), "--rounds", "3", "--json", str(out_json)],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1200,  # five installs besides install.sh's (issue 24's routes)
         stdin=subprocess.DEVNULL,
     )
     detail = f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"

@@ -1,6 +1,8 @@
 """The lean miss path (issue 13): a stale get of each front door refreshes without the
 CLI framework or the config parser; a waiter answers from the cache without the engine;
-`token --url` for an environment nobody serves creates no file (issue 15)."""
+`token --url` for an environment nobody serves creates no file (issue 15). The paths
+users take without a cached token of ours (issue 24): a hit of the official CLI's
+session and Docker's credsStore delegation import nothing heavy."""
 
 from __future__ import annotations
 
@@ -13,14 +15,17 @@ from pathlib import Path
 
 import pytest
 
+from shared.official_session import credentials_path, official_login, write_credentials
 from support import (
     TESTS,
+    clear_keyring_session,
     describe,
     heavy_modules_loaded,
     make_cached_token_stale,
     run_cmd,
     run_entry_point,
     token_cache_file,
+    write_config,
 )
 
 # The CLI framework and the config parser; platformdirs and dataclasses (which imports
@@ -221,3 +226,61 @@ def test_the_backend_chosen_in_keyringrc_is_used(aqora, user_env, warm, tmp_path
     assert proc.returncode == 0, describe(proc)
     assert "could not store the rotated session" in proc.stderr, describe(proc)
     assert aqora.refresh_calls == 1
+
+
+# --- issue 24: the official CLI's session, credsStore delegation -----------------------
+
+
+def test_an_official_cli_hit_of_each_door_imports_nothing_heavy(aqora, user_env):
+    """Logged in with the official CLI only: once the engine has served it, each door
+    answers from its credentials.json with the standard library (and fast/) alone."""
+    clear_keyring_session(user_env, aqora.url)
+    host = aqora.url.split("://", 1)[1]
+    write_config(user_env, f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = ["{host}"]\n')
+    issued = official_login(aqora.url)
+    write_credentials(credentials_path(user_env), aqora.url, issued, int(time.time()) + 3600)
+    first = run_cmd(["aqora-helper", "token"], user_env)
+    assert first.stdout.strip() == issued.access_token, describe(first)
+    for module, argv, stdin in doors(host):
+        proc = run_entry_point(module, argv, user_env, stdin)
+        assert proc.returncode == 0, describe(proc)
+        assert issued.access_token in proc.stdout, module
+        assert heavy_modules_loaded(proc) == [], module
+    assert aqora.refresh_calls == 0
+
+
+FAKE_STORE = """#!/bin/sh
+case "$1" in
+    get) read -r server; printf '{"ServerURL":"%s","Username":"bob","Secret":"s3cret-4711"}\\n' "$server" ;;
+    list) printf '{"other-registry.example":"bob"}\\n' ;;
+    *) cat >/dev/null ;;
+esac
+"""
+
+
+def test_creds_store_delegation_imports_nothing_heavy(aqora, user_env, warm, tmp_path):
+    """credsStore mode, a registry aqora does not serve, a previous store delegated to:
+    get and list are decided from the host index and the Docker config alone."""
+    bin_dir = tmp_path / "store-bin"
+    bin_dir.mkdir()
+    store = bin_dir / "docker-credential-fakestore"
+    store.write_text(FAKE_STORE)
+    store.chmod(0o755)
+    env = dict(user_env, PATH=f"{bin_dir}{os.pathsep}{user_env['PATH']}")
+    config = Path(env["DOCKER_CONFIG"]) / "config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('{"credsStore": "fakestore"}\n')
+    proc = run_cmd(["aqora-helper", "setup", "docker", "--creds-store"], env)
+    assert proc.returncode == 0, describe(proc)
+    assert run_cmd(["aqora-helper", "token"], env).returncode == 0  # the index is current
+    door = ("aqora_helper.doors.docker", ["docker-credential-aqora"])
+    got = run_entry_point(door[0], [*door[1], "get"], env, "other-registry.example")
+    assert got.returncode == 0, describe(got)
+    assert json.loads(got.stdout) == {
+        "ServerURL": "other-registry.example", "Username": "bob", "Secret": "s3cret-4711"
+    }
+    assert heavy_modules_loaded(got) == []
+    listed = run_entry_point(door[0], [*door[1], "list"], env)
+    assert listed.returncode == 0, describe(listed)
+    assert json.loads(listed.stdout) == {"other-registry.example": "bob", warm: "aqora"}
+    assert heavy_modules_loaded(listed) == []
