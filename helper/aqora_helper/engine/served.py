@@ -47,15 +47,24 @@ def resolve_host(key: str) -> HostCredential | Serving | None:
     session is refused before any file is written. AQORA_TOKEN, where it applies, is
     the answer at once; otherwise the caller runs `singleflight.ensure` with what this
     returns, and its `refresh` uses these settings (nothing is resolved again)."""
+    settings, env = _host_env(key, None)
+    return None if settings is None or env is None else _serving(settings, env)
+
+
+def _host_env(key: str, held: str | None) -> tuple[Settings | None, Environment | None]:
+    """The settings and the environment serving `key` (None when none does), with the
+    host index rewritten and an environment without any session refused (`held`: the
+    environment whose refresh lock the caller holds); (None, None) when a config problem
+    that does not concern `key` hides the settings."""
     loaded = _load_for_host(key)
     if loaded is None:
-        return None
+        return None, None
     stamp, settings = loaded
     env = _served(settings).get(key)
     if env is not None:
-        _refuse_without_session(settings, env, None)
+        _refuse_without_session(settings, env, held)
     _publish(stamp, settings)
-    return None if env is None else _serving(settings, env)
+    return settings, env
 
 
 def resolve_env(url: str | None, min_ttl: int = 0) -> HostCredential | Serving:
@@ -92,15 +101,8 @@ def _serving(settings: Settings, env: Environment, min_ttl: int = 0) -> HostCred
 def refresh_host(key: str, held: str, stale: CachedToken | None) -> HostCredential | None:
     """With `held`'s refresh lock held (the index named it for `key`, but recorded no
     settings): refresh from the config file; None when no environment serves `key`."""
-    loaded = _load_for_host(key)
-    if loaded is None:
-        return None
-    stamp, settings = loaded
-    env = _served(settings).get(key)
-    if env is not None:
-        _refuse_without_session(settings, env, held)
-    _publish(stamp, settings)
-    return None if env is None else _credential(settings, env, held, stale)
+    settings, env = _host_env(key, held)
+    return None if settings is None or env is None else _credential(settings, env, held, stale)
 
 
 def refresh_env(
