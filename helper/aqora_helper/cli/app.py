@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
 
 import typer
@@ -18,24 +20,22 @@ from ..fast.errors import (
     NotLoggedIn,
 )
 from ..fast.text import clean
-from . import doctor, login, logout, setup, status, token
-from . import exec as exec_command
 from .common import URL_HELP, GlobalOptions, examples, insecure_option
 
-app = typer.Typer(
-    name="aqora-helper",
-    help="Fresh aqora.io tokens for git, Docker, pip/uv and scripts.",
-    epilog=examples(
-        "aqora-helper login",
-        "aqora-helper status",
-        "aqora-helper setup git",
-        "aqora-helper --install-completion   # shell completion (bash, zsh, fish, PowerShell)",
-    ),
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # docstring paragraphs flow (rich mode keeps their line breaks)
-)
+# Each command's module, in the order --help lists them. A command line that names one
+# imports only that module (Click's lazy-subcommand pattern): `setup git` does not load
+# doctor's HTTP stack, nor `status` the setup editors.
+COMMAND_MODULES = {
+    "login": "login",
+    "logout": "logout",
+    "status": "status",
+    "doctor": "doctor",
+    "token": "token",
+    "exec": "exec",
+    "setup": "setup",
+}
+_OPTIONS_WITH_VALUE = ("--url",)  # top-level options whose value is the next argument
+_COMPLETION_VARIABLE = "_AQORA_HELPER_COMPLETE"  # set by the shell's completion script
 
 
 def _help_without_python_types() -> None:
@@ -63,7 +63,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
     ctx: typer.Context,
     url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
@@ -76,8 +75,42 @@ def main_options(
     ctx.obj = GlobalOptions(url=url, allow_insecure_host=allow_insecure_host)
 
 
-for module in (login, logout, status, doctor, token, exec_command, setup):
-    module.register(app)
+def invoked_command(argv: list[str]) -> str | None:
+    """The command a command line names (top-level options before it skipped), if any."""
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            return next(args, None)
+        if arg in _OPTIONS_WITH_VALUE:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_app(argv: list[str]) -> typer.Typer:
+    """The typer app with the named command only, or every command (help, completion,
+    an unknown name: all of them listed, as before)."""
+    app = typer.Typer(
+        name="aqora-helper",
+        help="Fresh aqora.io tokens for git, Docker, pip/uv and scripts.",
+        epilog=examples(
+            "aqora-helper login",
+            "aqora-helper status",
+            "aqora-helper setup git",
+            "aqora-helper --install-completion   # shell completion (bash, zsh, fish, PowerShell)",
+        ),
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # docstring paragraphs flow (rich mode keeps their line breaks)
+    )
+    app.callback()(main_options)
+    name = invoked_command(argv)
+    wanted = [name] if name in COMMAND_MODULES and _COMPLETION_VARIABLE not in os.environ else []
+    for command in wanted or list(COMMAND_MODULES):
+        importlib.import_module(f"{__package__}.{COMMAND_MODULES[command]}").register(app)
+    return app
 
 
 def print_error(error: AqoraHelperError) -> None:
@@ -101,8 +134,9 @@ def _interrupted() -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (documented in the README)."""
     log.configure()
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        code = app(args=argv, prog_name="aqora-helper", standalone_mode=False)
+        code = build_app(args)(args=args, prog_name="aqora-helper", standalone_mode=False)
         return code if isinstance(code, int) else 0
     except NoArgsIsHelpError as no_args:
         no_args.show()  # the help page
@@ -120,7 +154,7 @@ def run(argv: list[str] | None = None) -> int:
             _interrupted()
         return status
     except NotLoggedIn as error:
-        print_error(error.for_command(list(sys.argv[1:] if argv is None else argv)))
+        print_error(error.for_command(args))
         return error.exit_code
     except AqoraHelperError as error:
         print_error(error)
