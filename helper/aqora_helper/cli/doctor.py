@@ -158,7 +158,11 @@ def session_check(settings: Settings, env: Environment, offline: bool = False) -
     error = report["error"]
     if not report["logged_in"]:
         relogin = "aqora-helper login" in error["hint"]  # not logged in, expired, revoked
-        fix = platform_shell.command("aqora-helper", "login", "--url", env.url) if relogin else error["hint"]
+        fix = (
+            platform_shell.command("aqora-helper", "login", "--url", env.url)
+            if relogin
+            else error["hint"]
+        )
         return Check("fail", "session", error["message"], fix)
     expiry = f"expires {report['expires_at']}" if report["expires_at"] else "expiry unknown"
     where = f"{report['source']} ({report['storage']}), {expiry}"

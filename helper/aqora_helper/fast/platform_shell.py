@@ -56,7 +56,9 @@ def link_program(target: str, directory: str, name: str) -> str:
     """Put the program `target` in `directory` under `name`: a symlink in sh; a copy in
     PowerShell (a console script's .exe runs from anywhere; a symlink needs admin rights)."""
     if powershell():
-        return command("Copy-Item", "-Force", target, paths().join(directory, executable_name(name)))
+        return command(
+            "Copy-Item", "-Force", target, paths().join(directory, executable_name(name))
+        )
     return command("ln", "-sf", target, paths().join(directory, name))
 
 
@@ -71,7 +73,7 @@ def prepend_path(directory: str) -> str:
     """Put `directory` first on PATH for this shell session."""
     if powershell():
         return f"$env:Path = {quote(directory + ';')} + $env:Path"
-    return f"export PATH={quote(directory)}:\"$PATH\""
+    return f'export PATH={quote(directory)}:"$PATH"'
 
 
 def remove_tree(paths: list[str]) -> str:

@@ -51,7 +51,10 @@ class Check:
 def setup_git_fix(env_urls: list[str]) -> str:
     """The command that sets git up for these environments."""
     return platform_shell.chain(
-        [platform_shell.command("aqora-helper", "setup", "git", "--url", u) for u in dict.fromkeys(env_urls)]
+        [
+            platform_shell.command("aqora-helper", "setup", "git", "--url", u)
+            for u in dict.fromkeys(env_urls)
+        ]
     )
 
 

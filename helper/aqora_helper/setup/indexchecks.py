@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ..engine.datadir import data_dir
 from ..engine.settings import Environment
-from ..fast.clientprocess import run_client
 from ..fast import platform_shell
+from ..fast.clientprocess import run_client
 from ..fast.hostnames import key_from_url
 from ..fast.text import without_password
 from . import keyringprogram
