@@ -13,6 +13,7 @@ from ..fast.keyring_call import KeyringCallThread
 T = TypeVar("T")
 
 
+
 class CallTimedOut(Exception):
     """The call did not return within the bound."""
 
@@ -35,3 +36,4 @@ def call_with_timeout(func: Callable[[], T], seconds: float) -> T:
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
+
