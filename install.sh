@@ -88,12 +88,52 @@ if [ -L "$LOCK_DIR" ] || [ ! -d "$LOCK_DIR" ] ||
         "remove it (or point XDG_RUNTIME_DIR or TMPDIR at a private folder), then run this again"
 fi
 LOCK="$LOCK_DIR/install.lock"
+wait_message() { echo "waiting for another install.sh of yours to finish ($1) ..." >&2; }
+held_too_long() {  # held_too_long LOCK [WHAT ELSE TO DO]
+    die "another install.sh has held $1 for 15 minutes" "let it finish (or end it${2:-}), then run this again"
+}
 if command -v flock >/dev/null 2>&1 && { command exec 9>>"$LOCK"; } 2>/dev/null; then
     if ! flock -n 9; then
-        echo "waiting for another install.sh of yours to finish ($LOCK) ..." >&2
-        flock -w 900 9 || die "another install.sh has held $LOCK for 15 minutes" \
-            "let it finish (or end it), then run this again"
+        wait_message "$LOCK"
+        flock -w 900 9 || held_too_long "$LOCK"
     fi
+else
+    # No flock(1) (macOS, BSD): the lock is a folder (mkdir is atomic everywhere) holding
+    # the holder's pid; the holder removes it when it exits. A holder that died (kill -9,
+    # a crash) leaves it: a waiter that finds that pid gone breaks it, under a second
+    # folder inside it, so that two waiters never both break it (nor a new holder's).
+    LOCK="$LOCK.d"
+    release_lock() { [ -z "${LOCK_HELD:-}" ] || rm -rf "$LOCK"; LOCK_HELD=""; }
+    trap release_lock EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    holder_gone() {  # the pid in the lock is not running (no pid yet: being written)
+        pid=$(cat "$LOCK/pid" 2>/dev/null) || pid=""
+        case "$pid" in
+            "" | *[!0-9]*) return 1 ;;
+        esac
+        ! kill -0 "$pid" 2>/dev/null
+    }
+    break_stale_lock() {  # remove the lock of a holder that is gone, as one waiter only
+        mkdir "$LOCK/breaking" 2>/dev/null || return 0
+        if holder_gone; then
+            rm -rf "$LOCK.stale.$$"
+            mv "$LOCK" "$LOCK.stale.$$" 2>/dev/null && rm -rf "$LOCK.stale.$$" &&
+                echo "removed a stale lock ($LOCK) of an install.sh that is gone" >&2
+        else
+            rmdir "$LOCK/breaking" 2>/dev/null || true
+        fi
+    }
+    waited=0
+    until mkdir "$LOCK" 2>/dev/null; do
+        [ "$waited" -gt 0 ] || wait_message "$LOCK"
+        [ "$waited" -lt 900 ] || held_too_long "$LOCK" "; if none runs, remove $LOCK"
+        if holder_gone; then break_stale_lock; fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    LOCK_HELD=1
+    echo $$ >"$LOCK/pid"
 fi
 
 # A directory we may delete: a venv that install.sh made (it writes $CREATED first thing).
@@ -352,6 +392,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/aqora-helper-install.XXXXXX")
 DONE=""
 cleanup() {
     rm -rf "$WORK"
+    command -v release_lock >/dev/null 2>&1 && release_lock
     if [ -z "$DONE" ] && [ -d "$NEW" ]; then rm -rf "$NEW"; fi
 }
 trap cleanup EXIT
@@ -387,15 +428,13 @@ version=$("$NEW/bin/aqora-helper" --version 2>&1) && "$NEW/bin/git-credential-aq
     die "the new install does not run: ${version:-no output}; the previous install is unchanged" \
         "run ./install.sh again; if it fails again, report the line above"
 
-# The launchers: `#!<venv python> -IS`, the venv's package paths, the entry point. A venv
-# path with a space cannot be a shebang: pip's own scripts are linked then.
-LAUNCH="bin"
-case "$PREFIX" in
-    *" "*) ;;
-    *)
-        LAUNCH="launchers"
-        "$NEW/bin/python" -I - "$NEW/launchers" <<'PY' || die "writing the launchers failed" "run ./install.sh again"
-import ast, os, subprocess, sys
+# The launchers: the venv's python with -I -S, the venv's package paths, the entry point:
+# `#!<venv python> -IS` when that path can be a shebang; else (a space in it, as in
+# macOS's ~/Library/Application Support) a file that is both sh and Python: sh runs its
+# second line (`exec <venv python> -IS <this file>`), which Python reads as a string.
+LAUNCH="launchers"
+"$NEW/bin/python" -I - "$NEW/launchers" <<'PY' || die "writing the launchers failed" "run ./install.sh again"
+import ast, os, re, shlex, subprocess, sys
 dest = sys.argv[1]
 bare = subprocess.run([sys.executable, "-I", "-S", "-c", "import sys; print(sys.path)"],
                       capture_output=True, text=True, check=True).stdout
@@ -406,19 +445,23 @@ entry = {
     "docker-credential-aqora": "aqora_helper.doors.docker",
     "aqora-keyring": "aqora_helper.doors.keyring_program",
 }
+if re.fullmatch(r"/[^\s\\'\"]{1,120}", sys.executable):
+    header = f"#!{sys.executable} -IS\n"
+else:
+    header = f"#!/bin/sh\n'''exec' {shlex.quote(sys.executable)} -IS \"$0\" \"$@\"\n' '''\n"
+    if header.count("'''") != 2 or "\\" in header:
+        sys.exit(f"the venv's path cannot be written into a launcher: {sys.executable!r}")
 os.makedirs(dest, exist_ok=True)
 for name, module in entry.items():
     path = os.path.join(dest, name)
     with open(path + ".new", "w") as out:
-        out.write(f"#!{sys.executable} -IS\nimport sys\nsys.path += {extra!r}\n"
+        out.write(f"{header}import sys\nsys.path += {extra!r}\n"
                   f"from {module} import main\nsys.exit(main())\n")
     os.chmod(path + ".new", 0o755)
     os.replace(path + ".new", path)
 PY
-        "$NEW/launchers/git-credential-aqora" --version >/dev/null 2>&1 ||
-            die "the new launchers do not run; the previous install is unchanged" "run ./install.sh again"
-        ;;
-esac
+"$NEW/launchers/git-credential-aqora" --version >/dev/null 2>&1 ||
+    die "the new launchers do not run; the previous install is unchanged" "run ./install.sh again"
 
 # Switch: the prefix becomes a link to the new venv in one rename.
 if [ -d "$PREFIX" ] && [ ! -L "$PREFIX" ]; then  # an older install.sh's venv: moved aside

@@ -18,7 +18,6 @@ anyway (keyring's backend discovery, for one).
 
 from __future__ import annotations
 
-import _posixsubprocess
 import os
 import socket
 import subprocess
@@ -26,6 +25,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+try:  # POSIX only; Windows starts processes through subprocess.Popen alone
+    import _posixsubprocess
+except ImportError:
+    _posixsubprocess = None
 
 
 class TierViolation(BaseException):
@@ -55,12 +59,13 @@ BLOCKED: list[tuple[Any, str, str]] = [
     (socket, "gethostbyname", "socket.gethostbyname"),
     (socket, "gethostbyname_ex", "socket.gethostbyname_ex"),
     (subprocess.Popen, "_execute_child", "subprocess.Popen"),
-    (_posixsubprocess, "fork_exec", "_posixsubprocess.fork_exec"),
     (os, "system", "os.system"),
-    (os, "fork", "os.fork"),
-    (os, "forkpty", "os.forkpty"),
-    (os, "posix_spawn", "os.posix_spawn"),
-    (os, "posix_spawnp", "os.posix_spawnp"),
+    *[
+        (os, name, f"os.{name}")
+        for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp")
+        if hasattr(os, name)
+    ],
+    *([(_posixsubprocess, "fork_exec", "_posixsubprocess.fork_exec")] if _posixsubprocess else []),
 ]
 
 

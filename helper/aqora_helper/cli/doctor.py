@@ -19,6 +19,7 @@ from ..engine.api import VIEWER, Api
 from ..engine.sessionfiles import insecure_file
 from ..engine.settings import Environment, Settings
 from ..engine.vault import KeyringVault
+from ..fast import platform_shell
 from ..fast.errors import AqoraHelperError, ConfigError
 from ..fast.text import clean
 from ..setup.checks import Check, containers_checks, docker_checks, git_checks
@@ -157,7 +158,11 @@ def session_check(settings: Settings, env: Environment, offline: bool = False) -
     error = report["error"]
     if not report["logged_in"]:
         relogin = "aqora-helper login" in error["hint"]  # not logged in, expired, revoked
-        fix = f"aqora-helper login --url {env.url}" if relogin else error["hint"]
+        fix = (
+            platform_shell.command("aqora-helper", "login", "--url", env.url)
+            if relogin
+            else error["hint"]
+        )
         return Check("fail", "session", error["message"], fix)
     expiry = f"expires {report['expires_at']}" if report["expires_at"] else "expiry unknown"
     where = f"{report['source']} ({report['storage']}), {expiry}"
@@ -166,7 +171,7 @@ def session_check(settings: Settings, env: Environment, offline: bool = False) -
             "warn",
             "session",
             f"stored in {where}; not checked with the server (the API did not answer)",
-            f"aqora-helper doctor --url {env.url}",
+            platform_shell.command("aqora-helper", "doctor", "--url", env.url),
         )
     if error:
         return Check("warn", "session", f"token from {where}; {error['message']}", error["hint"])

@@ -12,7 +12,9 @@ module keeps every other registry's credentials, as the platform's store would:
   backend, never a plaintext one), one item per registry under service `STORE_SERVICE`
   (it holds a tab, so no package-index URL can name it), username = the server string,
   secret = `{"Username", "Secret"}`, plus one index item (`INDEX_USER`) listing
-  server -> username for `list` (keyring has no way to enumerate items).
+  server -> username for `list` (keyring has no way to enumerate items). On Windows an
+  item too long for one Credential Manager entry is written in parts (`keyringparts`),
+  so neither a long token nor the number of registries meets its limit.
 
 The mode is read from the Docker config on every call: when its `credsStore` is not
 `aqora` (the `credHelpers` setup), `handle` answers None and the door behaves as before.
@@ -34,6 +36,7 @@ from ..fast.errors import AqoraHelperError
 from ..fast.keyring_names import DOCKER_STORE_SERVICE as STORE_SERVICE
 from ..fast.privatefiles import read_private, remove_private, write_private
 from ..fast.refreshlock import RefreshLock
+from . import keyringparts
 
 HELPER = "aqora"
 NOT_FOUND = "credentials not found in native keychain"
@@ -41,6 +44,8 @@ INDEX_USER = "\tindex"  # the index item's username (no server string holds a ta
 LOCK_URL = "https://docker-store.invalid/"  # a lock of its own (.invalid is never a host)
 STORE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 DEFAULT_TIMEOUT = 10.0
+INDEX_PARTS = keyringparts.MAX_INDEX_PARTS
+NATIVE_STORES = {"win32": ("desktop", "wincred")}  # preferred to the keyring, when present
 
 
 class StoreError(AqoraHelperError):
@@ -88,6 +93,18 @@ def set_delegate(config: Path, previous: str | None) -> None:
         write_private(data_file(delegates_file()), body.encode())
     else:
         remove_private(delegates_file())
+
+
+def native_store() -> str | None:
+    """The platform's own Docker store when its program is on PATH (Windows: Docker
+    Desktop's, else wincred: Credential Manager without keyring's size limits)."""
+    import shutil
+    import sys
+
+    for name in NATIVE_STORES.get(sys.platform, ()):
+        if shutil.which(f"docker-credential-{name}"):
+            return name
+    return None
 
 
 def delegate_for(config: Path | None = None) -> str | None:
@@ -138,8 +155,11 @@ class KeyringStore:
 
         return keyring_call(self.timeout, method, *args)
 
+    def _read(self, user: str) -> str | None:
+        return keyringparts.read(self._call, STORE_SERVICE, user)
+
     def _index(self) -> dict[str, str]:
-        raw = self._call("get_password", STORE_SERVICE, INDEX_USER)
+        raw = self._read(INDEX_USER)
         try:
             data = json.loads(raw) if isinstance(raw, str) else {}
         except ValueError:
@@ -150,9 +170,11 @@ class KeyringStore:
 
     def _save_index(self, index: dict[str, str]) -> None:
         if index:
-            self._call("set_password", STORE_SERVICE, INDEX_USER, json.dumps(index))
+            keyringparts.write(
+                self._call, STORE_SERVICE, INDEX_USER, json.dumps(index), INDEX_PARTS
+            )
         else:
-            self._call("delete_password", STORE_SERVICE, INDEX_USER)
+            keyringparts.delete(self._call, STORE_SERVICE, INDEX_USER)
 
     def handle(self, action: str, data: str) -> str:
         if action == "list":
@@ -165,7 +187,7 @@ class KeyringStore:
             return self.erase(data.strip())
 
     def get(self, server: str) -> str:
-        raw = self._call("get_password", STORE_SERVICE, server) if server else None
+        raw = self._read(server) if server else None
         try:
             item = json.loads(raw) if isinstance(raw, str) else None
         except ValueError:
@@ -184,16 +206,19 @@ class KeyringStore:
         server = str(request["ServerURL"]).strip()
         username, secret = str(request["Username"]), str(request.get("Secret") or "")
         item = json.dumps({"Username": username, "Secret": secret})
-        self._call("set_password", STORE_SERVICE, server, item)
         index = self._index()
-        if index.get(server) != username:
-            index[server] = username
+        listed = index.get(server) == username
+        index[server] = username
+        keyringparts.check(server, item)  # all refused before anything is written
+        keyringparts.check(INDEX_USER, json.dumps(index), INDEX_PARTS)
+        keyringparts.write(self._call, STORE_SERVICE, server, item)
+        if not listed:
             self._save_index(index)
         return ""
 
     def erase(self, server: str) -> str:
         if server:
-            self._call("delete_password", STORE_SERVICE, server)
+            keyringparts.delete(self._call, STORE_SERVICE, server)
             index = self._index()
             if index.pop(server, None) is not None:
                 self._save_index(index)

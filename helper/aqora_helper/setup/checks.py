@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..fast import platform_shell
 from ..fast.clientprocess import run_client
 from ..fast.dockerconfig import docker_config_file
 from ..fast.hostnames import DEFAULT_PORTS, is_loopback, served_key, split_hostport
@@ -49,7 +50,12 @@ class Check:
 
 def setup_git_fix(env_urls: list[str]) -> str:
     """The command that sets git up for these environments."""
-    return " && ".join(f"aqora-helper setup git --url {u}" for u in dict.fromkeys(env_urls))
+    return platform_shell.chain(
+        [
+            platform_shell.command("aqora-helper", "setup", "git", "--url", u)
+            for u in dict.fromkeys(env_urls)
+        ]
+    )
 
 
 def git_checks(hosts: dict[str, str]) -> list[Check]:
@@ -220,7 +226,7 @@ def _is_aqora(helper: str) -> bool:
 
 def setup_docker_fix(hosts: list[str]) -> str:
     """The command that routes these (served) hosts to aqora."""
-    return "aqora-helper setup docker " + " ".join(hosts)
+    return platform_shell.command("aqora-helper", "setup", "docker", *hosts)
 
 
 def docker_checks(hosts: list[str]) -> list[Check]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 import tomlkit
 
+from ..fast import platform_shell
 from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import served_key
 from .common import REMOVED, UNCHANGED, WROTE, new_folders, outcome, preview, removed_because
@@ -220,7 +220,7 @@ def static_entries(hosts: list[str]) -> list[tuple[str, str]]:
                     (
                         f"static credentials for {netloc} in {path} (key '{key}', from "
                         "'podman login' or 'skopeo login')",
-                        f"{tool} logout --authfile {shlex.quote(str(path))} {shlex.quote(key)}",
+                        platform_shell.command(tool, "logout", "--authfile", str(path), key),
                     )
                 )
     return found

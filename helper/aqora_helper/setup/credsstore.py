@@ -4,11 +4,12 @@ Sets `"credsStore": "aqora"` in the Docker config (after `credHelpers` were adde
 the containers tools and a later plain setup still use). The value it replaced is kept
 twice: its JSON text in the setup record (`dockerrecord`), so `--remove` puts back the
 same bytes, and its name in the engine's delegate file (`engine.dockerstore`), so the
-helper passes other registries on to that store. With no previous store, the OS keyring
+helper passes other registries on to that store. With no previous store, the platform's own
+store when its program is on PATH (Windows: `desktop`, else `wincred`), else the OS keyring
 holds them.
 
-`null` and `""` say "no store" to Docker as an absent key does: the OS keyring then keeps
-the other registries, and `--remove` puts back the very same text. Any other value that
+`null` and `""` say "no store" to Docker as an absent key does: as with no key, the
+platform's store or the OS keyring then keeps the other registries, and `--remove` puts back the very same text. Any other value that
 is not a store name, or a repeated key, is refused before anything is written
 (`check_store`).
 """
@@ -70,13 +71,15 @@ def check_store(path: Path, text: str) -> None:
 def set_store(path: Path, text: str, record: ConfigRecord) -> tuple[str, list[str]]:
     """`text` with `credsStore` set to aqora, the change recorded; (text, report lines).
     The value it replaces (its exact text: a store name, `null` or `""`) is recorded."""
-    from ..engine.dockerstore import set_delegate
+    from ..engine.dockerstore import native_store, set_delegate
 
     check_store(path, text)
     current = json.loads(text).get(KEY)
     if current == HELPER:
         return text, [f"unchanged: {KEY} is already {HELPER!r}"]
-    previous = current or None  # null and "" name no store: the OS keyring keeps the others
+    # null and "" name no store: the platform's own store keeps the others when present
+    # (Windows: desktop, wincred), else the OS keyring
+    previous = current or native_store()
     try:
         top = scan_top(text)
         found = top.find(KEY)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from ..engine.datadir import data_dir
 from ..engine.settings import Environment
+from ..fast import platform_shell
 from ..fast.clientprocess import run_client
 from ..fast.hostnames import key_from_url
 from ..fast.text import without_password
@@ -93,7 +94,7 @@ def _tool_check(
             "warn",
             tool,
             f"{url} is an aqora index but no keyring-provider is set ({shown})",
-            f"aqora-helper setup {tool} --index-url {shlex.quote(url)}",
+            platform_shell.command("aqora-helper", "setup", tool, "--index-url", url),
         )
     overridden = _pip_overrides(texts, url) if tool == "pip" else []
     if overridden:
@@ -140,7 +141,7 @@ def keyring_program_check(tool: str, url: str, env: Environment) -> Check:
             "warn",
             tool,
             f"{program} sees aqora-helper's backend but gave no credentials for {url}",
-            f"aqora-helper login --url {env.url}",
+            platform_shell.command("aqora-helper", "login", "--url", env.url),
         )
     found = keyringprogram.kind(program)
     if found != "ours":
@@ -158,7 +159,7 @@ def keyring_program_check(tool: str, url: str, env: Environment) -> Check:
 def _ours_first_fix(tool: str, url: str, program: str, ours: str) -> str:
     """Rewriting this installation's script (setup does it), else ours first on PATH."""
     if os.path.realpath(program) == os.path.realpath(keyringprogram.scripts_keyring()):
-        return f"aqora-helper setup {tool} --index-url {shlex.quote(url)}"
+        return platform_shell.command("aqora-helper", "setup", tool, "--index-url", url)
     return _link_fix(ours, None)
 
 
@@ -167,20 +168,17 @@ def _our_keyring() -> str:
     linked = shutil.which("aqora-keyring")
     if linked:
         return os.path.realpath(linked)
-    return str(Path(sys.executable).parent / "aqora-keyring")
+    return str(Path(sys.executable).parent / platform_shell.executable_name("aqora-keyring"))
 
 
 def _link_fix(ours: str, next_to: str | None) -> str:
     """Make ours the `keyring` first on PATH: linked next to aqora-helper when that
-    directory is on PATH and has no keyring, else in a directory put first on PATH."""
+    directory is on PATH and has no keyring, else in a directory put first on PATH (in
+    the data directory), each in this platform's shell."""
     if next_to is not None:
-        directory = os.path.dirname(next_to)
-        return f"ln -s {shlex.quote(ours)} {shlex.quote(os.path.join(directory, 'keyring'))}"
-    directory = "$HOME/.local/share/aqora-helper/keyring-bin"
-    return (
-        f'mkdir -p "{directory}" && ln -sf {shlex.quote(ours)} "{directory}/keyring" && '
-        f'export PATH="{directory}:$PATH"'
-    )
+        return platform_shell.link_program(ours, platform_shell.paths().dirname(next_to), "keyring")
+    directory = str(data_dir() / "keyring-bin")
+    return platform_shell.program_first_on_path(ours, directory, "keyring")
 
 
 def _run(args: list[str]) -> str | None:

@@ -24,6 +24,8 @@ import stat
 import sysconfig
 from pathlib import Path
 
+from ..fast import platform_shell
+
 OUR_ENTRY = "aqora_helper.doors.keyring_program"
 THEIR_IMPORT = "from keyring.cli import main"
 OUR_IMPORT = f"from {OUR_ENTRY} import main"
@@ -44,8 +46,9 @@ def kind(program: str) -> str:
 
 
 def scripts_keyring() -> Path:
-    """The `keyring` script of this installation (the environment running us)."""
-    return Path(sysconfig.get_path("scripts")) / "keyring"
+    """The `keyring` script of this installation (the environment running us;
+    `keyring.exe` on Windows)."""
+    return Path(sysconfig.get_path("scripts")) / platform_shell.executable_name("keyring")
 
 
 def claim(dry_run: bool = False) -> Path | None:
