@@ -28,6 +28,8 @@ from .tokencache import CachedToken, drop_refused, drop_token
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .hostlookup import HostIndex
 
 
@@ -35,6 +37,15 @@ def _index() -> HostIndex | None:
     """The current host index, or None when the engine must decide (stale or missing
     index, or AQORA_TOKEN set)."""
     return None if os.environ.get("AQORA_TOKEN") else load_index()
+
+
+def _entry(key: str, index: HostIndex | None) -> tuple[HostIndex | None, dict[str, Any] | None]:
+    """`index` and its entry for host `key`; (None, None) when the index is missing or
+    broken (the engine must decide)."""
+    try:
+        return (None, None) if index is None else (index, index.host(key))
+    except BrokenIndex:
+        return None, None
 
 
 def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
@@ -48,11 +59,7 @@ def get_for_host(scheme: str, hostport: str) -> HostCredential | None:
     key = host_key(scheme, hostport)
     if key is None:
         return None
-    index = _index()
-    try:
-        entry = None if index is None else index.host(key)
-    except BrokenIndex:
-        index = None
+    index, entry = _entry(key, _index())
     if index is None:
         found = _engine_resolve_host(key)
         return found if found is None or isinstance(found, HostCredential) else _answer(found)
@@ -146,11 +153,7 @@ def serving_env(scheme: str, hostport: str) -> str | None:
     key = host_key(scheme, hostport)
     if key is None:
         return None
-    index = load_index()
-    try:
-        entry = None if index is None else index.host(key)
-    except BrokenIndex:
-        index = None
+    index, entry = _entry(key, load_index())
     if index is None:
         return _engine_env_url(key)
     return None if entry is None else str(entry["url"])
