@@ -21,6 +21,7 @@ benchmark): `--part=parallel` leaves them out and `--part=serial` runs only them
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ import pytest
 
 from servers.aqora import AqoraServer
 from shared.file_progress import FileProgress
+from shared.inprocess import needs_a_process, run_cli
 from support import clear_keyring_session, describe, make_user_env, run_cmd, write_config
 
 TESTS = Path(__file__).resolve().parent
@@ -60,6 +62,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A shell without job control starts background jobs with SIGINT and SIGQUIT ignored,
+    # and an ignored signal stays ignored across exec: the helpers the tests start would
+    # never see the Ctrl-C the tests send. Start them as from a terminal, whatever ran us.
+    for signum in (signal.SIGINT, signal.SIGQUIT):
+        if signal.getsignal(signum) == signal.SIG_IGN:
+            signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT
+                          else signal.SIG_DFL)
     if config.getoption("--per-file"):
         config.pluginmanager.register(FileProgress(config), "per-file-progress")
 
@@ -79,7 +88,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if len(kept) < len(items):
             config.hook.pytest_deselected(items=[i for i in items if (i.nodeid in serial) != wanted])
             items[:] = kept
-    items.sort(key=lambda item: TIERS.index(tier_of(item) or "e2e"))  # stable: unit first
+    # Unit first (they fail fast); with workers, the long tests first of all, so that no
+    # worker is left running one of them alone at the end.
+    heavy_first = part == "parallel"
+    items.sort(
+        key=lambda item: (
+            not (heavy_first and is_heavy(item)),
+            TIERS.index(tier_of(item) or "e2e"),
+        )
+    )
+
+
+# Files whose tests build venvs (install.sh, uv tool, pipx, the bench): 10-50 s each.
+HEAVY = ("e2e/install/", "e2e/pip_uv/test_keyring_program_routes.py", "e2e/perf/test_bench.py")
+
+
+def is_heavy(item: pytest.Item) -> bool:
+    return item.path.resolve().relative_to(TESTS).as_posix().startswith(HEAVY)
 
 
 @pytest.fixture
@@ -115,7 +140,7 @@ def warm(
         f'url = "{aqora.url}"\n[environments."{aqora.url}"]\nhosts = ["127.0.0.1:{port}"]\n',
     )
     login()
-    warmup = run_cmd(["aqora-helper", "token"], user_env)
+    warmup = run_cli(["token"], user_env)
     assert warmup.returncode == 0, describe(warmup)
     return f"127.0.0.1:{port}"
 
@@ -124,26 +149,28 @@ def warm(
 def login(
     aqora: AqoraServer, user_env: dict[str, str]
 ) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Log alice in to `aqora` with the interactive flow; asserts success."""
+    """Log alice in to `aqora` with the interactive flow; asserts success. A set-up step:
+    it runs in this process (shared/inprocess.py) unless its environment needs a process
+    of its own; tests of login itself run `aqora-helper login` as a process."""
 
     def do_login(
         *extra: str, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        proc = run_cmd(
-            [
-                "aqora-helper",
-                "login",
-                "--interactive",
-                "--url",
-                aqora.url,
-                "--username",
-                "alice",
-                "--password-stdin",
-                *extra,
-            ],
-            env if env is not None else user_env,
-            input="pw\n",
-        )
+        args = [
+            "login",
+            "--interactive",
+            "--url",
+            aqora.url,
+            "--username",
+            "alice",
+            "--password-stdin",
+            *extra,
+        ]
+        env = env if env is not None else user_env
+        if needs_a_process(env):
+            proc = run_cmd(["aqora-helper", *args], env, input="pw\n")
+        else:
+            proc = run_cli(args, env, input="pw\n")
         assert proc.returncode == 0, describe(proc)
         return proc
 

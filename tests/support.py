@@ -101,6 +101,12 @@ def run_cmd(
     )
 
 
+def repetitions(rounds: int) -> int:
+    """How many rounds a repeated test (bursts, signals) runs: `rounds`, times
+    TESTS_REPEAT (default 1; a flake hunt sets more)."""
+    return rounds * max(1, int(os.environ.get("TESTS_REPEAT", "1")))
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
     """Poll `predicate` until it holds (True) or `timeout` seconds pass (False)."""
     deadline = time.monotonic() + timeout

@@ -1,5 +1,5 @@
 """50 processes through all four front doors on a stale token: exactly one refresh, one
-token for all, no failure, no reuse at the server; 20 rounds."""
+token for all, no failure, no reuse at the server; 8 rounds (times TESTS_REPEAT)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from support import make_cached_token_stale, write_config
+from support import make_cached_token_stale, repetitions, write_config
 
 pytestmark = pytest.mark.serial  # a burst of processes: runs alone
 
-ROUNDS = 20
+ROUNDS = repetitions(8)  # TESTS_REPEAT for more
 PROCESSES = 50
 KEYRING_GET = "import keyring, sys; print(keyring.get_credential(sys.argv[1], None).password)"
 

@@ -22,6 +22,7 @@ from support import (
     login_args,
     make_cached_token_stale,
     make_user_env,
+    repetitions,
     run_cmd,
     stored_refresh_token,
     wait_for,
@@ -116,7 +117,7 @@ def test_ctrl_c_during_a_refresh_says_the_session_is_safe(aqora, user_env, login
 # Class 7: signals during a refresh
 
 
-TRIES = 60
+TRIES = repetitions(24)  # each door and signal several times; TESTS_REPEAT for more
 
 
 SIGNALS = (signal.SIGINT, signal.SIGINT, signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
