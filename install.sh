@@ -13,7 +13,7 @@
 # --index-url the package index for the dependencies (default: PIP_INDEX_URL, else
 #             PyPI); your pip and uv config files are ignored (the aqora index that
 #             `aqora-helper setup pip` configures need not mirror PyPI)
-# --uninstall first undoes `aqora-helper setup git|docker|pip|uv` and logs out of every
+# --uninstall first undoes every `aqora-helper setup` (setup all --remove) and logs out of every
 #             session (--keep-sessions: not), then removes the venvs and the links
 #
 # Links: aqora-helper, git-credential-aqora, docker-credential-aqora, aqora-keyring, and
@@ -161,6 +161,30 @@ points_into_ours() {  # points_into_ours LINK: a link into the prefix or one of 
 
 undo_setups() {
     echo "undoing what 'aqora-helper setup' changed ..."
+    rc=0
+    "$HELPER" --allow-insecure-host setup all --remove || rc=$?
+    case $rc in
+    0) ;;
+    2) undo_setups_one_by_one ;;  # an install older than 'setup all'
+    *) die "undoing 'aqora-helper setup' failed (the lines above say where); nothing else was removed" \
+        "fix what the lines above say, then run './install.sh --uninstall' again" ;;
+    esac
+    DATA_DIR=$("$HELPER_PY" -I -c 'from aqora_helper.engine.datadir import data_dir; print(data_dir())') || DATA_DIR=""
+    if [ -n "$KEEP_SESSIONS" ]; then
+        echo "sessions kept (--keep-sessions)"
+        return
+    fi
+    "$HELPER" logout --all ||
+        die "logging out failed; nothing else was removed" \
+            "fix what the lines above say (or pass --keep-sessions), then run './install.sh --uninstall' again"
+    # logout --all removed the token cache; an older version's is removed here
+    cache=$("$HELPER_PY" -I -c 'from aqora_helper.fast.paths import cache_root; print(cache_root())') || cache=""
+    if [ -n "$cache" ] && [ -d "$cache" ]; then
+        rm -rf "$cache" && echo "removed $cache (the token cache)"
+    fi
+}
+
+undo_setups_one_by_one() {  # what 'setup all --remove' does, for installs without it
     urls=$("$HELPER" status --json --offline 2>/dev/null |
         "$HELPER_PY" -I -c 'import json, sys
 try:
@@ -179,16 +203,6 @@ except ValueError:
         die "undoing 'aqora-helper setup' failed for:$failed; nothing else was removed" \
             "fix what the lines above say, then run './install.sh --uninstall' again"
     fi
-    DATA_DIR=$("$HELPER_PY" -I -c 'from aqora_helper.engine.datadir import data_dir; print(data_dir())') || DATA_DIR=""
-    if [ -n "$KEEP_SESSIONS" ]; then
-        echo "sessions kept (--keep-sessions)"
-        return
-    fi
-    "$HELPER" logout --all ||
-        die "logging out failed; nothing else was removed" \
-            "fix what the lines above say (or pass --keep-sessions), then run './install.sh --uninstall' again"
-    cache=$("$HELPER_PY" -I -c 'from aqora_helper.fast.paths import cache_root; print(cache_root())') &&
-        [ -d "$cache" ] && rm -rf "$cache" && echo "removed $cache (the token cache)"
 }
 
 report_leftovers() {  # what still points at aqora-helper, with the command to clear it

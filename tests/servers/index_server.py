@@ -73,8 +73,10 @@ class Seen:
 class IndexServer(LoopbackHTTPServer[Seen]):
     """An in-memory simple index on 127.0.0.1."""
 
-    def __init__(self, is_valid: Callable[[str], bool]) -> None:
+    def __init__(self, is_valid: Callable[[str], bool], public: bool = False) -> None:
+        """`public`: no credentials asked (a stand-in for PyPI)."""
         super().__init__(is_valid)
+        self.public = public
         self.files: dict[str, dict[str, bytes]] = {}  # project -> filename -> bytes
         self.uploads: list[dict[str, str]] = []  # form fields of accepted uploads
 
@@ -117,7 +119,7 @@ class _Handler(LoopbackHandler):
     # auth ----------------------------------------------------------------------------
     def _authorized(self) -> bool:
         creds = parse_authorization(self.headers.get("Authorization"), bearer=False)
-        ok = creds.valid(self.index.is_valid)
+        ok = self.index.public or creds.valid(self.index.is_valid)
         self.index.record(Seen(self.command, self.path, creds.username, ok))
         if not ok:
             self.drain(MAX_UPLOAD)

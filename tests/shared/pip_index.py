@@ -101,6 +101,10 @@ def user_config_env(env: dict[str, str]) -> dict[str, str]:
 
 
 def setup(tool: str, env: dict[str, str], index: IndexServer, *extra: str) -> None:
+    """`setup TOOL --index-url INDEX EXTRA...`; `--replace` unless EXTRA chooses (the test
+    index serves no public packages: without a choice, pip's setup asks for one)."""
+    if "--extra" not in extra and "--replace" not in extra:
+        extra = (*extra, "--replace")
     proc = run_cmd(["aqora-helper", "setup", tool, "--index-url", index.simple_url, *extra], env)
     assert proc.returncode == 0, describe(proc)
 

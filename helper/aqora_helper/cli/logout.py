@@ -10,16 +10,21 @@ never touched. The API has no revocation call: the tokens are forgotten, not rev
 
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
 
 import typer
 
 from ..engine import known, official
+from ..engine.datadir import sessions_file
 from ..engine.served import refresh_index
 from ..engine.settings import Environment, Settings
 from ..engine.vault import FileVault, KeyringVault
 from ..fast.errors import AqoraHelperError, KeyringUnavailable
-from ..fast.refreshlock import RefreshLock
+from ..fast.hostindex import index_path
+from ..fast.paths import cache_root
+from ..fast.refreshlock import RefreshLock, lock_path
 from ..fast.tokencache import drop_token, issued_tokens
 from ..setup.git import reject_copies
 from .common import URL_HELP, GlobalOptions, examples, insecure_option, resolve, say
@@ -42,6 +47,24 @@ def logout(
             logout_one(settings, target)
     finally:
         refresh_index()
+    if all_ and not known.logged_in_urls():
+        tidy(targets)
+
+
+def tidy(envs: list[Environment]) -> None:
+    """After `--all`: no session list, host index or refresh lock is left, and the
+    folders that held them go when nothing else is in them (a file of the user's stays)."""
+    removable = [sessions_file(), Path(index_path())]
+    removable += [Path(lock_path(env.url)) for env in envs]
+    for path in removable:
+        path.unlink(missing_ok=True)
+    root = Path(cache_root())
+    folders = sorted(
+        (p for p in root.rglob("*") if p.is_dir() and not p.is_symlink()), reverse=True
+    )
+    for folder in [*folders, root]:  # deepest first
+        with contextlib.suppress(OSError):  # not empty, or already gone
+            folder.rmdir()
 
 
 def logout_one(settings: Settings, env: Environment) -> None:

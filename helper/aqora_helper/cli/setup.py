@@ -10,16 +10,16 @@ from typing import Annotated, Any
 
 import typer
 
-from ..setup import docker, git, pip, uv
+from ..setup import docker, everything, git, pip, uv
 from ..setup.common import check_index_url
 from ..setup.pipfiles import pip_config_file
 from .common import URL_HELP, examples, insecure_option, resolve
 
 setup_app = typer.Typer(
     name="setup",
-    help="Configure git, Docker, pip or uv to get aqora credentials from aqora-helper.",
+    help="Configure git, Docker, pip or uv (or all of them) to get aqora credentials from aqora-helper.",
     no_args_is_help=True,
-    epilog="EXAMPLES\n\n  $ aqora-helper setup git\n\n  $ aqora-helper setup docker registry.aqora.io",
+    epilog="EXAMPLES\n\n  $ aqora-helper setup git\n\n  $ aqora-helper setup docker '<registry host from aqora>'",
 )
 
 
@@ -31,17 +31,23 @@ EXAMPLES = {
     ),
     "docker": (
         "aqora-helper setup docker",
-        "aqora-helper setup docker registry.aqora.io",
+        "aqora-helper setup docker '<registry host from aqora>'",
         "aqora-helper setup docker --remove",
     ),
     "pip": (
-        "aqora-helper setup pip --index-url https://pypi.aqora.io/simple/",
-        "aqora-helper setup pip --index-url https://pypi.aqora.io/simple/ --extra",
+        "aqora-helper setup pip --index-url '<index URL from aqora>'",
+        "aqora-helper setup pip --index-url '<index URL from aqora>' --extra",
+        "aqora-helper setup pip --index-url '<index URL from aqora>' --replace",
         "aqora-helper setup pip --remove",
     ),
     "uv": (
-        "aqora-helper setup uv --index-url https://pypi.aqora.io/simple/",
+        "aqora-helper setup uv --index-url '<index URL from aqora>'",
         "aqora-helper setup uv --remove",
+    ),
+    "all": (
+        "aqora-helper setup all",
+        "aqora-helper setup all --index-url '<index URL from aqora>' --extra",
+        "aqora-helper setup all --remove",
     ),
 }
 
@@ -72,6 +78,23 @@ def remove_option(tool: str) -> Any:
     return typer.Option(
         False, "--remove", help=f"Undo what 'setup {tool}' wrote, restoring the file."
     )
+
+
+def replace_option(tool: str) -> Any:
+    """The `--replace` option of `setup pip|uv`."""
+    return typer.Option(
+        False,
+        "--replace",
+        help=f"Make the index {tool}'s only one (PyPI is no longer searched), without asking "
+        "the index whether it serves public packages.",
+    )
+
+
+def index_mode(extra: bool, replace: bool) -> bool | None:
+    """`--extra` True, `--replace` False, neither None (setup asks the index)."""
+    if extra and replace:
+        raise typer.BadParameter("--extra and --replace are exclusive")
+    return True if extra else False if replace else None
 
 
 def file_option(tool: str, default: str) -> Any:
@@ -153,23 +176,34 @@ def pip_command(
     url: IndexEnvUrl = None,
     index_url: IndexUrl = None,
     extra: bool = typer.Option(
-        False, "--extra", help="Write extra-index-url (in addition to PyPI) instead of index-url."
+        False,
+        "--extra",
+        help="Write extra-index-url: pip searches the index and PyPI (a name on both may "
+        "come from either).",
     ),
+    replace: bool = replace_option("pip"),
     remove: bool = remove_option("pip"),
     file: Path | None = file_option("pip", "pip's user config file"),
     dry_run: DryRun = False,
 ) -> None:
-    """Make pip use aqora-helper (through keyring) for an aqora package index."""
+    """Make pip use aqora-helper (through keyring) for an aqora package index. Without
+    --extra or --replace, the index is asked whether it serves public packages: if not,
+    pip would find nothing else, and setup asks you to choose."""
     chosen = existing_dir(file) if file is not None else pip_config_file()
-    pip.configure(chosen, index_url_to_set(index_url, remove), url, extra, dry_run)
+    to_set = index_url_to_set(index_url, remove)
+    pip.configure(chosen, to_set, url, index_mode(extra, replace), dry_run)
 
 
 def uv_command(
     url: IndexEnvUrl = None,
     index_url: IndexUrl = None,
     extra: bool = typer.Option(
-        False, "--extra", help="Add the index without making it uv's default (PyPI stays)."
+        False,
+        "--extra",
+        help="Add the index beside PyPI, searched first (uv takes a package from the first "
+        "index that has it).",
     ),
+    replace: bool = replace_option("uv"),
     publish_url: str | None = typer.Option(
         None,
         "--publish-url",
@@ -180,12 +214,53 @@ def uv_command(
     file: Path | None = file_option("uv", "uv's user uv.toml"),
     dry_run: DryRun = False,
 ) -> None:
-    """Make uv use aqora-helper (through keyring) for an aqora package index."""
+    """Make uv use aqora-helper (through keyring) for an aqora package index. Without
+    --extra or --replace, the index is asked whether it serves public packages: if not,
+    it is added beside PyPI."""
     chosen = existing_dir(file) if file is not None else uv.uv_config_file()
     if publish_url is not None and not remove:  # refused before config.toml gets a host
         check_index_url(publish_url, "--publish-url")
     to_set = index_url_to_set(index_url, remove)
-    uv.configure(chosen, to_set, url, extra, publish_url, dry_run)
+    uv.configure(chosen, to_set, url, index_mode(extra, replace), publish_url, dry_run)
+
+
+def all_command(
+    ctx: typer.Context,
+    url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
+    allow_insecure_host: bool = insecure_option(),
+    index_url: IndexUrl = None,
+    registry: list[str] | None = typer.Option(
+        None,
+        "--registry",
+        help="A Docker registry host aqora gave you (repeatable; default: the environment's "
+        "served hosts but its API host).",
+        metavar="HOST",
+    ),
+    extra: bool = typer.Option(False, "--extra", help="pip and uv: add the index beside PyPI."),
+    replace: bool = typer.Option(False, "--replace", help="pip and uv: the index replaces PyPI."),
+    remove: bool = typer.Option(
+        False, "--remove", help="Undo every setup of every environment, restoring each file."
+    ),
+    dry_run: DryRun = False,
+) -> None:
+    """Set up every client found here (pip and uv with --index-url, git, Docker, podman,
+    skopeo) for one environment; --remove undoes every setup this user has."""
+    mode = index_mode(extra, replace)
+    if remove:
+        if index_url or registry or extra or replace:
+            raise typer.BadParameter(
+                "--remove takes no --index-url, --registry, --extra, --replace"
+            )
+        settings, _ = resolve(ctx, url, allow_insecure_host)
+        failed = everything.remove_all(settings, dry_run)
+    else:
+        if index_url is not None:
+            check_index_url(index_url)
+        _, env = resolve(ctx, url, allow_insecure_host)
+        failed = everything.configure_all(env, index_url, mode, registry or [], dry_run)
+    if failed:
+        typer.echo(f"error: setup all: {'; '.join(failed)}", err=True)
+        raise typer.Exit(1)
 
 
 COMMANDS: dict[str, Callable[..., None]] = {
@@ -193,6 +268,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "docker": docker_command,
     "pip": pip_command,
     "uv": uv_command,
+    "all": all_command,
 }
 
 

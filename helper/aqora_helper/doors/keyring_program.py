@@ -149,7 +149,9 @@ def hand_off(args: list[str], without_us: bool = False) -> NoReturn:
         import site
 
         site.main()
-    sys.argv = ["keyring", *args]
+    # keyring's usage line names the program as it was run: `keyring` or `aqora-keyring`
+    invoked = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    sys.argv = [invoked.removesuffix(".exe") or "keyring", *args]
     from keyring.cli import main as keyring_main
 
     sys.exit(keyring_main(args))  # type: ignore[no-untyped-call]

@@ -15,7 +15,7 @@ lock = 30
 keyring = 10
 login = 300
 [environments."https://aqora.io"]
-hosts = ["aqora.io", "registry.aqora.io"]   # exact host[:port] the token may go to
+hosts = ["aqora.io", "<registry host from aqora>"]   # exact host[:port] the token may go to
 username = "aqora"
 git_auth = "auto"                 # auto | bearer | basic
 ```

@@ -111,7 +111,7 @@ def check_index_url(index_url: str, option: str = "--index-url") -> tuple[str, s
     text = index_url.strip()
     example = "legacy" if option == "--publish-url" else "simple"
     what = "publish URL" if option == "--publish-url" else "index URL"
-    hint = f"Pass an https URL with its path, e.g. {option} https://pypi.aqora.io/{example}/"
+    hint = f"Pass the https URL aqora gave you, with its path: {option} https://HOST/{example}/"
     quoted = repr(without_userinfo(text))  # errors never show a password in the URL
     if not text or any(c.isspace() or not c.isprintable() for c in text):
         raise InvalidIndexUrl(f"Invalid {what} {quoted}", hint)

@@ -81,8 +81,8 @@ def _host_key(host: str) -> str:
     if key is None:
         raise ConfigError(
             f"Invalid host {host!r}: expected host[:port] (no scheme, no path)",
-            "Name each registry as host[:port], e.g. 'aqora-helper setup docker "
-            "registry.aqora.io 127.0.0.1:5000'.",
+            "Name each registry aqora gave you as host[:port], e.g. 'aqora-helper setup "
+            "docker registry.example.com 127.0.0.1:5000'.",
         )
     return key
 

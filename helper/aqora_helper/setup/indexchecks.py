@@ -30,6 +30,8 @@ KEYRING_TIMEOUT = 15.0
 BACKEND = "AqoraKeyring"
 _PROVIDER = re.compile(r"^\s*keyring[-_]provider\s*=", re.MULTILINE)
 _PIP_URL = re.compile(r"^\s*(?:extra[-_])?index[-_]url\s*=\s*(\S+)", re.MULTILINE)
+_PIP_INDEX_ONLY = re.compile(r"^\s*index[-_]url\s*=\s*(\S+)", re.MULTILINE)
+_UV_INDEX_ONLY = re.compile(r"^\s*(?:index-url|default-index)\s*=\s*[\"']([^\"']+)", re.MULTILINE)
 _UV_URL = re.compile(r"^\s*(?:url|index-url|extra-index-url)\s*=\s*[\"']([^\"']+)", re.MULTILINE)
 
 
@@ -94,7 +96,9 @@ def _tool_check(
             "warn",
             tool,
             f"{url} is an aqora index but no keyring-provider is set ({shown})",
-            platform_shell.command("aqora-helper", "setup", tool, "--index-url", url),
+            platform_shell.command(
+                "aqora-helper", "setup", tool, "--index-url", url, _mode(tool, texts, ours[0][0])
+            ),
         )
     overridden = _pip_overrides(texts, url) if tool == "pip" else []
     if overridden:
@@ -104,7 +108,52 @@ def _tool_check(
             f"'pip install' uses {'; '.join(overridden)} instead of the aqora index {url}",
             f"remove that setting there (or put {url} in it)",
         )
-    return keyring_program_check(tool, url, env)
+    checked = keyring_program_check(tool, url, env)
+    if tool == "pip" and checked.status == "ok":
+        return _public_installs_check(texts, ours[0][0]) or checked
+    return checked
+
+
+def _mode(tool: str, texts: dict[Path, str], url: str) -> str:
+    """The setup option that keeps how `url` is configured now: `--replace` when it is
+    the tool's index, `--extra` when it is beside it or serves no public packages (the
+    one fix then mends both)."""
+    from .indexprobe import NOT_PUBLIC, probe
+
+    if url not in _only_index_urls(tool, texts) or probe(url).outcome == NOT_PUBLIC:
+        return "--extra"
+    return "--replace"
+
+
+def _only_index_urls(tool: str, texts: dict[Path, str]) -> list[str]:
+    """The URLs pip or uv use instead of PyPI (environment and config files)."""
+    names: tuple[str, ...]
+    if tool == "pip":
+        names, pattern = ("PIP_INDEX_URL",), _PIP_INDEX_ONLY
+    else:
+        names, pattern = ("UV_DEFAULT_INDEX", "UV_INDEX_URL"), _UV_INDEX_ONLY
+    found = [u for n in names for u in os.environ.get(n, "").split()]
+    return found + [u for text in texts.values() for u in pattern.findall(text)]
+
+
+def _public_installs_check(texts: dict[Path, str], url: str) -> Check | None:
+    """A warning when the aqora index `url` is pip's only index (index-url, not an extra
+    one) and serves no public packages: every other `pip install` would fail."""
+    from .indexprobe import NOT_PUBLIC, probe
+
+    if url not in _only_index_urls("pip", texts):
+        return None
+    verdict = probe(url)
+    if verdict.outcome != NOT_PUBLIC:
+        return None
+    shown = without_password(url)
+    return Check(
+        "warn",
+        "pip",
+        f"{shown} is pip's only index and serves no public packages ({verdict.detail}): "
+        "every other pip install fails",
+        platform_shell.command("aqora-helper", "setup", "pip", "--index-url", shown, "--extra"),
+    )
 
 
 def _pip_overrides(texts: dict[Path, str], url: str) -> list[str]:

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from ..fast.redaction import register_password
 from .common import closing_notes, undo_or_resolve, with_username, write_text_setup
 from .files import SetupError
+from .indexprobe import choose_extra
 from .pipfiles import pip_files
 from .textblocks import (
     Markers,
@@ -257,15 +258,17 @@ def _warn_about_overrides(path: Path, text: str) -> None:
 
 
 def configure(
-    chosen: Path, index_url: str | None, url: str | None, extra: bool, dry_run: bool
+    chosen: Path, index_url: str | None, url: str | None, extra: bool | None, dry_run: bool
 ) -> None:
     """`setup pip`: point the pip config file `chosen` at the aqora index `index_url`
     (served by the environment `url`, else the one serving its host), as index-url or,
-    with `extra`, extra-index-url, with the keyring provider; `index_url` None undoes
-    that (`--remove`). The changes are shown first (only them, with `dry_run`)."""
+    with `extra`, extra-index-url, with the keyring provider (`extra` None: decided by
+    `indexprobe.choose_extra`); `index_url` None undoes that (`--remove`). The changes
+    are shown first (only them, with `dry_run`)."""
     path, target = undo_or_resolve(MARKERS, chosen, index_url, url, dry_run, parse)
     if target is None:
         return
+    extra = choose_extra("pip", target.url, extra)
     configured = with_username(target.url, target.username)
     text = read_text(path)
     inherited = inherited_extras(path) if extra else []

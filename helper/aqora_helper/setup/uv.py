@@ -50,6 +50,7 @@ from .common import (
     write_text_setup,
 )
 from .files import SetupError
+from .indexprobe import choose_extra
 from .textblocks import (
     Markers,
     disable,
@@ -219,19 +220,20 @@ def configure(
     chosen: Path,
     index_url: str | None,
     url: str | None,
-    extra: bool,
+    extra: bool | None,
     publish_url: str | None,
     dry_run: bool,
 ) -> None:
     """`setup uv`: add the aqora index `index_url` (served by the environment `url`,
     else the one serving its host) to the uv.toml `chosen`, as uv's default index unless
-    `extra`, with the keyring provider and, given `publish_url` (the caller checked it
+    `extra` (None: decided by `indexprobe.choose_extra`), with the keyring provider and, given `publish_url` (the caller checked it
     with common.check_index_url before anything was written), uv publish's upload URL;
     `index_url` None undoes that (`--remove`). The changes are shown first (only them,
     with `dry_run`)."""
     path, target = undo_or_resolve(MARKERS, chosen, index_url, url, dry_run, _loads)
     if target is None:
         return
+    extra = choose_extra("uv", target.url, extra)
     publish = None
     if publish_url is not None:
         upload = resolve_target(publish_url, url, dry_run, "--publish-url")

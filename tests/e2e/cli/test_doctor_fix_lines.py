@@ -92,7 +92,7 @@ def pip_set_up(aqora, user_env, login) -> dict[str, str]:
     """Logged in, pip set up for the stand-in's index: the keyring program is next."""
     login()
     env = client_env(user_env, Path(user_env["HOME"]), aqora.url)
-    setup = run_cmd(["aqora-helper", "setup", "pip", "--index-url", f"{aqora.url}/simple/"], env)
+    setup = run_cmd(["aqora-helper", "setup", "pip", "--index-url", f"{aqora.url}/simple/", "--extra"], env)
     assert setup.returncode == 0, describe(setup)
     return env
 

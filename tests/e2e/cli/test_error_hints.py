@@ -75,7 +75,7 @@ OFFLINE_CASES = [
     ("setup-pip-file-in-missing-dir", ["setup", "pip", "--index-url",
      "https://aqora.io/simple/", "--file", "/nonexistent/dir/pip.conf"], USAGE,
      "/nonexistent/dir", None),
-    ("setup-docker-bad-host", ["setup", "docker", "bad host!"], FAILURE, "registry.aqora.io",
+    ("setup-docker-bad-host", ["setup", "docker", "bad host!"], FAILURE, "registry.example.com",
      None),
     ("exec-no-command", ["exec"], USAGE, "aqora-helper exec", None),
     ("interactive-with-a-value", ["login", "--interactive", "true"], USAGE,

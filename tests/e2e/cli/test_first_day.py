@@ -45,7 +45,8 @@ def test_login_setup_everything_then_undo_it_all(aqora, user_env):
     login = ok(env, "login", "--url", aqora.url, "--username", "alice", "--password-stdin",
                stdin="pw\n")  # fmt: skip
     assert f"Logged in to {url} as alice" in login.stderr
-    for args in (["git"], ["docker"], ["pip", "--index-url", index], ["uv", "--index-url", index]):
+    for args in (["git"], ["docker"], ["pip", "--index-url", index, "--extra"],
+                 ["uv", "--index-url", index]):  # fmt: skip
         proc = ok(env, "setup", *args)  # the only environment logged in to is the default
         assert re.search(r"^will change .*:$", proc.stdout, re.M), describe(proc)
         assert re.search(r"^wrote: ", proc.stdout, re.M), describe(proc)

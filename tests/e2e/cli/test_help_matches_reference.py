@@ -28,6 +28,7 @@ COMMANDS = [
     ["setup", "docker"],
     ["setup", "pip"],
     ["setup", "uv"],
+    ["setup", "all"],
 ]
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]+)")
 

@@ -12,7 +12,7 @@ from support import REPO, describe, run_cmd
 
 COMMANDS = [
     ["login"], ["logout"], ["status"], ["token"], ["exec"], ["doctor"],
-    ["setup", "git"], ["setup", "docker"], ["setup", "pip"], ["setup", "uv"],
+    ["setup", "git"], ["setup", "docker"], ["setup", "pip"], ["setup", "uv"], ["setup", "all"],
 ]  # fmt: skip
 
 

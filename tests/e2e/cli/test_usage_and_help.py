@@ -22,6 +22,7 @@ COMMANDS = [
     ["setup", "docker"],
     ["setup", "pip"],
     ["setup", "uv"],
+    ["setup", "all"],
 ]
 REFERENCE = REPO / "docs" / "reference.md"
 

@@ -132,8 +132,8 @@ def test_install_after_setup_pip_uv_then_uninstall_undoes_every_setup_and_logs_o
                    stdin="pw\n")  # fmt: skip
     assert login.returncode == 0, describe(login)
     live = {k: v for k, v in env.items() if k not in ("PIP_CONFIG_FILE", "UV_NO_CONFIG")}
-    for args in (["git"], ["docker"], ["pip", "--index-url", index.simple_url],
-                 ["uv", "--index-url", index.simple_url]):  # fmt: skip
+    for args in (["git"], ["docker"], ["pip", "--index-url", index.simple_url, "--replace"],
+                 ["uv", "--index-url", index.simple_url, "--replace"]):  # fmt: skip
         proc = helper(live, "setup", *args)
         assert proc.returncode == 0, describe(proc)
     assert "aqora" in (home / ".docker/config.json").read_text()

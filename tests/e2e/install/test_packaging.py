@@ -140,7 +140,7 @@ def test_uv_tool_install_gives_pip_and_uv_a_working_keyring(
     )  # fmt: skip
     assert login.returncode == 0, describe(login)
     for tool in ("pip", "uv"):
-        proc = run_cmd(["aqora-helper", "setup", tool, "--index-url", index.simple_url], env)
+        proc = run_cmd(["aqora-helper", "setup", tool, "--index-url", index.simple_url, "--replace"], env)
         assert proc.returncode == 0, describe(proc)
         assert "no 'keyring' program on PATH" not in proc.stderr, describe(proc)
 

@@ -35,11 +35,12 @@ from support import (
 )
 
 OURS = os.path.join(BIN_DIR, "aqora-keyring")
-# keyring's own CLI in the test venv (its `keyring` script is ours: a console script of ours)
+# keyring's own CLI in the test venv (its `keyring` script is ours: a console script of
+# ours), run under our program's name: usage lines name the program as it was run
 THEIRS = [
     sys.executable,
     "-c",
-    "import sys; sys.argv[0] = 'keyring'; from keyring.cli import main; sys.exit(main())",
+    "import sys; sys.argv[0] = 'aqora-keyring'; from keyring.cli import main; sys.exit(main())",
 ]
 
 

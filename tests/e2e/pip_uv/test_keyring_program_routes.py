@@ -150,7 +150,7 @@ def test_pip_and_uv_run_our_keyring_program_after_each_route(
                      "--password-stdin"], env, input="pw\n")  # fmt: skip
     assert login.returncode == 0, describe(login)
     for tool in ("pip", "uv"):
-        setup = run_cmd(["aqora-helper", "setup", tool, "--index-url", index.simple_url], env)
+        setup = run_cmd(["aqora-helper", "setup", tool, "--index-url", index.simple_url, "--replace"], env)
         assert setup.returncode == 0, describe(setup)
         assert "is not aqora-helper's" not in setup.stderr, describe(setup)
     assert entry_of(shutil.which("keyring", path=env["PATH"]) or "") == "ours"
@@ -173,7 +173,7 @@ def test_doctor_warns_about_keyring_own_cli_first_on_path(aqora, user_env, login
     login()
     index_url = f"{aqora.url}/simple/"
     env = {k: v for k, v in user_env.items() if k not in ("PIP_CONFIG_FILE", "UV_NO_CONFIG")}
-    setup = run_cmd(["aqora-helper", "setup", "pip", "--index-url", index_url], env)
+    setup = run_cmd(["aqora-helper", "setup", "pip", "--index-url", index_url, "--extra"], env)
     assert setup.returncode == 0, describe(setup)
     theirs = tmp_path / "their-bin"
     theirs.mkdir()
@@ -189,5 +189,5 @@ def test_doctor_warns_about_keyring_own_cli_first_on_path(aqora, user_env, login
     assert fix and "ln -sf" in fix.group(1) and "aqora-keyring" in fix.group(1), describe(proc)
     after = run_cmd(["sh", "-c", f"{fix.group(1)} && aqora-helper doctor"], shadowed)
     assert re.search(r"^ok +pip: ", after.stdout, re.M), describe(after)
-    warned = run_cmd(["aqora-helper", "setup", "pip", "--index-url", index_url], shadowed)
+    warned = run_cmd(["aqora-helper", "setup", "pip", "--index-url", index_url, "--extra"], shadowed)
     assert f"({cli}) is not aqora-helper's" in warned.stderr + warned.stdout, describe(warned)

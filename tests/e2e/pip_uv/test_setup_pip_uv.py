@@ -51,7 +51,7 @@ def test_setup_then_remove_restores_the_file(tool, original, user_env, tmp_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(original)
         path.chmod(0o600)
-    proc = cli(tool, env, "--index-url", UV_URL)
+    proc = cli(tool, env, "--index-url", UV_URL, "--replace")
     assert proc.returncode == 0, describe(proc)
     assert path.exists()
     assert "undo with: aqora-helper setup" in proc.stderr

@@ -1,0 +1,127 @@
+"""Does a package index serve public packages? `setup pip|uv` asks before making an aqora
+index the tool's only one: an index that does not mirror PyPI would make every other
+install fail (`No matching distribution found`).
+
+The question is one PEP 503 page per well-known project (`<index>/pip/`, then
+`<index>/setuptools/`), asked as pip would ask: Basic auth with the environment's
+username and a token of the session. 200 for either: public. 404 for both: not public.
+Anything else (no session, refused token, a redirect, no answer within the configured
+timeouts) leaves the question open. No redirect is followed and the token only goes to
+the index's own host, which `setup` has just made a served host; a loopback URL never
+goes through a proxy (`engine.deadline.DeadlineAdapter`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+from urllib.parse import urlsplit, urlunsplit
+
+from .files import SetupError
+from .textblocks import status as say
+
+WELL_KNOWN = ("pip", "setuptools")  # on every PyPI mirror
+PUBLIC, NOT_PUBLIC, UNKNOWN = "public", "not public", "unknown"
+
+
+class Verdict(NamedTuple):
+    """`outcome` is PUBLIC, NOT_PUBLIC or UNKNOWN; `detail` says why (no secret in it)."""
+
+    outcome: str
+    detail: str
+
+
+def bare(url: str) -> str:
+    """`url` without its `user@` part (a username only: `check_index_url` refuses a
+    password)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def probe(index_url: str) -> Verdict:
+    """Whether the index at `index_url` (a served host's URL, checked by
+    `common.check_index_url`) serves public packages; never raises for a network,
+    session or server failure."""
+    from ..fast.credential import get_for_host
+    from ..fast.errors import AqoraHelperError
+    from ..fast.hostnames import key_from_url
+
+    found = key_from_url(index_url)
+    try:
+        cred = None if found is None else get_for_host(*found)
+    except AqoraHelperError as exc:
+        return Verdict(UNKNOWN, f"no token to ask it with: {exc.message}")
+    if cred is None:
+        return Verdict(UNKNOWN, "its host is not served by an aqora environment")
+    base = bare(index_url).rstrip("/")
+    for project in WELL_KNOWN:
+        status = _status(f"{base}/{project}/", cred.username, cred.token)
+        if status == 200:
+            return Verdict(PUBLIC, f"it serves '{project}'")
+        if status != 404:
+            what = "no answer" if status is None else f"HTTP {status}"
+            return Verdict(UNKNOWN, f"{what} for its page of '{project}'")
+    return Verdict(NOT_PUBLIC, f"it has no page for {' or '.join(map(repr, WELL_KNOWN))}")
+
+
+def _status(url: str, username: str, token: str) -> int | None:
+    """The HTTP status of one GET of `url` (body unread), None when it did not answer."""
+    import requests
+    import urllib3
+
+    from ..engine.deadline import Deadline, DeadlineAdapter
+    from ..engine.settings import load_settings
+
+    timeouts = load_settings().timeouts
+    http = requests.Session()
+    http.mount("http://", DeadlineAdapter())
+    http.mount("https://", DeadlineAdapter())
+    with Deadline(timeouts.connect + timeouts.read):
+        try:
+            with http.get(
+                url,
+                auth=(username, token),
+                headers={"Accept": "text/html", "Accept-Encoding": "identity"},
+                timeout=(timeouts.connect, timeouts.read),
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                return response.status_code
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+            return None
+        finally:
+            http.close()
+
+
+def choose_extra(tool: str, index_url: str, extra: bool | None) -> bool:
+    """Whether `setup pip|uv` adds the index beside PyPI (True) or makes it the only
+    one (False). `extra` True/False is the user's `--extra`/`--replace`; None asks the
+    index (`probe`): public -> replace; not public -> pip refuses until the user
+    chooses, uv adds it beside PyPI (uv takes each package from the first index that
+    has it, ours listed first: public installs work, aqora's names come from aqora);
+    unknown -> replace, as before, with a warning."""
+    if extra is not None:
+        return extra
+    verdict = probe(index_url)
+    shown = bare(index_url)
+    if verdict.outcome == PUBLIC:
+        say(f"{shown} serves public packages too ({verdict.detail}): it replaces PyPI for {tool}")
+        return False
+    if verdict.outcome == UNKNOWN:
+        say(
+            f"aqora-helper: warning: could not tell whether {shown} serves public packages "
+            f"({verdict.detail}); if it does not, every other {tool} install fails: "
+            f"run 'aqora-helper setup {tool} --index-url URL --extra' instead"
+        )
+        return False
+    if tool == "uv":
+        say(
+            f"{shown} serves no public packages ({verdict.detail}): added beside PyPI, "
+            "searched first (--replace makes it uv's only index)"
+        )
+        return True
+    raise SetupError(
+        f"{shown} serves no public packages ({verdict.detail}): as pip's only index it "
+        "would break every other pip install",
+        "Choose: --extra (pip also searches PyPI; a name on both may come from either, "
+        "so pin aqora packages with --require-hashes) or --replace (this index only).",
+    )
