@@ -307,7 +307,7 @@ def containers_checks(hosts: list[str]) -> list[Check]:
                 "warn",
                 "containers",
                 "podman, buildah and skopeo read containers/auth.json before credHelpers",
-                "aqora-helper setup docker",
+                setup_docker_fix(hosts),
             )
         )
     return checks

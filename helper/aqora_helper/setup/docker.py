@@ -28,9 +28,11 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..fast.dockerconfig import docker_config_file
 from ..fast.errors import ConfigError
+from ..fast.hostnames import served_key
 from .common import (
     REMOVED,
     UNCHANGED,
@@ -84,6 +86,13 @@ def configure(
         check_store(path, found[0])
     check_dropin()  # and before config.json is written: a FIFO there is refused first
     hosts = add_served_hosts(url, hosts_given, dry_run) if hosts_given else selected_hosts(url)
+    if hosts and not hosts_given and set(hosts) <= api_hosts():
+        raise ConfigError(
+            f"No registry host is configured: {', '.join(hosts)} is aqora's API, not a "
+            "container registry",
+            "Name the registry aqora gave you: aqora-helper setup docker "
+            "'<registry host from aqora>' (it is added to the environment's hosts).",
+        )
     if not hosts:
         raise ConfigError(
             "No served hosts to configure",
@@ -112,6 +121,14 @@ def selected_hosts(url: str | None) -> list[str]:
                 "Check --url against 'aqora-helper status' and the config file.",
             )
     return list(dict.fromkeys(host.key for host in served))
+
+
+def api_hosts() -> set[str]:
+    """The host keys of the environments' API URLs (served, but not registries)."""
+    from ..engine.served import served_hosts
+
+    keys = {served_key(urlsplit(host.env_url).netloc) for host in served_hosts()}
+    return {key for key in keys if key is not None}
 
 
 def _same_url(a: str, b: str) -> bool:

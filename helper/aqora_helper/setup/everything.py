@@ -40,11 +40,11 @@ def _step(name: str, run: Callable[[], object]) -> str | None:
 
 def registry_hosts(env: Environment, given: Sequence[str]) -> list[str]:
     """The registries to set Docker up for: those given, else the environment's served
-    hosts but its API host (aqora's API is not a registry)."""
+    hosts but the API hosts (aqora's API is not a registry)."""
     if given:
         return list(given)
-    api = served_key(urlsplit(env.url).netloc)
-    return [h for h in env.hosts if served_key(h) != api]
+    api = docker.api_hosts() | {served_key(urlsplit(env.url).netloc)}
+    return [h for h in env.hosts if served_key(h) not in api]
 
 
 def configure_all(

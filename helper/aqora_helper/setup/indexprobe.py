@@ -99,10 +99,11 @@ def choose_extra(tool: str, index_url: str, extra: bool | None) -> bool:
     chooses, uv adds it beside PyPI (uv takes each package from the first index that
     has it, ours listed first: public installs work, aqora's names come from aqora);
     unknown -> replace, as before, with a warning."""
+    shown = bare(index_url)
     if extra is not None:
+        say(f"afterwards: {_afterwards(tool, shown, extra)}")
         return extra
     verdict = probe(index_url)
-    shown = bare(index_url)
     if verdict.outcome == PUBLIC:
         say(f"{shown} serves public packages too ({verdict.detail}): it replaces PyPI for {tool}")
         return False
@@ -125,3 +126,12 @@ def choose_extra(tool: str, index_url: str, extra: bool | None) -> bool:
         "Choose: --extra (pip also searches PyPI; a name on both may come from either, "
         "so pin aqora packages with --require-hashes) or --replace (this index only).",
     )
+
+
+def _afterwards(tool: str, shown: str, extra: bool) -> str:
+    """What `tool` installs from once set up (the user chose `--extra` or `--replace`)."""
+    if not extra:
+        return f"{tool} searches {shown} only: what it does not serve will not install"
+    if tool == "uv":
+        return f"uv searches {shown} first, then PyPI; a package found there comes only from there"
+    return f"pip searches {shown} and PyPI; a name on both may come from either"

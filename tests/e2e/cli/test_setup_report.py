@@ -18,7 +18,7 @@ TWO_ENVIRONMENTS = (
     '[environments."https://aqora.example"]\n'
     'hosts = ["aqora.example", "pypi.aqora.example"]\nusername = "bob"\n'
     '[environments."https://staging.example"]\n'
-    'hosts = ["staging.example"]\nusername = "alice"\n'
+    'hosts = ["staging.example", "registry.staging.example"]\nusername = "alice"\n'
 )
 
 

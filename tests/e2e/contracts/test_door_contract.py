@@ -56,7 +56,10 @@ class TestDockerCredsStore(TestDockerCredHelpers):
         config = Path(door_world.root) / "docker-creds-store"
         if not config.exists():
             env = dict(door_world.env, DOCKER_CONFIG=str(config))
-            proc = run_cmd(["aqora-helper", "setup", "docker", "--creds-store"], env)
+            # the stand-in's one served host plays the registry: named, as a user would
+            proc = run_cmd(
+                ["aqora-helper", "setup", "docker", "--creds-store", door_world.hostport], env
+            )
             assert proc.returncode == 0, describe(proc)
             assert json.loads((config / "config.json").read_text())["credsStore"] == "aqora"
 

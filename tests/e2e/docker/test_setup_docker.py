@@ -118,3 +118,28 @@ def test_cli_unknown_url_and_broken_file_are_clean_errors(
     assert "not valid JSON" in proc.stderr and "Traceback" not in proc.stderr
     assert config.read_text() == "{broken"
     assert os.path.exists(config)
+
+
+def test_no_registry_host_is_asked_for_not_taken_from_the_api(
+    aqora: Any, user_env: dict[str, str], login: Callable[..., Any], run: Callable[..., Any]
+) -> None:
+    """Logged in, with no registry host configured: only aqora's API host is served, and
+    it is not a container registry. `setup docker` asks for the registry and writes
+    nothing; named, the registry is set up (and added to the hosts)."""
+    write_config(user_env, f'url = "{aqora.url}"\n')
+    login()
+    config_toml = Path(user_env["XDG_CONFIG_HOME"]) / "aqora-helper" / "config.toml"
+    before = config_toml.read_bytes()
+    docker_config = Path(user_env["DOCKER_CONFIG"]) / "config.json"
+
+    proc = run(["aqora-helper", "setup", "docker"], user_env)
+    assert proc.returncode == 1, describe(proc)
+    first, second = proc.stderr.strip().splitlines()[-2:]
+    assert first.startswith("error: No registry host is configured: 127.0.0.1:"), first
+    assert "is aqora's API, not a container registry" in first
+    assert second.startswith("hint: Name the registry aqora gave you"), second
+    assert not docker_config.exists() and config_toml.read_bytes() == before
+
+    proc = run(["aqora-helper", "setup", "docker", "127.0.0.1:5999"], user_env)
+    assert proc.returncode == 0, describe(proc)
+    assert json.loads(docker_config.read_text())["credHelpers"] == {"127.0.0.1:5999": "aqora"}

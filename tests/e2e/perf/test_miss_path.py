@@ -270,7 +270,7 @@ def test_creds_store_delegation_imports_nothing_heavy(aqora, user_env, warm, tmp
     config = Path(env["DOCKER_CONFIG"]) / "config.json"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text('{"credsStore": "fakestore"}\n')
-    proc = run_cmd(["aqora-helper", "setup", "docker", "--creds-store"], env)
+    proc = run_cmd(["aqora-helper", "setup", "docker", "--creds-store", warm], env)
     assert proc.returncode == 0, describe(proc)
     assert run_cmd(["aqora-helper", "token"], env).returncode == 0  # the index is current
     door = ("aqora_helper.doors.docker", ["docker-credential-aqora"])

@@ -115,10 +115,19 @@ def test_an_open_question_keeps_the_replacement_with_a_warning(monkeypatch, caps
     assert f"setup {tool} --index-url URL --extra" in said
 
 
-@pytest.mark.parametrize("given", [True, False])
-def test_a_choice_given_is_never_second_guessed(monkeypatch, given):
+@pytest.mark.parametrize(
+    ("tool", "given", "said"),
+    [
+        ("pip", True, "pip searches https://pypi.aqora.example/simple/ and PyPI; a name on both"),
+        ("uv", True, "uv searches https://pypi.aqora.example/simple/ first, then PyPI"),
+        ("pip", False, "pip searches https://pypi.aqora.example/simple/ only: what it does not"),
+        ("uv", False, "uv searches https://pypi.aqora.example/simple/ only: what it does not"),
+    ],
+)
+def test_a_choice_given_is_never_second_guessed(monkeypatch, capsys, tool, given, said):
     monkeypatch.setattr(indexprobe, "probe", lambda url: pytest.fail("asked despite a choice"))
-    assert indexprobe.choose_extra("pip", INDEX, given) is given
+    assert indexprobe.choose_extra(tool, INDEX, given) is given
+    assert capsys.readouterr().err.startswith(f"afterwards: {said}")
 
 
 def test_extra_and_replace_exclude_each_other():
