@@ -177,9 +177,10 @@ undo_setups() {
     "$HELPER" logout --all ||
         die "logging out failed; nothing else was removed" \
             "fix what the lines above say (or pass --keep-sessions), then run './install.sh --uninstall' again"
-    # logout --all removed the token cache; an older version's is removed here
+    # logout --all removed the token cache but files of yours; an older version's
+    # (its host index still there) is removed here
     cache=$("$HELPER_PY" -I -c 'from aqora_helper.fast.paths import cache_root; print(cache_root())') || cache=""
-    if [ -n "$cache" ] && [ -d "$cache" ]; then
+    if [ -n "$cache" ] && [ -f "$cache/hosts.json" ]; then
         rm -rf "$cache" && echo "removed $cache (the token cache)"
     fi
 }

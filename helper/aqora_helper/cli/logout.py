@@ -54,8 +54,11 @@ def logout(
 def tidy(envs: list[Environment]) -> None:
     """After `--all`: no session list, host index or refresh lock is left, and the
     folders that held them go when nothing else is in them (a file of the user's stays)."""
-    removable = [sessions_file(), Path(index_path())]
-    removable += [Path(lock_path(env.url)) for env in envs]
+    removable = [Path(index_path())]
+    if not (Path(cache_root()) / "locks").is_symlink():
+        removable += [Path(lock_path(env.url)) for env in envs]
+    if _reads(sessions_file()) == b"[]":  # our list, empty; another program's file stays
+        removable.append(sessions_file())
     for path in removable:
         path.unlink(missing_ok=True)
     root = Path(cache_root())
@@ -95,6 +98,13 @@ def logout_one(settings: Settings, env: Environment) -> None:
             f"Note: the official aqora CLI's session for {env.url} is untouched and still "
             "used; 'aqora logout' ends it."
         )
+
+
+def _reads(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()[:16]
+    except OSError:
+        return None
 
 
 def _remove_stored(settings: Settings, env: Environment) -> list[str]:

@@ -259,7 +259,8 @@ def all_command(
         _, env = resolve(ctx, url, allow_insecure_host)
         failed = everything.configure_all(env, index_url, mode, registry or [], dry_run)
     if failed:
-        typer.echo(f"error: setup all: {'; '.join(failed)}", err=True)
+        done = "the other steps ran" if remove else "nothing after it was set up"
+        typer.echo(f"setup all: {', '.join(failed)} failed (said above); {done}", err=True)
         raise typer.Exit(1)
 
 

@@ -115,6 +115,8 @@ def check_index_url(index_url: str, option: str = "--index-url") -> tuple[str, s
     quoted = repr(without_userinfo(text))  # errors never show a password in the URL
     if not text or any(c.isspace() or not c.isprintable() for c in text):
         raise InvalidIndexUrl(f"Invalid {what} {quoted}", hint)
+    if "\\" in text:  # a backslash is a slash to WHATWG parsers (uv's), not to Python's
+        raise InvalidIndexUrl(f"Invalid {what} {quoted}: a backslash in it", hint)
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (validates the port)
@@ -124,6 +126,11 @@ def check_index_url(index_url: str, option: str = "--index-url") -> tuple[str, s
         raise InvalidIndexUrl(
             f"The {what} contains a password",
             "Pass the URL without credentials: aqora-helper supplies the token.",
+        )
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise InvalidIndexUrl(
+            f"Invalid {what} {quoted}: a query or fragment in it",
+            "Pass the URL without ?... or #...",
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidIndexUrl(f"Invalid {what} {quoted}: expected https://host[:port]/path", hint)

@@ -34,8 +34,8 @@ def _step(name: str, run: Callable[[], object]) -> str | None:
     except AqoraHelperError as exc:
         status(f"error: {exc.message}")
         status(f"hint: {exc.hint}")
-        return f"{name}: {exc.message}"
-    return f"{name}: some entries were skipped (see above)" if done is False else None
+        return name
+    return name if done is False else None  # some entries skipped: said above
 
 
 def registry_hosts(env: Environment, given: Sequence[str]) -> list[str]:

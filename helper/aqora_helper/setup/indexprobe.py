@@ -37,30 +37,44 @@ def bare(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
-def probe(index_url: str) -> Verdict:
-    """Whether the index at `index_url` (a served host's URL, checked by
-    `common.check_index_url`) serves public packages; never raises for a network,
+def probe(index_url: str, env_url: str | None = None) -> Verdict:
+    """Whether the index at `index_url` (checked by `common.check_index_url`) serves
+    public packages, asked with a token of the environment serving its host, else of the
+    one setup will add it to (`env_url`, else the default); never raises for a network,
     session or server failure."""
-    from ..fast.credential import get_for_host
-    from ..fast.errors import AqoraHelperError
-    from ..fast.hostnames import key_from_url
-
-    found = key_from_url(index_url)
-    try:
-        cred = None if found is None else get_for_host(*found)
-    except AqoraHelperError as exc:
-        return Verdict(UNKNOWN, f"no token to ask it with: {exc.message}")
-    if cred is None:
-        return Verdict(UNKNOWN, "its host is not served by an aqora environment")
+    found = _credential(index_url, env_url)
+    if isinstance(found, str):
+        return Verdict(UNKNOWN, found)
+    username, token = found
     base = bare(index_url).rstrip("/")
     for project in WELL_KNOWN:
-        status = _status(f"{base}/{project}/", cred.username, cred.token)
+        status = _status(f"{base}/{project}/", username, token)
         if status == 200:
             return Verdict(PUBLIC, f"it serves '{project}'")
         if status != 404:
             what = "no answer" if status is None else f"HTTP {status}"
             return Verdict(UNKNOWN, f"{what} for its page of '{project}'")
     return Verdict(NOT_PUBLIC, f"it has no page for {' or '.join(map(repr, WELL_KNOWN))}")
+
+
+def _credential(index_url: str, env_url: str | None) -> tuple[str, str] | str:
+    """(username, token) to ask the index with, else why there is none."""
+    from ..engine.settings import load_settings
+    from ..fast.credential import get_for_env, get_for_host
+    from ..fast.errors import AqoraHelperError
+    from ..fast.hostnames import key_from_url
+
+    found = key_from_url(index_url)
+    if found is None:
+        return "plain http goes to loopback hosts only"
+    try:
+        cred = get_for_host(*found)
+        if cred is not None:
+            return cred.username, cred.token
+        env = load_settings(url_override=env_url).environment(env_url)
+        return env.username, get_for_env(env.url).token
+    except AqoraHelperError as exc:
+        return f"no token to ask it with: {exc.message}"
 
 
 def _status(url: str, username: str, token: str) -> int | None:
@@ -75,7 +89,7 @@ def _status(url: str, username: str, token: str) -> int | None:
     http = requests.Session()
     http.mount("http://", DeadlineAdapter())
     http.mount("https://", DeadlineAdapter())
-    with Deadline(timeouts.connect + timeouts.read):
+    with Deadline(timeouts.connect + timeouts.read) as deadline:
         try:
             with http.get(
                 url,
@@ -85,44 +99,44 @@ def _status(url: str, username: str, token: str) -> int | None:
                 allow_redirects=False,
                 stream=True,
             ) as response:
-                return response.status_code
+                # a socket the deadline shut mid-headers can look like a complete answer
+                return None if deadline.expired else response.status_code
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
             return None
         finally:
             http.close()
 
 
-def choose_extra(tool: str, index_url: str, extra: bool | None) -> bool:
+def choose_extra(tool: str, index_url: str, extra: bool | None, env_url: str | None) -> bool:
     """Whether `setup pip|uv` adds the index beside PyPI (True) or makes it the only
-    one (False). `extra` True/False is the user's `--extra`/`--replace`; None asks the
-    index (`probe`): public -> replace; not public -> pip refuses until the user
-    chooses, uv adds it beside PyPI (uv takes each package from the first index that
-    has it, ours listed first: public installs work, aqora's names come from aqora);
-    unknown -> replace, as before, with a warning."""
+    one (False), decided before anything is written. `extra` True/False is the user's
+    `--extra`/`--replace`; None asks the index (`probe`, with the environment `env_url`'s
+    token): public -> replace. Otherwise uv adds it beside PyPI (uv takes each package
+    from the first index that has it, ours listed first: public installs work, aqora's
+    names come from aqora), and pip refuses until the user chooses."""
+    from .common import check_index_url
+
+    index_url = check_index_url(index_url)[0]  # refused before the token goes anywhere
     shown = bare(index_url)
     if extra is not None:
         say(f"afterwards: {_afterwards(tool, shown, extra)}")
         return extra
-    verdict = probe(index_url)
+    verdict = probe(index_url, env_url)
     if verdict.outcome == PUBLIC:
         say(f"{shown} serves public packages too ({verdict.detail}): it replaces PyPI for {tool}")
         return False
-    if verdict.outcome == UNKNOWN:
-        say(
-            f"aqora-helper: warning: could not tell whether {shown} serves public packages "
-            f"({verdict.detail}); if it does not, every other {tool} install fails: "
-            f"run 'aqora-helper setup {tool} --index-url URL --extra' instead"
-        )
-        return False
+    what = (
+        f"{shown} serves no public packages"
+        if verdict.outcome == NOT_PUBLIC
+        else f"could not tell whether {shown} serves public packages"
+    )
     if tool == "uv":
-        say(
-            f"{shown} serves no public packages ({verdict.detail}): added beside PyPI, "
-            "searched first (--replace makes it uv's only index)"
-        )
+        say(f"{what} ({verdict.detail}): added beside PyPI, where uv looks first")
+        say(f"afterwards: {_afterwards(tool, shown, True)} (--replace: {shown} only)")
         return True
     raise SetupError(
-        f"{shown} serves no public packages ({verdict.detail}): as pip's only index it "
-        "would break every other pip install",
+        f"{what} ({verdict.detail}): as pip's only index it "
+        f"{'would' if verdict.outcome == NOT_PUBLIC else 'could'} break every other pip install",
         "Choose: --extra (pip also searches PyPI; a name on both may come from either, "
         "so pin aqora packages with --require-hashes) or --replace (this index only).",
     )

@@ -265,16 +265,17 @@ def configure(
     with `extra`, extra-index-url, with the keyring provider (`extra` None: decided by
     `indexprobe.choose_extra`); `index_url` None undoes that (`--remove`). The changes
     are shown first (only them, with `dry_run`)."""
+    # decided before anything is written (config.toml's hosts included)
+    beside = None if index_url is None else choose_extra("pip", index_url, extra, url)
     path, target = undo_or_resolve(MARKERS, chosen, index_url, url, dry_run, parse)
-    if target is None:
+    if target is None or beside is None:
         return
-    extra = choose_extra("pip", target.url, extra)
     configured = with_username(target.url, target.username)
     text = read_text(path)
-    inherited = inherited_extras(path) if extra else []
-    new = plan(text, path, configured, extra, inherited)
+    inherited = inherited_extras(path) if beside else []
+    new = plan(text, path, configured, beside, inherited)
     write_text_setup(MARKERS, path, text, new, dry_run, parse)
-    url_key = "extra-index-url" if extra else "index-url"
+    url_key = "extra-index-url" if beside else "index-url"
     _warn_about_environment(path, url_key)
     _warn_about_sections(new)
     _warn_about_overrides(path, new)

@@ -230,17 +230,18 @@ def configure(
     with common.check_index_url before anything was written), uv publish's upload URL;
     `index_url` None undoes that (`--remove`). The changes are shown first (only them,
     with `dry_run`)."""
+    # decided before anything is written (config.toml's hosts included)
+    beside = None if index_url is None else choose_extra("uv", index_url, extra, url)
     path, target = undo_or_resolve(MARKERS, chosen, index_url, url, dry_run, _loads)
-    if target is None:
+    if target is None or beside is None:
         return
-    extra = choose_extra("uv", target.url, extra)
     publish = None
     if publish_url is not None:
         upload = resolve_target(publish_url, url, dry_run, "--publish-url")
         publish = with_username(upload.url, upload.username)
-    configured = target.url if extra else with_username(target.url, target.username)
+    configured = target.url if beside else with_username(target.url, target.username)
     text = read_text(path)
-    new = plan(text, path, configured, extra, publish)
+    new = plan(text, path, configured, beside, publish)
     write_text_setup(MARKERS, path, text, new, dry_run, _loads)
     _warn_about_pip_table(new, path)
     _warn_about_environment(path)

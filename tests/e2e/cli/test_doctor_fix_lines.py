@@ -150,7 +150,7 @@ def test_newcomer_each_client_set_up_for_its_own_host(aqora, user_env, login):
     for args in (
         ["git"],  # the API and git hosts; the next two add their host to `hosts`
         ["docker", "registry.aqora.test"],
-        ["pip", "--index-url", "https://pypi.aqora.test/simple/"],
+        ["pip", "--index-url", "https://pypi.aqora.test/simple/", "--replace"],
     ):
         proc = run_cmd(["aqora-helper", "setup", *args], env)
         assert proc.returncode == 0, describe(proc)

@@ -55,6 +55,7 @@ def test_setup_pip_adds_the_index_host_keeping_comments(aqora, user_env, login, 
         "pip",
         "--index-url",
         "https://pypi.example/simple/",
+        "--replace",
         "--file",
         str(pip_conf),
     )
@@ -74,6 +75,7 @@ def test_setup_pip_adds_the_index_host_keeping_comments(aqora, user_env, login, 
         "uv",
         "--index-url",
         "https://pypi.example/simple/",
+        "--replace",
         "--file",
         str(tmp_path / "uv.toml"),
     )
@@ -110,8 +112,8 @@ def test_setup_warns_when_the_program_clients_run_is_not_on_path(user_env, tmp_p
     for args, program in (
         (["git"], "git-credential-aqora"),
         (["docker", "aqora.io"], "docker-credential-aqora"),
-        (["pip", "--index-url", "https://aqora.io/simple/"], "keyring"),
-        (["uv", "--index-url", "https://aqora.io/simple/"], "keyring"),
+        (["pip", "--index-url", "https://aqora.io/simple/", "--replace"], "keyring"),
+        (["uv", "--index-url", "https://aqora.io/simple/", "--replace"], "keyring"),
     ):
         proc = helper(env, "setup", *args)
         assert proc.returncode == 0, describe(proc)

@@ -46,8 +46,8 @@ def files(home: Path) -> dict[str, bytes | None]:
 SETUPS = {
     "git": (["git"], ".gitconfig"),
     "docker": (["docker"], ".docker/config.json"),
-    "pip": (["pip", "--index-url", INDEX], ".config/pip/pip.conf"),
-    "uv": (["uv", "--index-url", INDEX], ".config/uv/uv.toml"),
+    "pip": (["pip", "--index-url", INDEX, "--replace"], ".config/pip/pip.conf"),
+    "uv": (["uv", "--index-url", INDEX, "--replace"], ".config/uv/uv.toml"),
 }
 
 
@@ -134,7 +134,7 @@ def test_remove_deletes_every_folder_it_created_up_the_tree(user_env):
     env = client_env(user_env)
     home = Path(env["HOME"])
     env["XDG_CONFIG_HOME"] = str(home / "deep" / "config")  # neither folder exists
-    proc = setup(env, "uv", "--index-url", "https://aqora.io/simple/")  # a served host
+    proc = setup(env, "uv", "--index-url", "https://aqora.io/simple/", "--replace")  # served
     assert "[created,dirs=3]" in (home / "deep" / "config" / "uv" / "uv.toml").read_text()
     assert f"create the folder {home / 'deep'}" in proc.stdout
     setup(env, "uv", "--remove")
@@ -154,10 +154,14 @@ def test_url_picks_the_environment_in_all_four(user_env):
     docker = setup(env, "docker", *staging)
     assert "credHelpers['staging.example']" in docker.stdout
     assert "aqora.example" not in docker.stdout
-    pip = setup(env, "pip", "--index-url", "https://pypi.staging.example/simple/", *staging)
+    pip = setup(
+        env, "pip", "--index-url", "https://pypi.staging.example/simple/", "--replace", *staging
+    )
     assert "index-url = https://alice@pypi.staging.example/simple/" in pip.stdout, describe(pip)
     assert "pypi.staging.example" in path.read_text()
-    uv = setup(env, "uv", "--index-url", "https://pypi.staging.example/simple/", *staging)
+    uv = setup(
+        env, "uv", "--index-url", "https://pypi.staging.example/simple/", "--replace", *staging
+    )
     assert "config: added" not in uv.stderr  # served by staging now
     assert (home / ".config" / "uv" / "uv.toml").exists()
     refused = run_cmd(["aqora-helper", "setup", "uv", "--index-url", INDEX, *staging], env)
@@ -173,7 +177,7 @@ def test_a_password_in_a_url_shown_is_masked(user_env):
     pip_conf = Path(env["HOME"]) / ".config" / "pip" / "pip.conf"
     pip_conf.parent.mkdir(parents=True)
     pip_conf.write_text("[global]\nindex-url = https://me:s3cret@mirror.example/simple/\n")
-    proc = setup(env, "pip", "--index-url", INDEX)
+    proc = setup(env, "pip", "--index-url", INDEX, "--replace")
     assert "s3cret" not in proc.stdout + proc.stderr, describe(proc)
     assert "https://me:***@mirror.example/simple/" in proc.stdout
     removed = setup(env, "pip", "--remove")

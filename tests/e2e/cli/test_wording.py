@@ -12,7 +12,7 @@ def test_a_host_added_names_the_table_as_the_config_file_spells_it(aqora, user_e
     spelled = aqora.url.rstrip("/")
     path = write_config(user_env, f'url = "{spelled}"\n\n[environments."{spelled}"]\n')
     proc = run_cmd(
-        ["aqora-helper", "setup", "pip", "--index-url", "https://pypi.example/simple/",
+        ["aqora-helper", "setup", "pip", "--replace", "--index-url", "https://pypi.example/simple/",
          "--file", str(tmp_path / "pip.conf")],
         user_env,
     )  # fmt: skip

@@ -32,7 +32,7 @@ class TestDockerConfigEditor(EditorContract):
 
 
 class TestPipConfigEditor(EditorContract):
-    setup_args = ("pip", "--index-url", INDEX_URL)
+    setup_args = ("pip", "--index-url", INDEX_URL, "--replace")
     remove_args = ("pip", "--remove")
     seed = b"[global]\ntimeout = 60\n\n# mine\n"
     broken = b"[global\ntimeout = 60\n"
@@ -42,7 +42,7 @@ class TestPipConfigEditor(EditorContract):
 
 
 class TestUvConfigEditor(EditorContract):
-    setup_args = ("uv", "--index-url", INDEX_URL)
+    setup_args = ("uv", "--index-url", INDEX_URL, "--replace")
     remove_args = ("uv", "--remove")
     seed = b"native-tls = true  # mine\n"
     broken = b"native-tls = \n"

@@ -24,7 +24,7 @@ def test_a_broken_install_reports_the_blocks_where_the_package_says(
     assert first.returncode == 0, describe(first)
     live = {k: v for k, v in env.items() if k not in ("PIP_CONFIG_FILE", "UV_NO_CONFIG")}
     for tool in ("pip", "uv"):
-        proc = helper(live, "setup", tool, "--index-url", "https://127.0.0.1:9/simple/")
+        proc = helper(live, "setup", tool, "--index-url", "https://127.0.0.1:9/simple/", "--replace")
         assert proc.returncode == 0, describe(proc)
     home = Path(env["HOME"])
     written = [home / ".config" / "pip" / "pip.conf", home / ".config" / "uv" / "uv.toml"]

@@ -19,7 +19,7 @@ def test_setup_pip_and_doctor_warn_about_an_install_section_elsewhere(user_env, 
     site.parent.mkdir(parents=True)
     site.write_text(f"[install]\nindex-url = {SITE_INDEX}\n")
     env["XDG_CONFIG_DIRS"] = str(site.parent.parent)
-    setup = run_cmd(["aqora-helper", "setup", "pip", "--index-url", INDEX], env)
+    setup = run_cmd(["aqora-helper", "setup", "pip", "--index-url", INDEX, "--replace"], env)
     assert setup.returncode == 0, describe(setup)
     warned = [ln for ln in setup.stderr.splitlines() if f"{site} [install] index-url" in ln]
     assert len(warned) == 1 and "warning: 'pip install' uses" in warned[0], describe(setup)
@@ -35,7 +35,7 @@ def test_setup_pip_and_doctor_warn_about_an_install_section_elsewhere(user_env, 
     assert f"{site} [install] index-url" in lines[0], describe(doctor)
     # an [install] value naming something else than what setup wrote is no override
     site.write_text(f"[install]\nextra-index-url = {SITE_INDEX}\n")
-    again = run_cmd(["aqora-helper", "setup", "pip", "--index-url", INDEX], env)
+    again = run_cmd(["aqora-helper", "setup", "pip", "--index-url", INDEX, "--replace"], env)
     assert again.returncode == 0 and "'pip install' uses" not in again.stderr, describe(again)
     assert user_file.is_file()
 
@@ -49,7 +49,7 @@ def test_a_venvs_own_file_read_after_the_user_file_is_an_override(user_env, tmp_
     (venv / "pip.conf").write_text(f"[global]\nindex-url = {SITE_INDEX}\n")
     env["VIRTUAL_ENV"] = str(venv)
     env["XDG_CONFIG_DIRS"] = str(tmp_path / "no-site")
-    setup = run_cmd(["aqora-helper", "setup", "pip", "--index-url", INDEX], env)
+    setup = run_cmd(["aqora-helper", "setup", "pip", "--index-url", INDEX, "--replace"], env)
     assert setup.returncode == 0, describe(setup)
     assert f"{venv / 'pip.conf'} [global] index-url" in setup.stderr, describe(setup)
 

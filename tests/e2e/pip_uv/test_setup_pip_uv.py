@@ -70,7 +70,7 @@ def test_setup_then_remove_restores_the_file(tool, original, user_env, tmp_path)
 
 def test_real_pip_reads_what_setup_pip_wrote(user_env, tmp_path):
     env = setup_env(user_env, tmp_path)
-    proc = cli("pip", env, "--index-url", UV_URL)
+    proc = cli("pip", env, "--index-url", UV_URL, "--replace")
     assert proc.returncode == 0, describe(proc)
     listed = run_cmd([sys.executable, "-m", "pip", "config", "list"], env)
     assert listed.returncode == 0, describe(listed)
@@ -91,7 +91,7 @@ def test_setup_edits_a_symlinked_config_at_its_target(user_env, tmp_path):
     link = Path(env["XDG_CONFIG_HOME"]) / "uv" / "uv.toml"
     link.parent.mkdir(parents=True)
     link.symlink_to(target)
-    assert cli("uv", env, "--index-url", UV_URL).returncode == 0
+    assert cli("uv", env, "--index-url", UV_URL, "--replace").returncode == 0
     assert link.is_symlink() and b"index-url" in target.read_bytes()
     assert cli("uv", env, "--remove").returncode == 0
     assert link.is_symlink() and target.read_bytes() == b"native-tls = true\n"
@@ -102,11 +102,11 @@ def test_file_option_and_warnings(user_env, tmp_path):
     custom = tmp_path / "custom.conf"
     env["PIP_CONFIG_FILE"] = str(custom)
     custom.write_text("[global]\ntimeout = 5\n")
-    proc = cli("pip", env, "--index-url", "https://other.example/simple/")
+    proc = cli("pip", env, "--index-url", "https://other.example/simple/", "--replace")
     assert proc.returncode == 0, describe(proc)
     assert "config: added other.example to hosts of" in proc.stderr
     assert f"PIP_CONFIG_FILE={custom} is set" in proc.stderr
-    proc = cli("pip", env, "--index-url", UV_URL, "--file", str(custom))
+    proc = cli("pip", env, "--index-url", UV_URL, "--replace", "--file", str(custom))
     assert proc.returncode == 0, describe(proc)
     assert "PIP_CONFIG_FILE" not in proc.stderr
     assert "keyring-provider = subprocess" in custom.read_text()
@@ -124,7 +124,7 @@ def test_bad_input_is_refused_and_changes_nothing(tool, user_env, tmp_path):
         ("http://pypi.aqora.example/simple/", "plain http", 1),  # a refusal, as for --url
         ("ftp://pypi.aqora.example/", "expected https", 2),  # a usage error, as for --url
     ]:
-        proc = cli(tool, env, "--index-url", url)
+        proc = cli(tool, env, "--index-url", url, "--replace")
         assert proc.returncode == code and text in proc.stderr, describe(proc)
         assert "secret" not in proc.stderr
     config = Path(env["XDG_CONFIG_HOME"])
@@ -133,7 +133,7 @@ def test_bad_input_is_refused_and_changes_nothing(tool, user_env, tmp_path):
     path.parent.mkdir(parents=True)
     broken = b"[global]\na = 1\na = 2\n" if tool == "pip" else b"[pip\n"
     path.write_bytes(broken)
-    proc = cli(tool, env, "--index-url", UV_URL)
+    proc = cli(tool, env, "--index-url", UV_URL, "--replace")
     assert proc.returncode == 1 and "error:" in proc.stderr, describe(proc)
     assert path.read_bytes() == broken
     half = b"# >>> aqora-helper setup " + tool.encode() + b" (undo: x) >>>\nkey = 1\n"
@@ -149,6 +149,6 @@ def test_no_keyring_program_is_a_warning(user_env, tmp_path):
     bindir.mkdir()
     (bindir / "aqora-helper").symlink_to(Path(sys.executable).parent / "aqora-helper")
     env["PATH"] = f"{bindir}{os.pathsep}/usr/bin{os.pathsep}/bin"
-    proc = cli("uv", env, "--index-url", UV_URL)
+    proc = cli("uv", env, "--index-url", UV_URL, "--replace")
     assert proc.returncode == 0, describe(proc)
     assert "no 'keyring' program on PATH" in proc.stderr

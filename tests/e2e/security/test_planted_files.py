@@ -202,8 +202,8 @@ def test_an_absurd_cached_expiry_is_a_miss(aqora, user_env, warm, expiry):
 # (file under XDG_CONFIG_HOME, or under HOME for Docker's; the setup that edits it)
 PLANTED = {
     "docker config.json": ("~/.docker/config.json", ["docker"]),
-    "pip.conf": ("pip/pip.conf", ["pip", "--index-url", "https://pypi.example.org/simple/"]),
-    "uv.toml": ("uv/uv.toml", ["uv", "--index-url", "https://pypi.example.org/simple/"]),
+    "pip.conf": ("pip/pip.conf", ["pip", "--index-url", "https://pypi.example.org/simple/", "--replace"]),
+    "uv.toml": ("uv/uv.toml", ["uv", "--index-url", "https://pypi.example.org/simple/", "--replace"]),
     "containers drop-in": ("containers/registries.conf.d/zz-aqora-helper.conf", None),
     "containers auth.json": ("containers/auth.json", None),
 }

@@ -62,7 +62,7 @@ def test_each_answer_gives_its_verdict(asked, monkeypatch, statuses, outcome):
 
 def test_without_a_session_the_question_stays_open(monkeypatch):
     def not_logged_in(scheme: str, host: str) -> None:
-        raise NotLoggedIn("Not logged in to https://aqora.example/")
+        raise NotLoggedIn("https://aqora.example/")
 
     monkeypatch.setattr("aqora_helper.fast.credential.get_for_host", not_logged_in)
     monkeypatch.setattr(indexprobe, "_status", lambda *a: pytest.fail("asked without a token"))
@@ -70,16 +70,31 @@ def test_without_a_session_the_question_stays_open(monkeypatch):
     assert verdict.outcome == UNKNOWN and "Not logged in" in verdict.detail
 
 
-def test_an_unserved_or_plain_http_remote_index_is_never_asked(monkeypatch):
+def test_a_host_not_served_yet_is_asked_with_the_environments_token(monkeypatch, tmp_path):
+    """Setup asks before it adds the host to the environment (nothing written yet)."""
+    monkeypatch.setenv("AQORA_HELPER_CONFIG", str(tmp_path / "config.toml"))
+    (tmp_path / "config.toml").write_text(
+        'url = "https://aqora.example"\n[environments."https://aqora.example"]\n'
+        'username = "pypi-user"\n'
+    )
+    asked: list[tuple[str, str, str]] = []
     monkeypatch.setattr("aqora_helper.fast.credential.get_for_host", lambda s, h: None)
-    monkeypatch.setattr(indexprobe, "_status", lambda *a: pytest.fail("asked an unserved host"))
-    assert indexprobe.probe(INDEX).outcome == UNKNOWN
-    assert indexprobe.probe("http://pypi.example/simple/").outcome == UNKNOWN
+    cred = HostCredential(TOKEN, 2_000_000_000, "", "", "https://aqora.example/")
+    monkeypatch.setattr("aqora_helper.fast.credential.get_for_env", lambda url: cred)
+    monkeypatch.setattr(indexprobe, "_status", lambda u, n, t: asked.append((u, n, t)) or 404)
+    assert indexprobe.probe(INDEX, None).outcome == NOT_PUBLIC
+    assert asked[0] == ("https://pypi.aqora.example/simple/pip/", "pypi-user", TOKEN)
+
+
+def test_a_plain_http_remote_index_is_never_asked(monkeypatch):
+    monkeypatch.setattr(indexprobe, "_status", lambda *a: pytest.fail("asked over plain http"))
+    verdict = indexprobe.probe("http://pypi.example/simple/")
+    assert verdict.outcome == UNKNOWN and "loopback" in verdict.detail
 
 
 def decided(monkeypatch, capsys, tool: str, outcome: str) -> tuple[bool, str]:
-    monkeypatch.setattr(indexprobe, "probe", lambda url: Verdict(outcome, "because"))
-    extra = indexprobe.choose_extra(tool, INDEX, None)
+    monkeypatch.setattr(indexprobe, "probe", lambda url, env: Verdict(outcome, "because"))
+    extra = indexprobe.choose_extra(tool, INDEX, None, None)
     return extra, capsys.readouterr().err
 
 
@@ -91,28 +106,29 @@ def test_a_public_index_replaces_pypi(monkeypatch, capsys, tool):
     assert "aqora@" not in said
 
 
-def test_pip_refuses_to_make_a_private_index_its_only_one(monkeypatch):
-    monkeypatch.setattr(indexprobe, "probe", lambda url: Verdict(NOT_PUBLIC, "because"))
+@pytest.mark.parametrize(
+    ("outcome", "what"),
+    [(NOT_PUBLIC, "serves no public packages"), (UNKNOWN, "could not tell whether")],
+)
+def test_pip_refuses_to_make_an_index_its_only_one_unless_it_is_public(
+    monkeypatch, outcome, what
+):
+    monkeypatch.setattr(indexprobe, "probe", lambda url, env: Verdict(outcome, "because"))
     with pytest.raises(SetupError) as refused:
-        indexprobe.choose_extra("pip", INDEX, None)
-    assert "would break every other pip install" in refused.value.message
+        indexprobe.choose_extra("pip", INDEX, None, None)
+    assert what in refused.value.message
+    assert "break every other pip install" in refused.value.message
     assert "--extra" in refused.value.hint and "--replace" in refused.value.hint
     assert "dependency" not in refused.value.message  # the trade-off is in the hint
     assert "a name on both may come from either" in refused.value.hint
 
 
-def test_uv_adds_a_private_index_beside_pypi(monkeypatch, capsys):
-    extra, said = decided(monkeypatch, capsys, "uv", NOT_PUBLIC)
+@pytest.mark.parametrize("outcome", [NOT_PUBLIC, UNKNOWN])
+def test_uv_adds_a_private_or_unknown_index_beside_pypi(monkeypatch, capsys, outcome):
+    extra, said = decided(monkeypatch, capsys, "uv", outcome)
     assert extra is True
-    assert "added beside PyPI, searched first" in said
-
-
-@pytest.mark.parametrize("tool", ["pip", "uv"])
-def test_an_open_question_keeps_the_replacement_with_a_warning(monkeypatch, capsys, tool):
-    extra, said = decided(monkeypatch, capsys, tool, UNKNOWN)
-    assert extra is False
-    assert said.startswith("aqora-helper: warning: could not tell whether")
-    assert f"setup {tool} --index-url URL --extra" in said
+    assert "added beside PyPI, where uv looks first" in said
+    assert "afterwards: uv searches https://pypi.aqora.example/simple/ first" in said
 
 
 @pytest.mark.parametrize(
@@ -125,9 +141,20 @@ def test_an_open_question_keeps_the_replacement_with_a_warning(monkeypatch, caps
     ],
 )
 def test_a_choice_given_is_never_second_guessed(monkeypatch, capsys, tool, given, said):
-    monkeypatch.setattr(indexprobe, "probe", lambda url: pytest.fail("asked despite a choice"))
-    assert indexprobe.choose_extra(tool, INDEX, given) is given
+    monkeypatch.setattr(indexprobe, "probe", lambda *a: pytest.fail("asked despite a choice"))
+    assert indexprobe.choose_extra(tool, INDEX, given, None) is given
     assert capsys.readouterr().err.startswith(f"afterwards: {said}")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://pypi.aqora.example/simple/?x=1", "https://pypi.aqora.example/simple/#f",
+     "http://evil.example\\@127.0.0.1:1/simple/"],
+)  # fmt: skip
+def test_a_url_read_differently_by_pip_uv_or_the_probe_is_refused_first(monkeypatch, url):
+    monkeypatch.setattr(indexprobe, "probe", lambda *a: pytest.fail("asked a bad URL"))
+    with pytest.raises(SetupError):
+        indexprobe.choose_extra("pip", url, None, None)
 
 
 def test_extra_and_replace_exclude_each_other():
