@@ -416,7 +416,7 @@ trap 'exit 143' TERM
 
 mkdir -p "$(dirname "$PREFIX")"
 # With pip >= 22.3 beside $PY, that pip installs into the new venv (--python), which then
-# needs no pip of its own: no ensurepip run, a third of an install's time. Else the
+# needs no pip of its own: no ensurepip run, a fifth of an install's CPU time. Else the
 # venv gets its own pip, as before.
 OUTER_PIP=""
 if "$PY" -I -m pip --version 2>/dev/null | "$PY" -I -c 'import re, sys

@@ -57,7 +57,7 @@ def tidy(envs: list[Environment]) -> None:
     removable = [Path(index_path())]
     if not (Path(cache_root()) / "locks").is_symlink():
         removable += [Path(lock_path(env.url)) for env in envs]
-    if _reads(sessions_file()) == b"[]":  # our list, empty; another program's file stays
+    if _holds(sessions_file(), b"[]"):  # our list, empty; another program's file stays
         removable.append(sessions_file())
     for path in removable:
         path.unlink(missing_ok=True)
@@ -100,11 +100,13 @@ def logout_one(settings: Settings, env: Environment) -> None:
         )
 
 
-def _reads(path: Path) -> bytes | None:
+def _holds(path: Path, data: bytes) -> bool:
+    """True when `path` is a file holding exactly `data` (read no further than that)."""
     try:
-        return path.read_bytes()[:16]
+        with path.open("rb") as file:
+            return file.read(len(data) + 1) == data
     except OSError:
-        return None
+        return False
 
 
 def _remove_stored(settings: Settings, env: Environment) -> list[str]:

@@ -6,18 +6,22 @@ The question is one PEP 503 page per well-known project (`<index>/pip/`, then
 `<index>/setuptools/`), asked as pip would ask: Basic auth with the environment's
 username and a token of the session. 200 for either: public. 404 for both: not public.
 Anything else (no session, refused token, a redirect, no answer within the configured
-timeouts) leaves the question open. No redirect is followed and the token only goes to
-the index's own host, which `setup` has just made a served host; a loopback URL never
-goes through a proxy (`engine.deadline.DeadlineAdapter`).
+timeouts) leaves the question open. It is asked before setup writes anything, with the
+token of the environment that serves the host or will serve it; no redirect is followed,
+the token only goes to the index's own host, and a loopback URL never goes through a
+proxy (`engine.deadline.DeadlineAdapter`).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from .files import SetupError
 from .textblocks import status as say
+
+if TYPE_CHECKING:
+    from ..engine.timeouts import Timeouts
 
 WELL_KNOWN = ("pip", "setuptools")  # on every PyPI mirror
 PUBLIC, NOT_PUBLIC, UNKNOWN = "public", "not public", "unknown"
@@ -42,13 +46,16 @@ def probe(index_url: str, env_url: str | None = None) -> Verdict:
     public packages, asked with a token of the environment serving its host, else of the
     one setup will add it to (`env_url`, else the default); never raises for a network,
     session or server failure."""
+    from ..engine.settings import load_settings
+
     found = _credential(index_url, env_url)
     if isinstance(found, str):
         return Verdict(UNKNOWN, found)
     username, token = found
+    timeouts = load_settings().timeouts
     base = bare(index_url).rstrip("/")
     for project in WELL_KNOWN:
-        status = _status(f"{base}/{project}/", username, token)
+        status = _status(f"{base}/{project}/", username, token, timeouts)
         if status == 200:
             return Verdict(PUBLIC, f"it serves '{project}'")
         if status != 404:
@@ -77,15 +84,14 @@ def _credential(index_url: str, env_url: str | None) -> tuple[str, str] | str:
         return f"no token to ask it with: {exc.message}"
 
 
-def _status(url: str, username: str, token: str) -> int | None:
-    """The HTTP status of one GET of `url` (body unread), None when it did not answer."""
+def _status(url: str, username: str, token: str, timeouts: Timeouts) -> int | None:
+    """The HTTP status of one GET of `url` (body unread), None when it did not answer
+    within `timeouts.connect + timeouts.read`."""
     import requests
     import urllib3
 
     from ..engine.deadline import Deadline, DeadlineAdapter
-    from ..engine.settings import load_settings
 
-    timeouts = load_settings().timeouts
     http = requests.Session()
     http.mount("http://", DeadlineAdapter())
     http.mount("https://", DeadlineAdapter())

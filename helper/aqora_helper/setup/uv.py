@@ -226,8 +226,9 @@ def configure(
 ) -> None:
     """`setup uv`: add the aqora index `index_url` (served by the environment `url`,
     else the one serving its host) to the uv.toml `chosen`, as uv's default index unless
-    `extra` (None: decided by `indexprobe.choose_extra`), with the keyring provider and, given `publish_url` (the caller checked it
-    with common.check_index_url before anything was written), uv publish's upload URL;
+    `extra` (None: decided by `indexprobe.choose_extra`), with the keyring provider and,
+    given `publish_url` (the caller checked it with common.check_index_url before
+    anything was written), uv publish's upload URL;
     `index_url` None undoes that (`--remove`). The changes are shown first (only them,
     with `dry_run`)."""
     # decided before anything is written (config.toml's hosts included)

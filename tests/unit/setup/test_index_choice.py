@@ -24,13 +24,13 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
     calls: list[tuple[str, str, str]] = []
     cred = HostCredential(TOKEN, 2_000_000_000, "pypi-user", "basic", "https://aqora.example/")
     monkeypatch.setattr("aqora_helper.fast.credential.get_for_host", lambda s, h: cred)
-    monkeypatch.setattr(indexprobe, "_status", lambda u, n, t: calls.append((u, n, t)) or 404)
+    monkeypatch.setattr(indexprobe, "_status", lambda u, n, t, _: calls.append((u, n, t)) or 404)
     return calls
 
 
 def answers(monkeypatch: pytest.MonkeyPatch, *statuses: int | None) -> None:
     left = list(statuses)
-    monkeypatch.setattr(indexprobe, "_status", lambda u, n, t: left.pop(0))
+    monkeypatch.setattr(indexprobe, "_status", lambda u, n, t, _: left.pop(0))
 
 
 def test_the_probe_asks_for_well_known_projects_without_the_urls_user(asked):
@@ -81,7 +81,7 @@ def test_a_host_not_served_yet_is_asked_with_the_environments_token(monkeypatch,
     monkeypatch.setattr("aqora_helper.fast.credential.get_for_host", lambda s, h: None)
     cred = HostCredential(TOKEN, 2_000_000_000, "", "", "https://aqora.example/")
     monkeypatch.setattr("aqora_helper.fast.credential.get_for_env", lambda url: cred)
-    monkeypatch.setattr(indexprobe, "_status", lambda u, n, t: asked.append((u, n, t)) or 404)
+    monkeypatch.setattr(indexprobe, "_status", lambda u, n, t, _: asked.append((u, n, t)) or 404)
     assert indexprobe.probe(INDEX, None).outcome == NOT_PUBLIC
     assert asked[0] == ("https://pypi.aqora.example/simple/pip/", "pypi-user", TOKEN)
 
