@@ -457,38 +457,12 @@ version=$("$NEW/bin/aqora-helper" --version 2>&1) && "$NEW/bin/git-credential-aq
     die "the new install does not run: ${version:-no output}; the previous install is unchanged" \
         "run ./install.sh again; if it fails again, report the line above"
 
-# The launchers: the venv's python with -I -S, the venv's package paths, the entry point:
-# `#!<venv python> -IS` when that path can be a shebang; else (a space in it, as in
-# macOS's ~/Library/Application Support) a file that is both sh and Python: sh runs its
-# second line (`exec <venv python> -IS <this file>`), which Python reads as a string.
+# The launchers: the venv's python with -I -S, the venv's package paths, the entry point
+# (setup/launchers.py; a `#!/bin/sh` wrapper when the venv's path has a space, as in
+# macOS's ~/Library/Application Support).
 LAUNCH="launchers"
-"$NEW/bin/python" -I - "$NEW/launchers" <<'PY' || die "writing the launchers failed" "run ./install.sh again"
-import ast, os, re, shlex, subprocess, sys
-dest = sys.argv[1]
-bare = subprocess.run([sys.executable, "-I", "-S", "-c", "import sys; print(sys.path)"],
-                      capture_output=True, text=True, check=True).stdout
-extra = [p for p in sys.path if p and p not in ast.literal_eval(bare)]
-entry = {
-    "aqora-helper": "aqora_helper.__main__",
-    "git-credential-aqora": "aqora_helper.doors.git",
-    "docker-credential-aqora": "aqora_helper.doors.docker",
-    "aqora-keyring": "aqora_helper.doors.keyring_program",
-}
-if re.fullmatch(r"/[^\s\\'\"]{1,120}", sys.executable):
-    header = f"#!{sys.executable} -IS\n"
-else:
-    header = f"#!/bin/sh\n'''exec' {shlex.quote(sys.executable)} -IS \"$0\" \"$@\"\n' '''\n"
-    if header.count("'''") != 2 or "\\" in header:
-        sys.exit(f"the venv's path cannot be written into a launcher: {sys.executable!r}")
-os.makedirs(dest, exist_ok=True)
-for name, module in entry.items():
-    path = os.path.join(dest, name)
-    with open(path + ".new", "w") as out:
-        out.write(f"{header}import sys\nsys.path += {extra!r}\n"
-                  f"from {module} import main\nsys.exit(main())\n")
-    os.chmod(path + ".new", 0o755)
-    os.replace(path + ".new", path)
-PY
+"$NEW/bin/python" -I -m aqora_helper.setup.launchers "$NEW/launchers" ||
+    die "writing the launchers failed" "run ./install.sh again"
 "$NEW/launchers/git-credential-aqora" --version >/dev/null 2>&1 ||
     die "the new launchers do not run; the previous install is unchanged" "run ./install.sh again"
 

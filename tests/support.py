@@ -177,13 +177,20 @@ sys.exit(main())
 
 
 def run_entry_point(
-    module: str, argv: list[str], env: dict[str, str], stdin: str = ""
+    module: str, argv: list[str], env: dict[str, str], stdin: str = "", launcher: bool = False
 ) -> subprocess.CompletedProcess[str]:
     """Run `module.main()` as the console script `argv[0]` would, in a subprocess that
-    reports on stderr which HEAVY_MODULES (or their submodules) it imported."""
-    code = _IMPORT_PROBE.format(heavy=HEAVY_MODULES, argv=argv, module=module)
+    reports on stderr which HEAVY_MODULES (or their submodules) it imported. `launcher`:
+    started as install.sh's launchers start it (python -I -S, the package paths written
+    in), where `os` counts as heavy too: nothing else loads it there (fast/lightos.py)."""
+    heavy = (*HEAVY_MODULES, "os") if launcher else HEAVY_MODULES
+    code = _IMPORT_PROBE.format(heavy=heavy, argv=argv, module=module)
+    flags = ["-c"]
+    if launcher:
+        code = f"import sys\nsys.path += {[p for p in sys.path if p]!r}\n{code}"
+        flags = ["-I", "-S", "-c"]
     return subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *flags, code],
         env=env,
         input=stdin,
         capture_output=True,

@@ -28,8 +28,10 @@ import pytest
 
 try:  # POSIX only; Windows starts processes through subprocess.Popen alone
     import _posixsubprocess
+    import posix
 except ImportError:
     _posixsubprocess = None
+    posix = None
 
 
 class TierViolation(BaseException):
@@ -61,9 +63,10 @@ BLOCKED: list[tuple[Any, str, str]] = [
     (subprocess.Popen, "_execute_child", "subprocess.Popen"),
     (os, "system", "os.system"),
     *[
-        (os, name, f"os.{name}")
+        (module, name, f"{module.__name__}.{name}")  # posix: what fast/ calls, os re-exports
+        for module in (os, *([posix] if posix else []))
         for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp")
-        if hasattr(os, name)
+        if hasattr(module, name)
     ],
     *([(_posixsubprocess, "fork_exec", "_posixsubprocess.fork_exec")] if _posixsubprocess else []),
 ]

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ..setup import docker, everything, git, pip, uv
+from ..setup import docker, everything, git, launchers, pip, uv
 from ..setup.common import check_index_url
 from ..setup.pipfiles import pip_config_file
+from ..setup.textblocks import status
 from .common import URL_HELP, examples, insecure_option, resolve
 
 setup_app = typer.Typer(
@@ -125,6 +126,14 @@ def index_url_to_set(index_url: str | None, remove: bool) -> str | None:
     return index_url
 
 
+def fast_starts(dry_run: bool) -> None:
+    """Make this installation's console scripts start with python -I -S (the uv tool
+    and pipx routes; install.sh's commands are such launchers already)."""
+    done = "dry run: would make" if dry_run else "made"
+    for path in launchers.speed_up(dry_run):
+        status(f"{done} {path} a fast launcher (python -I -S)")
+
+
 def git_command(
     ctx: typer.Context,
     url: str | None = typer.Option(None, "--url", help=URL_HELP, metavar="URL"),
@@ -141,6 +150,8 @@ def git_command(
     _, env = resolve(ctx, url, allow_insecure_host)
     if not git.configure(env.hosts, "--local" if local else "--global", remove, dry_run):
         raise typer.Exit(1)
+    if not remove:
+        fast_starts(dry_run)
 
 
 def docker_command(
@@ -170,6 +181,8 @@ def docker_command(
     """Point Docker, podman and skopeo at docker-credential-aqora for aqora registries."""
     for warning in docker.configure(hosts_given, url, remove, creds_store, dry_run):
         typer.echo(f"warning: {warning}", err=True)
+    if not remove:
+        fast_starts(dry_run)
 
 
 def pip_command(
@@ -192,6 +205,8 @@ def pip_command(
     chosen = existing_dir(file) if file is not None else pip_config_file()
     to_set = index_url_to_set(index_url, remove)
     pip.configure(chosen, to_set, url, index_mode(extra, replace), dry_run)
+    if not remove:
+        fast_starts(dry_run)
 
 
 def uv_command(
@@ -222,6 +237,8 @@ def uv_command(
         check_index_url(publish_url, "--publish-url")
     to_set = index_url_to_set(index_url, remove)
     uv.configure(chosen, to_set, url, index_mode(extra, replace), publish_url, dry_run)
+    if not remove:
+        fast_starts(dry_run)
 
 
 def all_command(
@@ -258,6 +275,7 @@ def all_command(
             check_index_url(index_url)
         _, env = resolve(ctx, url, allow_insecure_host)
         failed = everything.configure_all(env, index_url, mode, registry or [], dry_run)
+        fast_starts(dry_run)
     if failed:
         done = "the other steps ran" if remove else "nothing after it was set up"
         typer.echo(f"setup all: {', '.join(failed)} failed (said above); {done}", err=True)

@@ -24,9 +24,9 @@ A remote Docker daemon's configuration cannot be seen (see the README). Stdlib o
 
 from __future__ import annotations
 
-import os
 import sys
 
+from ..fast import lightos
 from ..fast.errors import UnsafeStorage
 from ..fast.privatefiles import READ_CHUNK, read_regular_file
 
@@ -88,7 +88,7 @@ def _read(path: str) -> str:
 def _ancestor_commands() -> list[list[str]]:
     """argv of our parent and its parents (up to ANCESTORS); [] where /proc is absent."""
     commands: list[list[str]] = []
-    pid = os.getppid()
+    pid = lightos.getppid()
     for _ in range(ANCESTORS):
         if pid <= 1:
             break
@@ -102,14 +102,14 @@ def _read_proc(path: str) -> str:
     """A /proc file's text, at most MAX_CONFIG_BYTES ('' when unreadable). Its size is
     not known ahead: read in chunks small enough to need no fresh mapping each."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = lightos.open(path, lightos.O_RDONLY | lightos.O_CLOEXEC)
     except OSError:
         return ""
     chunks: list[bytes] = []
     size = 0
     try:
         while size < MAX_CONFIG_BYTES:
-            chunk = os.read(fd, READ_CHUNK)
+            chunk = lightos.read(fd, READ_CHUNK)
             if not chunk:
                 break
             chunks.append(chunk)
@@ -117,7 +117,7 @@ def _read_proc(path: str) -> str:
     except OSError:
         return ""
     finally:
-        os.close(fd)
+        lightos.close(fd)
     return b"".join(chunks)[:MAX_CONFIG_BYTES].decode("utf-8", "replace")
 
 
@@ -143,16 +143,16 @@ def _tls_off_flag(argv: list[str]) -> str | None:
 
 def _registries_confs(commands: list[list[str]]) -> list[str]:
     """Every registries.conf the client may read (a superset: all are checked)."""
-    home = os.path.expanduser("~")
-    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    home = lightos.home()
+    config = lightos.getenv("XDG_CONFIG_HOME") or lightos.join(home, ".config")
     files = [
-        os.environ.get("CONTAINERS_REGISTRIES_CONF", ""),
+        lightos.getenv("CONTAINERS_REGISTRIES_CONF") or "",
         *_flag_values(commands, "--registries-conf"),
         "/etc/containers/registries.conf",
-        os.path.join(config, "containers", "registries.conf"),
+        lightos.join(config, "containers", "registries.conf"),
     ]
-    for folder in ("/etc/containers", os.path.join(config, "containers")):
-        files.extend(_drop_ins(os.path.join(folder, "registries.conf.d")))
+    for folder in ("/etc/containers", lightos.join(config, "containers")):
+        files.extend(_drop_ins(lightos.join(folder, "registries.conf.d")))
     return [path for path in dict.fromkeys(files) if path]
 
 
@@ -169,10 +169,10 @@ def _flag_values(commands: list[list[str]], flag: str) -> list[str]:
 
 def _drop_ins(folder: str) -> list[str]:
     try:
-        names = sorted(os.listdir(folder))
+        names = sorted(lightos.listdir(folder))
     except OSError:
         return []
-    return [os.path.join(folder, name) for name in names if name.endswith(".conf")]
+    return [lightos.join(folder, name) for name in names if name.endswith(".conf")]
 
 
 def _registries_conf_insecure(text: str, hostport: str) -> bool:
@@ -235,12 +235,12 @@ def _host_of(hostport: str) -> str:
 def _daemon_jsons(daemons: list[list[str]]) -> list[str]:
     """The daemon.json files of a local Docker: system, rootless, Docker Desktop's
     (`~/.docker`), and any `--config-file` a running dockerd was given."""
-    home = os.path.expanduser("~")
-    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    home = lightos.home()
+    config = lightos.getenv("XDG_CONFIG_HOME") or lightos.join(home, ".config")
     files = [
         "/etc/docker/daemon.json",
-        os.path.join(config, "docker", "daemon.json"),
-        os.path.join(home, ".docker", "daemon.json"),
+        lightos.join(config, "docker", "daemon.json"),
+        lightos.join(home, ".docker", "daemon.json"),
         *_flag_values(daemons, "--config-file"),
     ]
     return [path for path in dict.fromkeys(files) if path]
@@ -251,10 +251,10 @@ def _dockerd_commands() -> list[list[str]]:
     `/run/docker.pid`, rootless `$XDG_RUNTIME_DIR/docker.pid`; Linux `/proc`): a few
     reads, where scanning every process cost milliseconds on each get. A pid file left
     by a dockerd that is gone names another process, or none: skipped."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR", "").strip()
+    runtime = (lightos.getenv("XDG_RUNTIME_DIR") or "").strip()
     pid_files = ["/run/docker.pid", "/var/run/docker.pid"]
-    if os.path.isabs(runtime):
-        pid_files.append(os.path.join(runtime, "docker.pid"))
+    if lightos.isabs(runtime):
+        pid_files.append(lightos.join(runtime, "docker.pid"))
     commands = []
     for pid in dict.fromkeys(_read(path).strip() for path in pid_files):
         # the name first: reading another process's cmdline can wait on its memory

@@ -24,9 +24,9 @@ None would have made it.
 
 from __future__ import annotations
 
-import os
 import sys
 
+from ..fast import lightos
 from ..fast.keyring_names import names_own_storage
 from .keyring_service import DISABLE_ENV, disabled, served_credential
 
@@ -99,11 +99,11 @@ def parse_get(args: list[str]) -> tuple[str, str, str, str | None] | None:
 def configured_elsewhere() -> bool:
     """True when keyring would not ask our backend as installed: turned off, or keyring
     told to use one backend (environment variable or its config file)."""
-    if disabled() or os.environ.get("PYTHON_KEYRING_BACKEND") is not None:
+    if disabled() or lightos.getenv("PYTHON_KEYRING_BACKEND") is not None:
         return True
     from ..fast.keyring_names import keyring_config_file
 
-    return os.path.exists(keyring_config_file())
+    return lightos.exists(keyring_config_file())
 
 
 def render(mode: str, output: str, username: str | None, cred: HostCredential) -> str:
@@ -137,6 +137,8 @@ def emit(text: str) -> int:
 def hand_off(args: list[str], without_us: bool = False) -> NoReturn:
     """Run keyring's own CLI on the unchanged command line, in this process (with our
     keyring backend switched off when `without_us`)."""
+    import os  # keyring loads it anyway
+
     if without_us:
         os.environ[DISABLE_ENV] = "off"
         backend = sys.modules.get("keyring.backend")

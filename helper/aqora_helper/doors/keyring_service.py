@@ -9,7 +9,7 @@ own session store are never served here: `keyring_names.names_own_storage` decid
 
 from __future__ import annotations
 
-import os
+from ..fast import lightos
 
 MAX_SERVICE_LENGTH = 2048
 DISABLE_ENV = "AQORA_HELPER_KEYRING"
@@ -79,4 +79,4 @@ def _one_value(value: object, ascii: bool = False) -> bool:
 
 def disabled() -> bool:
     """True when the user turned our keyring answers off (`AQORA_HELPER_KEYRING=off`)."""
-    return os.environ.get(DISABLE_ENV, "").strip().lower() in DISABLE_VALUES
+    return (lightos.getenv(DISABLE_ENV) or "").strip().lower() in DISABLE_VALUES

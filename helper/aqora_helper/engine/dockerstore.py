@@ -111,7 +111,8 @@ def delegate_for(config: Path | None = None) -> str | None:
     """The store requests for other registries are passed on to, None for the keyring."""
     path = config or Path(docker_config_file())
     delegates = _delegates()
-    return delegates.get(str(path.resolve())) or delegates.get(str(path))
+    # the path as setup recorded it first, then its real path (fast/dockerdelegate: same)
+    return delegates.get(str(path)) or delegates.get(str(path.resolve()))
 
 
 # ------------------------------------------------------------------ requests

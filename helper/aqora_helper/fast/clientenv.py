@@ -1,11 +1,11 @@
 """The environment of a client program run on the user's behalf (fast/clientprocess says
 why): the user's, minus the `GIT_*` variables a project or `git -c` could set. Stdlib
-`os` only: the fast path's credsStore delegation (fast/dockerdelegate) uses it too.
+only: the fast path's credsStore delegation (fast/dockerdelegate) uses it too.
 """
 
 from __future__ import annotations
 
-import os
+from . import lightos
 
 TYPE_CHECKING = False  # typing/collections.abc are not imported at run time (fast path)
 if TYPE_CHECKING:
@@ -31,9 +31,9 @@ def client_env(
     the `GIT_*` variables a project or `git -c` could set. `keep_repository` keeps those
     that say which repository is the current one (`setup git --local` edits it)."""
     kept = KEPT_GIT | REPOSITORY_GIT if keep_repository else KEPT_GIT
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in kept}
+    env = {k: v for k, v in lightos.environ().items() if not k.startswith("GIT_") or k in kept}
     env["GIT_TERMINAL_PROMPT"] = "0"
     if cwd is not None:
-        env["GIT_CEILING_DIRECTORIES"] = os.path.dirname(cwd)
+        env["GIT_CEILING_DIRECTORIES"] = lightos.dirname(cwd)
     env.update(extra or {})
     return env

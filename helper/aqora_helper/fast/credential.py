@@ -17,8 +17,7 @@ refresh lock held). The engine never calls back into this module.
 
 from __future__ import annotations
 
-import os
-
+from . import lightos
 from .hostcredential import HostCredential, Serving
 from .hostindex import env_url_of, load_index
 from .hostlookup import BrokenIndex
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
 def _index() -> HostIndex | None:
     """The current host index, or None when the engine must decide (stale or missing
     index, or AQORA_TOKEN set)."""
-    return None if os.environ.get("AQORA_TOKEN") else load_index()
+    return None if lightos.getenv("AQORA_TOKEN") else load_index()
 
 
 def _entry(key: str, index: HostIndex | None) -> tuple[HostIndex | None, dict[str, Any] | None]:

@@ -6,16 +6,16 @@ editor and doctor take the path from here too, so it is computed in one place.
 
 from __future__ import annotations
 
-import os
+from . import lightos
 
 DOCKER_CONFIG_LIMIT = 16 * 1024 * 1024
 
 
 def docker_config_file() -> str:
     """`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (as the docker CLI)."""
-    base = os.environ.get("DOCKER_CONFIG", "").strip()
-    folder = os.path.expanduser(base) if base else os.path.join(os.path.expanduser("~"), ".docker")
-    return os.path.join(folder, "config.json")
+    base = (lightos.getenv("DOCKER_CONFIG") or "").strip()
+    folder = lightos.expanduser(base) if base else lightos.join(lightos.home(), ".docker")
+    return lightos.join(folder, "config.json")
 
 
 def creds_store_is_aqora() -> bool:

@@ -13,15 +13,19 @@ than the whole budget of this path); where that is missing, through `subprocess`
 from __future__ import annotations
 
 import _signal  # type: ignore[import-not-found]  # `signal` would import enum: 10 ms
-import os
 import select
+import sys
 import time
 
+from . import lightos
 from .clientenv import client_env
 from .errors import AqoraHelperError
 from .jsonlite import loads
 from .paths import data_root
 from .privatefiles import read_private
+
+if sys.platform != "win32":
+    import posix  # `os`'s built-in half: spawning without importing `os` (see lightos)
 
 HELPER = "aqora"
 MAX_ANSWER = 1024 * 1024
@@ -36,8 +40,8 @@ class DelegateFailed(AqoraHelperError):
 
 def delegates_file() -> str:
     """`<data dir>/docker-store.json`: Docker config path -> the store it delegates to."""
-    folder = os.environ.get("AQORA_HELPER_DATA_DIR") or data_root()
-    return os.path.join(folder, "docker-store.json")
+    folder = lightos.getenv("AQORA_HELPER_DATA_DIR") or data_root()
+    return lightos.join(folder, "docker-store.json")
 
 
 def valid_store_name(name: object) -> bool:
@@ -61,7 +65,11 @@ def delegate_for(config: str) -> str | None:
     found = data.get("delegates") if isinstance(data, dict) else None
     if not isinstance(found, dict):
         return None
-    name = found.get(os.path.realpath(config)) or found.get(config)
+    name = found.get(config)  # as setup recorded it, then its real path (as the engine)
+    if name is None:
+        import os
+
+        name = found.get(os.path.realpath(config))
     return name if valid_store_name(name) else None
 
 
@@ -95,7 +103,7 @@ def run_delegate(name: str, action: str, data: str, timeout: float) -> str:
     """Pass the request to `docker-credential-<name>` and its answer back. Raises
     DelegateFailed when it is missing, fails or does not answer within `timeout`."""
     program = f"docker-credential-{name}"
-    run = _spawn if hasattr(os, "posix_spawnp") and hasattr(select, "poll") else _subprocess
+    run = _spawn if lightos.POSIX and hasattr(select, "poll") else _subprocess
     try:
         code, out = run(program, action, data.encode(), timeout)
     except FileNotFoundError:
@@ -121,29 +129,29 @@ def _spawn(program: str, action: str, request: bytes, timeout: float) -> tuple[i
     """(exit code, stdout) of `program action` fed `request`, its stderr discarded.
     Raises FileNotFoundError, OSError, or TimeoutError (the child killed)."""
     deadline = time.monotonic() + timeout
-    in_r, in_w = os.pipe()
-    out_r, out_w = os.pipe()
-    null = os.open(os.devnull, os.O_WRONLY)
-    moves = [(os.POSIX_SPAWN_DUP2, in_r, 0), (os.POSIX_SPAWN_DUP2, out_w, 1),
-             (os.POSIX_SPAWN_DUP2, null, 2)]  # fmt: skip
+    in_r, in_w = posix.pipe()
+    out_r, out_w = posix.pipe()
+    null = posix.open("/dev/null", posix.O_WRONLY)
+    moves = [(posix.POSIX_SPAWN_DUP2, in_r, 0), (posix.POSIX_SPAWN_DUP2, out_w, 1),
+             (posix.POSIX_SPAWN_DUP2, null, 2)]  # fmt: skip
     # as subprocess does: the child gets default SIGPIPE/SIGXFSZ (Python ignores them)
     defaults = [s for s in (_signal.SIGPIPE, getattr(_signal, "SIGXFSZ", None)) if s]
     try:
         pid = _spawn_outside(program, action, moves, defaults)
     except BaseException:
-        os.close(in_w)
-        os.close(out_r)
+        posix.close(in_w)
+        posix.close(out_r)
         raise
     finally:
         for fd in (in_r, out_w, null):
-            os.close(fd)
+            posix.close(fd)
     chunks: list[bytes] = []
     try:
         _exchange(in_w, out_r, request, chunks, deadline)
         return _wait(pid, deadline), b"".join(chunks)
     except BaseException:
-        os.kill(pid, _signal.SIGKILL)
-        os.waitpid(pid, 0)
+        posix.kill(pid, _signal.SIGKILL)
+        posix.waitpid(pid, 0)
         raise
 
 
@@ -153,17 +161,17 @@ def _spawn_outside(program: str, action: str, moves: list[tuple[int, int, int]],
     or project file reaches the store; posix_spawn cannot set the child's cwd, so this
     process steps there for the spawn only)."""
     env = client_env(_OUTSIDE)
-    back = os.open(".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    back = posix.open(".", posix.O_RDONLY | posix.O_DIRECTORY)
     try:
-        os.chdir(_OUTSIDE)
+        posix.chdir(_OUTSIDE)
         try:
-            return os.posix_spawnp(
+            return posix.posix_spawnp(
                 program, [program, action], env, file_actions=moves, setsigdef=defaults
             )
         finally:
-            os.fchdir(back)
+            posix.fchdir(back)
     finally:
-        os.close(back)
+        posix.close(back)
 
 
 def _exchange(in_w: int, out_r: int, request: bytes, chunks: list[bytes], deadline: float) -> None:
@@ -172,14 +180,14 @@ def _exchange(in_w: int, out_r: int, request: bytes, chunks: list[bytes], deadli
     poll = select.poll()
     pending = memoryview(request)
     open_fds = {out_r}
-    os.set_blocking(out_r, False)
+    posix.set_blocking(out_r, False)
     poll.register(out_r, select.POLLIN)
     if pending:
-        os.set_blocking(in_w, False)
+        posix.set_blocking(in_w, False)
         poll.register(in_w, select.POLLOUT)
         open_fds.add(in_w)
     else:
-        os.close(in_w)
+        posix.close(in_w)
     kept = 0
     try:
         while out_r in open_fds:
@@ -189,35 +197,35 @@ def _exchange(in_w: int, out_r: int, request: bytes, chunks: list[bytes], deadli
             for fd, _ in poll.poll(left * 1000):
                 if fd == in_w:
                     try:
-                        pending = pending[os.write(in_w, pending[:65536]) :]
+                        pending = pending[posix.write(in_w, pending[:65536]) :]
                     except BrokenPipeError:
                         pending = pending[:0]  # it stopped reading: its answer says why
                     if not pending:
                         poll.unregister(in_w)
                         open_fds.discard(in_w)
-                        os.close(in_w)
+                        posix.close(in_w)
                     continue
-                chunk = os.read(out_r, 65536)
+                chunk = posix.read(out_r, 65536)
                 if not chunk:
                     poll.unregister(out_r)
                     open_fds.discard(out_r)
-                    os.close(out_r)
+                    posix.close(out_r)
                 elif kept <= MAX_ANSWER:
                     chunks.append(chunk)
                     kept += len(chunk)
     finally:
         for fd in open_fds:
-            os.close(fd)
+            posix.close(fd)
 
 
 def _wait(pid: int, deadline: float) -> int:
     """The child's exit code (its stdout is closed: it is exiting); TimeoutError at
     `deadline`. Waits on a pidfd where there is one (no polling delay), else polls."""
-    done, status = os.waitpid(pid, os.WNOHANG)
+    done, status = posix.waitpid(pid, posix.WNOHANG)
     if done:
-        return os.waitstatus_to_exitcode(status)
+        return posix.waitstatus_to_exitcode(status)
     try:
-        pidfd = os.pidfd_open(pid)  # Linux 5.3+
+        pidfd = posix.pidfd_open(pid)  # Linux 5.3+
     except (AttributeError, OSError):
         pidfd = None
     if pidfd is not None:
@@ -227,13 +235,13 @@ def _wait(pid: int, deadline: float) -> int:
             if not poll.poll(max(0.0, deadline - time.monotonic()) * 1000):
                 raise TimeoutError
         finally:
-            os.close(pidfd)
-        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            posix.close(pidfd)
+        return posix.waitstatus_to_exitcode(posix.waitpid(pid, 0)[1])
     pause = 0.0002
     while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
+        done, status = posix.waitpid(pid, posix.WNOHANG)
         if done:
-            return os.waitstatus_to_exitcode(status)
+            return posix.waitstatus_to_exitcode(status)
         if time.monotonic() >= deadline:
             raise TimeoutError
         time.sleep(pause)

@@ -9,8 +9,7 @@ environments the configuration holds.
 
 from __future__ import annotations
 
-import os
-
+from . import lightos
 from .hostlookup import INDEX_VERSION, HostIndex, load, render
 from .hostnames import host_key
 from .paths import cache_root, config_file
@@ -45,20 +44,20 @@ FINGERPRINT_ENV = (
 
 def index_path() -> str:
     """Location of the served-host index."""
-    return os.path.join(cache_root(), "hosts.json")
+    return lightos.join(cache_root(), "hosts.json")
 
 
 def fingerprint() -> str:
     """Identity of the inputs that decide which hosts are served."""
     path = config_file()
     try:
-        st = os.stat(path)
+        st = lightos.stat(path)
         stamp = f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
     except OSError:
         stamp = "absent"
-    env = "|".join(f"{name}={os.environ.get(name, '')}" for name in FINGERPRINT_ENV)
+    env = "|".join(f"{name}={lightos.getenv(name) or ''}" for name in FINGERPRINT_ENV)
     # Whether AQORA_TOKEN is set (never its value) decides the default environment too.
-    token = "set" if os.environ.get("AQORA_TOKEN", "").strip() else ""
+    token = "set" if (lightos.getenv("AQORA_TOKEN") or "").strip() else ""
     return f"{path}|{stamp}|{env}|AQORA_TOKEN:{token}"
 
 
@@ -90,6 +89,8 @@ def save_index(
 
 def drop_index() -> None:
     """Remove the index (the next miss rewrites it)."""
+    import os  # not on the fast path
+
     try:
         os.remove(index_path())
     except FileNotFoundError:

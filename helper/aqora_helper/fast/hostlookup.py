@@ -26,8 +26,8 @@ the first block, and refuses a file that is no longer the one it checked.
 from __future__ import annotations
 
 import _json
-import os
 
+from . import lightos
 from .jsonlite import loads
 from .privatefiles import open_private, open_regular
 
@@ -196,7 +196,7 @@ class _Reader:
 
     def __exit__(self, *exc: object) -> None:
         if self.fd is not None:
-            os.close(self.fd)
+            lightos.close(self.fd)
 
     def read(self, offset: int, length: int) -> bytes:
         first = self.index._first
@@ -205,7 +205,7 @@ class _Reader:
         if self.fd is None:
             self.fd = self._reopen()
         try:
-            data = os.pread(self.fd, length, offset)
+            data = lightos.pread(self.fd, length, offset)
         except OSError as exc:
             raise BrokenIndex(exc.strerror or "read") from None
         if len(data) != length:
@@ -221,7 +221,7 @@ class _Reader:
             raise BrokenIndex("replaced")
         fd, st = found
         if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != self.index._identity:
-            os.close(fd)
+            lightos.close(fd)
             raise BrokenIndex("replaced")
         return fd
 
@@ -249,12 +249,12 @@ def load(path: str, root: str) -> HostIndex | None:
     if fd is None:
         return None
     try:
-        st = os.fstat(fd)
+        st = lightos.fstat(fd)
         if st.st_size > MAX_INDEX_BYTES:
             raise BrokenIndex("too large")
-        first = os.read(fd, FIRST_BLOCK)
+        first = lightos.read(fd, FIRST_BLOCK)
     finally:
-        os.close(fd)
+        lightos.close(fd)
     newline = first.find(b"\n")
     if not first.startswith(_PREFIX) or newline < 0 or first[newline - 1 : newline] != b",":
         raise BrokenIndex("head")

@@ -49,11 +49,13 @@ def names_own_storage(service: object) -> bool:
 def keyring_config_file() -> str:
     """keyring's `keyringrc.cfg` (its `platform_.config_root()`: Windows LOCALAPPDATA,
     elsewhere XDG), where a user selects a keyring backend."""
-    import os
     import sys
 
+    from . import lightos
+
     if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA", os.environ.get("PROGRAMDATA", "."))
-        return os.path.join(base, "Python Keyring", "keyringrc.cfg")
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return os.path.join(base, "python_keyring", "keyringrc.cfg")
+        local = lightos.getenv("LOCALAPPDATA")
+        base = local if local is not None else (lightos.getenv("PROGRAMDATA") or ".")
+        return lightos.join(base, "Python Keyring", "keyringrc.cfg")
+    base = lightos.getenv("XDG_CONFIG_HOME") or lightos.join(lightos.home(), ".config")
+    return lightos.join(base, "python_keyring", "keyringrc.cfg")

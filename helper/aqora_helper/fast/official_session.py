@@ -17,16 +17,20 @@ our own session, which then comes first again (as the engine's order says).
 
 from __future__ import annotations
 
-import os
 import stat
 import sys
 import time
 
+from . import lightos
 from .jsonlite import dumps, loads
 from .paths import cache_root
 from .privatefiles import ExposedFile, open_regular, read_bounded, read_private, write_private
 from .text import is_token
 from .tokencache import MAX_TOKEN_FILE, CachedToken, token_path
+
+TYPE_CHECKING = False  # `os` is not imported at run time (fast path: see lightos)
+if TYPE_CHECKING:
+    import os
 
 SOURCE = "official CLI"
 MAX_CREDENTIALS_BYTES = 4 * 1024 * 1024  # as engine/official.py reads it
@@ -41,18 +45,18 @@ class OfficialToken(CachedToken):
 def credentials_file() -> str:
     """`$AQORA_CONFIG_HOME/credentials.json`, else `<data dir>/aqora/credentials.json`
     (platformdirs' rules, as engine.official.credentials_path, without importing it)."""
-    override = os.environ.get("AQORA_CONFIG_HOME")
+    override = lightos.getenv("AQORA_CONFIG_HOME")
     if override:
-        return os.path.join(override, "credentials.json")
-    home = os.path.expanduser("~")
+        return lightos.join(override, "credentials.json")
+    home = lightos.home()
     if sys.platform == "win32":
-        base = os.environ.get("APPDATA") or os.path.join(home, "AppData", "Roaming")
+        base = lightos.getenv("APPDATA") or lightos.join(home, "AppData", "Roaming")
     elif sys.platform == "darwin":
-        base = os.path.join(home, "Library", "Application Support")
+        base = lightos.join(home, "Library", "Application Support")
     else:
-        xdg = os.environ.get("XDG_DATA_HOME", "")
-        base = xdg if xdg.strip() else os.path.join(home, ".local", "share")
-    return os.path.join(base, "aqora", "credentials.json")
+        xdg = lightos.getenv("XDG_DATA_HOME") or ""
+        base = xdg if xdg.strip() else lightos.join(home, ".local", "share")
+    return lightos.join(base, "aqora", "credentials.json")
 
 
 def remember(env_url: str, credentials: str) -> None:
@@ -118,7 +122,7 @@ def _read_locked(path: str) -> object:
     except (OSError, ValueError, ImportError):
         return None
     finally:
-        os.close(fd)
+        lightos.close(fd)
 
 
 def _safe(st: os.stat_result, path: str) -> bool:
@@ -127,9 +131,9 @@ def _safe(st: os.stat_result, path: str) -> bool:
     CLI's own choice (it writes with the umask) and is accepted."""
     if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CREDENTIALS_BYTES:
         return False
-    uid = os.getuid() if hasattr(os, "getuid") else None
+    uid = lightos.getuid()
     try:
-        folder = os.stat(os.path.dirname(path) or ".")
+        folder = lightos.stat(lightos.dirname(path) or ".")
     except OSError:
         return False
     return uid is None or (

@@ -5,8 +5,9 @@ platformdirs (too slow to import on the fast path and on a refresh).
 
 from __future__ import annotations
 
-import os
 import sys
+
+from . import lightos
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
@@ -28,15 +29,15 @@ _KINDS = {
 def _user_dir(kind: str) -> str:
     """aqora-helper's per-user directory of `kind` (a key of _KINDS), as a string."""
     xdg_variable, home_default, library_folder, windows_tail = _KINDS[kind]
-    home = os.path.expanduser("~")
+    home = lightos.home()
     if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
-        return os.path.join(base, APP_NAME, *windows_tail)
+        base = lightos.getenv("LOCALAPPDATA") or lightos.join(home, "AppData", "Local")
+        return lightos.join(base, APP_NAME, *windows_tail)
     if sys.platform == "darwin":
-        return os.path.join(home, "Library", library_folder, APP_NAME)
-    xdg = os.environ.get(xdg_variable, "").strip()
-    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, *home_default)
-    return os.path.join(base, APP_NAME)
+        return lightos.join(home, "Library", library_folder, APP_NAME)
+    xdg = (lightos.getenv(xdg_variable) or "").strip()
+    base = xdg if xdg and lightos.isabs(xdg) else lightos.join(home, *home_default)
+    return lightos.join(base, APP_NAME)
 
 
 def cache_root() -> str:
@@ -60,10 +61,10 @@ def cache_dir() -> Path:
 def config_file() -> str:
     """The config file path as a string (same rule as settings.config_file, without
     platformdirs or pathlib)."""
-    override = os.environ.get("AQORA_HELPER_CONFIG")
+    override = lightos.getenv("AQORA_HELPER_CONFIG")
     if override:
         return override
-    return os.path.join(_user_dir("config"), "config.toml")
+    return lightos.join(_user_dir("config"), "config.toml")
 
 
 def config_path() -> Path:

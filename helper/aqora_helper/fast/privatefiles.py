@@ -8,20 +8,22 @@ it does not control. Stdlib only (the fast path reads through it).
 
 from __future__ import annotations
 
-import os
 import stat
 
+from . import lightos
 from .errors import StorageFailure, UnsafeStorage
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_BINARY = getattr(os, "O_BINARY", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted at the path must not block open()
+_NOFOLLOW = lightos.O_NOFOLLOW
+_CLOEXEC = lightos.O_CLOEXEC
+_BINARY = lightos.O_BINARY
+_NONBLOCK = lightos.O_NONBLOCK  # a FIFO planted at the path must not block open()
 MAX_FILE_BYTES = 1 << 20
 READ_CHUNK = 64 * 1024  # below malloc's mmap threshold: no fresh 1 MiB mapping per read
 
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
+    import os
+
     StrPath = str | os.PathLike[str]
 
 
@@ -30,9 +32,10 @@ class ExposedFile(UnsafeStorage):
 
 
 def _check_owner_and_mode(path: StrPath, st: os.stat_result, kind: str) -> None:
-    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+    uid = lightos.getuid()
+    if uid is not None and st.st_uid != uid:
         raise UnsafeStorage(str(path), f"the {kind} belongs to another user (uid {st.st_uid})")
-    if os.name == "posix" and st.st_mode & 0o022:
+    if lightos.POSIX and st.st_mode & 0o022:
         raise UnsafeStorage(
             str(path), f"the {kind} is writable by others (mode {stat.S_IMODE(st.st_mode):o})"
         )
@@ -42,12 +45,13 @@ def _make_dirs_private(path: StrPath) -> None:
     """mkdir -p where every directory created gets mode 0700 (os.makedirs gives the
     intermediate ones the umask's mode)."""
     import contextlib  # not at module level: the fast path only reads
+    import os
 
     missing = []
-    current = os.fspath(path)
+    current = lightos.fspath(path)
     while not os.path.lexists(current):
         missing.append(current)
-        parent = os.path.dirname(current) or os.curdir
+        parent = lightos.dirname(current) or "."
         if parent == current:
             break
         current = parent
@@ -57,7 +61,7 @@ def _make_dirs_private(path: StrPath) -> None:
 
 
 def _check_dir(path: StrPath) -> None:
-    st = os.lstat(path)
+    st = lightos.lstat(path)
     if stat.S_ISLNK(st.st_mode):
         raise UnsafeStorage(str(path), "the directory is a symbolic link")
     if not stat.S_ISDIR(st.st_mode):
@@ -67,14 +71,14 @@ def _check_dir(path: StrPath) -> None:
 
 def check_dirs(path: StrPath, root: StrPath | None) -> None:
     """Check `path` and each directory above it up to `root` (included) is safe."""
-    current = os.fspath(path)
-    top = None if root is None else os.fspath(root)
+    current = lightos.fspath(path)
+    top = None if root is None else lightos.fspath(root)
     while True:
         _check_dir(current)
-        parent = os.path.dirname(current) or os.curdir
+        parent = lightos.dirname(current) or "."
         if top is None or current == top or parent == current:
             return
-        if not current.startswith(top.rstrip(os.sep) + os.sep):
+        if not current.startswith(top.rstrip(lightos.SEP) + lightos.SEP):
             return  # not below `root` (what Path.is_relative_to tested)
         current = parent
 
@@ -105,17 +109,17 @@ def open_regular(
     status, or None when nothing is there. `follow=False` refuses a symlink (ELOOP).
     Raises OSError as os.open and os.fstat raise it, and NotRegularFile (the descriptor
     closed) for anything but a regular file."""
-    flags = (os.O_RDWR if write else os.O_RDONLY) | _CLOEXEC | _BINARY | _NONBLOCK
+    flags = (lightos.O_RDWR if write else lightos.O_RDONLY) | _CLOEXEC | _BINARY | _NONBLOCK
     try:
-        fd = os.open(path, flags if follow else flags | _NOFOLLOW)
+        fd = lightos.open(path, flags if follow else flags | _NOFOLLOW)
     except FileNotFoundError:
         return None
     try:
-        st = os.fstat(fd)
+        st = lightos.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFile()
     except BaseException:
-        os.close(fd)
+        lightos.close(fd)
         raise
     return fd, st
 
@@ -129,7 +133,7 @@ def read_bounded(fd: int, max_bytes: int, size: int = 0) -> bytes | None:
     chunks: list[bytes] = []
     total = 0
     while True:
-        chunk = os.read(fd, min(max_bytes + 1 - total, READ_CHUNK))
+        chunk = lightos.read(fd, min(max_bytes + 1 - total, READ_CHUNK))
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
@@ -155,9 +159,9 @@ def read_private(
     if fd is None:
         return None
     try:
-        return _read_bounded(fd, path, os.fstat(fd), max_bytes)
+        return _read_bounded(fd, path, lightos.fstat(fd), max_bytes)
     finally:
-        os.close(fd)
+        lightos.close(fd)
 
 
 def open_private(path: StrPath, root: StrPath | None = None, secret: bool = False) -> int | None:
@@ -166,6 +170,8 @@ def open_private(path: StrPath, root: StrPath | None = None, secret: bool = Fals
     try:
         found = open_regular(path, follow=False)
     except OSError as exc:
+        import os  # a failure only
+
         if os.path.islink(path):
             raise UnsafeStorage(str(path), "the file is a symbolic link") from None
         raise UnsafeStorage(str(path), exc.strerror or str(exc)) from None
@@ -173,16 +179,17 @@ def open_private(path: StrPath, root: StrPath | None = None, secret: bool = Fals
         return None
     fd, st = found
     try:
+        folder = lightos.dirname(lightos.fspath(path))
         try:
-            check_dirs(os.path.dirname(path), root)
+            check_dirs(folder, root)
         except OSError as exc:
-            raise UnsafeStorage(os.path.dirname(path), exc.strerror or str(exc)) from None
+            raise UnsafeStorage(folder, exc.strerror or str(exc)) from None
         _check_owner_and_mode(path, st, "file")
-        if secret and os.name == "posix" and st.st_mode & 0o077:
+        if secret and lightos.POSIX and st.st_mode & 0o077:
             mode = stat.S_IMODE(st.st_mode)
             raise ExposedFile(str(path), f"other users can read it (mode {mode:o})")
     except BaseException:
-        os.close(fd)
+        lightos.close(fd)
         raise
     return fd
 
@@ -201,7 +208,7 @@ def read_regular_file(path: StrPath, max_bytes: int) -> bytes | None:
     try:
         return _read_bounded(fd, path, st, max_bytes)
     finally:
-        os.close(fd)
+        lightos.close(fd)
 
 
 def _read_bounded(fd: int, path: StrPath, st: os.stat_result, max_bytes: int) -> bytes:
@@ -221,7 +228,7 @@ def write_private(path: StrPath, data: bytes, root: StrPath | None = None) -> No
 
     from .atomicfile import replace_file  # writes only: a cached hit only reads
 
-    folder = os.path.dirname(os.fspath(path))
+    folder = lightos.dirname(lightos.fspath(path))
     ensure_private_dir(folder, root)
     try:
         replace_file(path, data, 0o600)
@@ -231,6 +238,8 @@ def write_private(path: StrPath, data: bytes, root: StrPath | None = None) -> No
 
 def remove_private(path: StrPath) -> bool:
     """Delete a private file (never following a symlink's target). True when removed."""
+    import os  # not on the fast path
+
     try:
         os.unlink(path)
     except FileNotFoundError:

@@ -10,9 +10,9 @@ attempts at the lock, answer from it as soon as it is fresh, without queueing fo
 
 from __future__ import annotations
 
-import os
 import time
 
+from . import lightos
 from .tokencache import CachedToken, read_token, token_path
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -75,7 +75,7 @@ def at_hand(env_url: str, skew: int, min_ttl: int = 0) -> CachedToken | None:
 def _identity(env_url: str) -> tuple[int, int] | None:
     """(inode, mtime) of the cache file (replaced atomically on every write), or None."""
     try:
-        st = os.stat(token_path(env_url))
+        st = lightos.stat(token_path(env_url))
     except OSError:
         return None
     return st.st_ino, st.st_mtime_ns

@@ -16,10 +16,10 @@ The refresh policy lives here too, so that no token churns:
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
+from . import lightos
 from .errors import AqoraHelperError, UnsafeStorage
 from .jsonlite import dumps, loads
 from .paths import cache_root
@@ -64,12 +64,12 @@ def env_file_stem(env_url: str) -> str:
 
 def token_path(env_url: str) -> str:
     """Cache file of an environment's access token."""
-    return os.path.join(cache_root(), "tokens", f"{env_file_stem(env_url)}.json")
+    return lightos.join(cache_root(), "tokens", f"{env_file_stem(env_url)}.json")
 
 
 def refusal_path(env_url: str) -> str:
     """When a refused token of the environment was last dropped (no secret)."""
-    return os.path.join(cache_root(), "tokens", f"{env_file_stem(env_url)}.refused")
+    return lightos.join(cache_root(), "tokens", f"{env_file_stem(env_url)}.refused")
 
 
 class CachedToken:

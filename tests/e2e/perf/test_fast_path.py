@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from support import (
     describe,
     heavy_modules_loaded,
@@ -15,10 +17,13 @@ from support import (
     write_config,
 )
 
+LAUNCHER = pytest.mark.parametrize("launcher", [False, True], ids=["site", "launcher"])
 
-def test_token_fast_path_imports_nothing_heavy(aqora, user_env, warm):
+
+@LAUNCHER
+def test_token_fast_path_imports_nothing_heavy(aqora, user_env, warm, launcher):
     for argv in (["aqora-helper", "token"], ["aqora-helper", "token", "--format", "json"]):
-        proc = run_entry_point("aqora_helper.__main__", argv, user_env)
+        proc = run_entry_point("aqora_helper.__main__", argv, user_env, launcher=launcher)
         assert proc.returncode == 0, describe(proc)
         assert heavy_modules_loaded(proc) == []
         assert aqora.refresh_calls == 0
@@ -26,26 +31,29 @@ def test_token_fast_path_imports_nothing_heavy(aqora, user_env, warm):
     assert aqora.is_valid_access_token(as_json["access_token"])
 
 
-def test_git_fast_path_imports_nothing_heavy(aqora, user_env, warm):
+@LAUNCHER
+def test_git_fast_path_imports_nothing_heavy(aqora, user_env, warm, launcher):
     request = f"protocol=http\nhost={warm}\n"
     proc = run_entry_point(
-        "aqora_helper.doors.git", ["git-credential-aqora", "get"], user_env, request
+        "aqora_helper.doors.git", ["git-credential-aqora", "get"], user_env, request, launcher
     )
     assert proc.returncode == 0, describe(proc)
     assert "password=" in proc.stdout
     assert heavy_modules_loaded(proc) == []
 
 
-def test_docker_fast_path_imports_nothing_heavy(aqora, user_env, warm):
+@LAUNCHER
+def test_docker_fast_path_imports_nothing_heavy(aqora, user_env, warm, launcher):
     proc = run_entry_point(
-        "aqora_helper.doors.docker", ["docker-credential-aqora", "get"], user_env, warm
+        "aqora_helper.doors.docker", ["docker-credential-aqora", "get"], user_env, warm, launcher
     )
     assert proc.returncode == 0, describe(proc)
     assert aqora.is_valid_access_token(json.loads(proc.stdout)["Secret"])
     assert heavy_modules_loaded(proc) == []
 
 
-def test_docker_fast_path_for_a_registry_as_users_have_them(aqora, user_env, warm):
+@LAUNCHER
+def test_docker_fast_path_for_a_registry_as_users_have_them(aqora, user_env, warm, launcher):
     """A non-loopback registry (the TLS-verification check runs, reading a daemon.json
     that lists insecure registries) is answered from the cache without anything heavy
     (`json` would import `re`)."""
@@ -60,7 +68,11 @@ def test_docker_fast_path_for_a_registry_as_users_have_them(aqora, user_env, war
     assert run_cmd(["aqora-helper", "token"], user_env).returncode == 0  # index rewritten
     for _ in range(2):
         proc = run_entry_point(
-            "aqora_helper.doors.docker", ["docker-credential-aqora", "get"], user_env, registry
+            "aqora_helper.doors.docker",
+            ["docker-credential-aqora", "get"],
+            user_env,
+            registry,
+            launcher,
         )
         assert proc.returncode == 0, describe(proc)
         assert aqora.is_valid_access_token(json.loads(proc.stdout)["Secret"])

@@ -6,6 +6,7 @@ session and Docker's credsStore delegation import nothing heavy."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -241,11 +242,11 @@ def test_an_official_cli_hit_of_each_door_imports_nothing_heavy(aqora, user_env)
     write_credentials(credentials_path(user_env), aqora.url, issued, int(time.time()) + 3600)
     first = run_cmd(["aqora-helper", "token"], user_env)
     assert first.stdout.strip() == issued.access_token, describe(first)
-    for module, argv, stdin in doors(host):
-        proc = run_entry_point(module, argv, user_env, stdin)
+    for (module, argv, stdin), launcher in itertools.product(doors(host), (False, True)):
+        proc = run_entry_point(module, argv, user_env, stdin, launcher)
         assert proc.returncode == 0, describe(proc)
         assert issued.access_token in proc.stdout, module
-        assert heavy_modules_loaded(proc) == [], module
+        assert heavy_modules_loaded(proc) == [], (module, launcher)
     assert aqora.refresh_calls == 0
 
 
@@ -274,13 +275,14 @@ def test_creds_store_delegation_imports_nothing_heavy(aqora, user_env, warm, tmp
     assert proc.returncode == 0, describe(proc)
     assert run_cmd(["aqora-helper", "token"], env).returncode == 0  # the index is current
     door = ("aqora_helper.doors.docker", ["docker-credential-aqora"])
-    got = run_entry_point(door[0], [*door[1], "get"], env, "other-registry.example")
-    assert got.returncode == 0, describe(got)
-    assert json.loads(got.stdout) == {
-        "ServerURL": "other-registry.example", "Username": "bob", "Secret": "s3cret-4711"
-    }
-    assert heavy_modules_loaded(got) == []
-    listed = run_entry_point(door[0], [*door[1], "list"], env)
-    assert listed.returncode == 0, describe(listed)
-    assert json.loads(listed.stdout) == {"other-registry.example": "bob", warm: "aqora"}
-    assert heavy_modules_loaded(listed) == []
+    for launcher in (False, True):  # as a console script, and as install.sh's launcher
+        got = run_entry_point(door[0], [*door[1], "get"], env, "other-registry.example", launcher)
+        assert got.returncode == 0, describe(got)
+        assert json.loads(got.stdout) == {
+            "ServerURL": "other-registry.example", "Username": "bob", "Secret": "s3cret-4711"
+        }
+        assert heavy_modules_loaded(got) == [], launcher
+        listed = run_entry_point(door[0], [*door[1], "list"], env, launcher=launcher)
+        assert listed.returncode == 0, describe(listed)
+        assert json.loads(listed.stdout) == {"other-registry.example": "bob", warm: "aqora"}
+        assert heavy_modules_loaded(listed) == [], launcher

@@ -4,6 +4,7 @@ everything else handed to keyring's CLI; pip and uv authenticate through it."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -101,10 +102,11 @@ def test_every_get_form_is_byte_identical_to_keyrings_cli(aqora, user_env, serve
 
 def test_a_cached_get_is_the_fast_path_for_every_form(user_env, served):
     """The fourth front door: no keyring, re, typing, typer or engine on a cached hit."""
-    for args in get_forms(served):
-        proc = run_entry_point("aqora_helper.doors.keyring_program", ["keyring", *args], user_env)
+    for args, launcher in itertools.product(get_forms(served), (False, True)):
+        argv = ["keyring", *args]
+        proc = run_entry_point("aqora_helper.doors.keyring_program", argv, user_env, "", launcher)
         assert proc.returncode == 0, describe(proc)
-        assert heavy_modules_loaded(proc) == [], args
+        assert heavy_modules_loaded(proc) == [], (args, launcher)
 
 
 def test_everything_else_goes_to_keyrings_cli_unchanged(aqora, user_env, served):

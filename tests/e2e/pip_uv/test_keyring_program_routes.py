@@ -154,6 +154,14 @@ def test_pip_and_uv_run_our_keyring_program_after_each_route(
         assert setup.returncode == 0, describe(setup)
         assert "is not aqora-helper's" not in setup.stderr, describe(setup)
     assert entry_of(shutil.which("keyring", path=env["PATH"]) or "") == "ours"
+    # every command of ours now starts as install.sh's launchers do: python -I -S
+    for name in ("aqora-helper", "git-credential-aqora", "docker-credential-aqora", "keyring"):
+        found = shutil.which(name, path=env["PATH"]) or name
+        first = Path(os.path.realpath(found)).read_text().split("\n", 1)[0]
+        assert first.startswith("#!") and first.endswith(" -IS"), (route, name, first)
+    host = aqora.url.split("://")[1]
+    got = run_cmd(["git-credential-aqora", "get"], env, input=f"protocol=http\nhost={host}\n\n")
+    assert got.returncode == 0 and "password=" in got.stdout, describe(got)
 
     target = tmp_path / "target"
     subprocess.run([sys.executable, "-m", "venv", target], check=True, timeout=300)

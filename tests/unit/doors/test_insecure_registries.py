@@ -131,7 +131,7 @@ def test_the_command_lines_of_the_parent_and_its_parents(
 ) -> None:
     assert ir.ANCESTORS == 3
     fake_proc(monkeypatch, files)
-    monkeypatch.setattr(ir.os, "getppid", lambda: ppid)
+    monkeypatch.setattr(ir.lightos, "getppid", lambda: ppid)
     assert ir._ancestor_commands() == commands
 
 

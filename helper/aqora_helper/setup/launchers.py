@@ -1,0 +1,142 @@
+"""Commands that start Python with -I -S: install.sh's launchers, and the same for the
+console scripts of a `uv tool` or `pipx` installation.
+
+An installer's console script starts its Python with `site`, which imports `os` and
+reads the environment's `.pth` files: a fifth of a start, paid by every `get`. A
+launcher starts the same Python with -I -S and the paths `site` would have added
+written in, then calls the same entry point. install.sh writes launchers into its own
+folder (`python -m aqora_helper.setup.launchers DEST`); `setup` rewrites this
+installation's console scripts of ours (POSIX; on Windows they are .exe files) into
+launchers in place, touching only a regular file of this user that is an installer's
+script for one of our entry points (a reinstall writes the slow ones again; the next
+`setup` makes them fast once more).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shlex
+import stat
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+ENTRY_POINTS = {  # command -> module, as pyproject.toml's [project.scripts] names them
+    "aqora-helper": "aqora_helper.__main__",
+    "git-credential-aqora": "aqora_helper.doors.git",
+    "docker-credential-aqora": "aqora_helper.doors.docker",
+    "aqora-keyring": "aqora_helper.doors.keyring_program",
+    "keyring": "aqora_helper.doors.keyring_program",
+}
+MAX_SCRIPT = 64 * 1024
+_PLAIN_SHEBANG = re.compile(r"/[^\s\\'\"]{1,120}")  # a path a `#!` line can carry with -IS
+_PYTHON = re.compile(r"python[0-9.]*")  # what installers name the interpreter they point to
+
+
+def site_paths(python: str) -> list[str]:
+    """What `site` adds to `python`'s module path (its environment's packages, the
+    `.pth` entries): what a -I -S start of it must be given."""
+
+    def module_path(*flags: str) -> list[str]:
+        out = subprocess.run(
+            [python, "-I", *flags, "-c", "import sys; print(sys.path)"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        ).stdout
+        return [p for p in ast.literal_eval(out) if isinstance(p, str) and p]
+
+    bare = module_path("-S")
+    return [p for p in module_path() if p not in bare]
+
+
+def launcher_text(python: str, paths: list[str], module: str) -> str:
+    """A launcher of `module`'s `main` with `python -I -S`: `#!<python> -IS` when the
+    path can be a `#!` line; else (a space in it, as in macOS's ~/Library/Application
+    Support) a file that is both sh and Python: sh runs its second line (`exec <python>
+    -IS <this file>`), which Python reads as a string. Raises ValueError for a path
+    that neither can carry."""
+    if _PLAIN_SHEBANG.fullmatch(python):
+        header = f"#!{python} -IS\n"
+    else:
+        header = f"#!/bin/sh\n'''exec' {shlex.quote(python)} -IS \"$0\" \"$@\"\n' '''\n"
+        if header.count("'''") != 2 or "\\" in header or "\n" in python:
+            raise ValueError(f"this Python's path cannot be written into a launcher: {python!r}")
+    return f"{header}import sys\nsys.path += {paths!r}\nfrom {module} import main\nsys.exit(main())\n"
+
+
+def write_launchers(dest: str) -> None:
+    """install.sh's launchers for the running Python, one per command but `keyring`
+    (install.sh links that name to `aqora-keyring`), written atomically into `dest`."""
+    paths = site_paths(sys.executable)
+    os.makedirs(dest, exist_ok=True)
+    for name, module in ENTRY_POINTS.items():
+        if name != "keyring":
+            _write(Path(dest, name), launcher_text(sys.executable, paths, module), 0o755)
+
+
+def speed_up(dry_run: bool = False) -> list[Path]:
+    """Rewrite this installation's console scripts of ours into launchers; the paths
+    rewritten (or, with `dry_run`, that would be). Nothing on Windows."""
+    if sys.platform == "win32":
+        return []
+    scripts = Path(sysconfig.get_path("scripts"))
+    found = _installer_scripts(scripts)
+    if not found or dry_run:
+        return [path for path, _, _ in found]
+    paths_of: dict[str, list[str]] = {}
+    done = []
+    for path, python, module in found:
+        try:
+            if python not in paths_of:
+                paths_of[python] = site_paths(python)
+            text = launcher_text(python, paths_of[python], module)
+            _write(path, text, stat.S_IMODE(os.stat(path).st_mode))
+        except (OSError, ValueError, subprocess.SubprocessError):
+            continue  # the console script stays as it was: slower, still right
+        done.append(path)
+    return done
+
+
+def _installer_scripts(scripts: Path) -> list[tuple[Path, str, str]]:
+    """(script, its Python, its module) for each console script of ours in `scripts`
+    as an installer writes it: a regular file of this user, `#!<absolute path to an
+    existing Python>` alone on its first line, one `from <our module> import main`."""
+    found = []
+    for name, module in ENTRY_POINTS.items():
+        path = scripts / name
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SCRIPT:
+                continue
+            if st.st_uid != os.getuid():
+                continue
+            lines = path.read_bytes().decode("utf-8").split("\n")
+        except (OSError, UnicodeDecodeError):
+            continue
+        python = lines[0][2:].strip() if lines[0].startswith("#!") else ""
+        plain = _PLAIN_SHEBANG.fullmatch(python) and _PYTHON.fullmatch(os.path.basename(python))
+        if not plain or not os.access(python, os.X_OK):
+            continue  # a launcher already (`... -IS`), sh-wrapped, or not a Python script
+        if lines.count(f"from {module} import main") == 1:
+            found.append((path, python, module))
+    return found
+
+
+def _write(path: Path, text: str, mode: int) -> None:
+    """Write `text` over `path` atomically, with `mode`."""
+    from ..fast.atomicfile import replace_file
+
+    replace_file(str(path), text.encode(), mode)
+
+
+if __name__ == "__main__":  # install.sh: python -I -m aqora_helper.setup.launchers DEST
+    try:
+        write_launchers(sys.argv[1])
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        sys.exit(str(exc))
