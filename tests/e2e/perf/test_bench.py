@@ -37,9 +37,9 @@ ROWS = (
     "official CLI source (stale: refresh in credentials.json): git get",
     *(f"{route}: {door}"
       for route in ("uv tool install WHEEL", "uv tool install CLONE", "pipx install WHEEL",
-                    "uv tool install --compile-bytecode WHEEL, PYTHONDONTWRITEBYTECODE=1")
+                    "uv tool install --compile-bytecode WHEEL, PYTHONDONTWRITEBYTECODE=1",
+                    "uv tool install WHEEL, PYTHONDONTWRITEBYTECODE=1")
       for door in ("git get", "docker get", "token", "keyring get URL alice")),
-    "info: uv tool install WHEEL, PYTHONDONTWRITEBYTECODE=1: git get",
     "peer: docker-credential-secretservice get (the store alone)",
     "peer: docker-credential-secretservice list (the store alone)",
     "credsStore, a registry aqora does not serve: docker get",
