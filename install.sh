@@ -250,12 +250,19 @@ if not client_files:
                  "between the '# >>> aqora-helper setup' markers"))
 config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
 if sys.argv[1]:
+    by_hand = ("delete the 'aqora-helper<TAB>session' items in Keychain Access"
+               if sys.platform == "darwin" else
+               "secret-tool clear service \"$(printf 'aqora-helper\\tsession')\"")
     left.append(("your sessions (kept)",
-                 "reinstall, then 'aqora-helper logout --all'; or: secret-tool clear "
-                 "service \"$(printf 'aqora-helper\\tsession')\""))
-ours = os.path.join(config, "aqora-helper")
-if os.path.isdir(ours):
-    left.append((f"your configuration {ours}", f"rm -r '{ours}'"))
+                 f"reinstall, then 'aqora-helper logout --all'; or: {by_hand}"))
+if sys.platform == "darwin":  # the config shares its folder with the data (platformdirs)
+    ours = os.path.join(home, "Library", "Application Support", "aqora-helper", "config.toml")
+    if os.path.isfile(ours):
+        left.append((f"your configuration {ours}", f"rm {shlex.quote(ours)}"))
+else:
+    ours = os.path.join(config, "aqora-helper")
+    if os.path.isdir(ours):
+        left.append((f"your configuration {ours}", f"rm -r {shlex.quote(ours)}"))
 data = sys.argv[2]
 OURS = ("sessions.json", "insecure", "recovery", "docker-store.json", "docker-setup.json")
 RECORD = "created-folders"  # engine/datadir.py: the folders aqora-helper created, a line each

@@ -54,8 +54,8 @@ def keyring_config_file() -> str:
     from . import lightos
 
     if sys.platform == "win32":
-        local = lightos.getenv("LOCALAPPDATA")
-        base = local if local is not None else (lightos.getenv("PROGRAMDATA") or ".")
+        local, shared = lightos.getenv("LOCALAPPDATA"), lightos.getenv("PROGRAMDATA")
+        base = local if local is not None else shared if shared is not None else "."
         return lightos.join(base, "Python Keyring", "keyringrc.cfg")
     base = lightos.getenv("XDG_CONFIG_HOME") or lightos.join(lightos.home(), ".config")
     return lightos.join(base, "python_keyring", "keyringrc.cfg")

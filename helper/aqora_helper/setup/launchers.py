@@ -33,6 +33,8 @@ ENTRY_POINTS = {  # command -> module, as pyproject.toml's [project.scripts] nam
 }
 MAX_SCRIPT = 64 * 1024
 _PLAIN_SHEBANG = re.compile(r"/[^\s\\'\"]{1,120}")  # a path a `#!` line can carry with -IS
+# an installer's `#!` line: the interpreter, maybe with flags such as pipx's -E, not -S
+_SHEBANG = re.compile(r"#!(/[^\s\\'\"]{1,120})(?: -[A-RT-Za-z]+)?")
 _PYTHON = re.compile(r"python[0-9.]*")  # what installers name the interpreter they point to
 
 
@@ -119,9 +121,9 @@ def _installer_scripts(scripts: Path) -> list[tuple[Path, str, str]]:
             lines = path.read_bytes().decode("utf-8").split("\n")
         except (OSError, UnicodeDecodeError):
             continue
-        python = lines[0][2:].strip() if lines[0].startswith("#!") else ""
-        plain = _PLAIN_SHEBANG.fullmatch(python) and _PYTHON.fullmatch(os.path.basename(python))
-        if not plain or not os.access(python, os.X_OK):
+        shebang = _SHEBANG.fullmatch(lines[0])
+        python = shebang.group(1) if shebang else ""
+        if not _PYTHON.fullmatch(os.path.basename(python)) or not os.access(python, os.X_OK):
             continue  # a launcher already (`... -IS`), sh-wrapped, or not a Python script
         if lines.count(f"from {module} import main") == 1:
             found.append((path, python, module))

@@ -137,3 +137,12 @@ def test_a_script_of_another_user_is_left_alone(
     monkeypatch.setattr(launchers.os, "getuid", lambda: other)
     assert launchers.speed_up() == []
     assert "-IS" not in git.read_text()
+
+
+def test_a_shebang_with_flags_as_pipx_writes_it_is_an_installer_script(scripts: Path) -> None:
+    token = scripts / "aqora-helper"
+    token.write_text(
+        PIP_SCRIPT.format(python=f"{scripts / 'python'} -E", module="aqora_helper.__main__")
+    )
+    assert launchers.speed_up() == [token]
+    assert token.read_text().startswith(f"#!{scripts / 'python'} -IS\n")
