@@ -8,8 +8,6 @@ only: the front doors import it.
 
 from __future__ import annotations
 
-from .redaction import redact
-
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -28,6 +26,8 @@ class AqoraHelperError(Exception):
     exit_code = EXIT_FAILURE
 
     def __init__(self, message: str, hint: str | None = None) -> None:
+        from .redaction import redact  # when a failure is told: a cached hit makes none
+
         message = redact(message)
         super().__init__(message)
         self.message = message

@@ -108,7 +108,8 @@ def speed_up(dry_run: bool = False) -> list[Path]:
 def _installer_scripts(scripts: Path) -> list[tuple[Path, str, str]]:
     """(script, its Python, its module) for each console script of ours in `scripts`
     as an installer writes it: a regular file of this user, `#!<absolute path to an
-    existing Python>` alone on its first line, one `from <our module> import main`."""
+    existing Python>` on its first line (or in the sh wrapper pip and uv write for a
+    long or spaced path), one `from <our module> import main`."""
     found = []
     for name, module in ENTRY_POINTS.items():
         path = scripts / name
@@ -121,13 +122,29 @@ def _installer_scripts(scripts: Path) -> list[tuple[Path, str, str]]:
             lines = path.read_bytes().decode("utf-8").split("\n")
         except (OSError, UnicodeDecodeError):
             continue
-        shebang = _SHEBANG.fullmatch(lines[0])
-        python = shebang.group(1) if shebang else ""
+        python = _interpreter(lines)
         if not _PYTHON.fullmatch(os.path.basename(python)) or not os.access(python, os.X_OK):
             continue  # a launcher already (`... -IS`), sh-wrapped, or not a Python script
         if lines.count(f"from {module} import main") == 1:
             found.append((path, python, module))
     return found
+
+
+def _interpreter(lines: list[str]) -> str:
+    """The Python an installer's script runs: its `#!` line's (pipx's may add -E), or,
+    for a path too long or spaced for one, the `exec` line of the sh wrapper pip and uv
+    then write ('' for anything else, launchers included: they pass -IS)."""
+    if lines[0] != "#!/bin/sh":
+        shebang = _SHEBANG.fullmatch(lines[0])
+        return shebang.group(1) if shebang else ""
+    if len(lines) < 3 or lines[2] != "' " + "'" * 3:
+        return ""
+    try:
+        words = shlex.split(lines[1])
+    except ValueError:
+        return ""
+    wrapped = len(words) == 4 and words[0] == "exec" and words[2:] == ["$0", "$@"]
+    return words[1] if wrapped and os.path.isabs(words[1]) else ""
 
 
 def _write(path: Path, text: str, mode: int) -> None:

@@ -146,3 +146,16 @@ def test_a_shebang_with_flags_as_pipx_writes_it_is_an_installer_script(scripts: 
     )
     assert launchers.speed_up() == [token]
     assert token.read_text().startswith(f"#!{scripts / 'python'} -IS\n")
+
+
+def test_the_sh_wrapper_of_a_long_path_is_an_installer_script(scripts: Path) -> None:
+    """pip and uv write `#!/bin/sh` and an `exec` line when the path cannot be a `#!`
+    line (over 127 bytes, or a space): that Python is the launcher's."""
+    python = scripts / "python"
+    git = scripts / "git-credential-aqora"
+    header = "#!/bin/sh\n'''exec' '" + str(python) + "' \"$0\" \"$@\"\n' '''\n"
+    git.write_text(
+        header + "import sys\nfrom aqora_helper.doors.git import main\nsys.exit(main())\n"
+    )
+    assert launchers.speed_up() == [git]
+    assert git.read_text().startswith(f"#!{python} -IS\n")
