@@ -6,8 +6,8 @@ reads the environment's `.pth` files: a fifth of a start, paid by every `get`. A
 launcher starts the same Python with -I -S and the paths `site` would have added
 written in, then calls the same entry point. install.sh writes launchers into its own
 folder (`python -m aqora_helper.setup.launchers DEST`); `setup` rewrites this
-installation's console scripts of ours (POSIX; on Windows they are .exe files) into
-launchers in place, touching only a regular file of this user that is an installer's
+uv tool or pipx installation's console scripts of ours (POSIX; on Windows they are .exe
+files) into launchers in place, touching only a regular file of this user that is an installer's
 script for one of our entry points (a reinstall writes the slow ones again; the next
 `setup` makes them fast once more).
 """
@@ -32,6 +32,7 @@ ENTRY_POINTS = {  # command -> module, as pyproject.toml's [project.scripts] nam
     "keyring": "aqora_helper.doors.keyring_program",
 }
 MAX_SCRIPT = 64 * 1024
+TOOL_RECEIPTS = ("uv-receipt.toml", "pipx_metadata.json")  # at a uv tool's / pipx venv's root
 _PLAIN_SHEBANG = re.compile(r"/[^\s\\'\"]{1,120}")  # a path a `#!` line can carry with -IS
 # an installer's `#!` line: the interpreter, maybe with flags such as pipx's -E, not -S
 _SHEBANG = re.compile(r"#!(/[^\s\\'\"]{1,120})(?: -[A-RT-Za-z]+)?")
@@ -84,10 +85,13 @@ def write_launchers(dest: str) -> None:
 
 def speed_up(dry_run: bool = False) -> list[Path]:
     """Rewrite this installation's console scripts of ours into launchers; the paths
-    rewritten (or, with `dry_run`, that would be). Nothing on Windows."""
-    if sys.platform == "win32":
-        return []
+    rewritten (or, with `dry_run`, that would be). Only in an environment a tool
+    installer made for aqora-helper alone (uv tool, pipx: their receipt at its root), not
+    in a venv of the user's, whose commands may rely on PYTHONPATH or `.pth` hooks that
+    -I -S would drop. Nothing on Windows."""
     scripts = Path(sysconfig.get_path("scripts"))
+    if sys.platform == "win32" or not any((scripts.parent / n).is_file() for n in TOOL_RECEIPTS):
+        return []
     found = _installer_scripts(scripts)
     if not found or dry_run:
         return [path for path, _, _ in found]

@@ -41,6 +41,7 @@ def scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     python = folder / "python"
     python.write_text("#!/bin/sh\n")
     python.chmod(0o755)
+    (tmp_path / "uv-receipt.toml").write_text("[tool]\n")  # a uv tool's environment
     monkeypatch.setattr(launchers.sysconfig, "get_path", lambda name: str(folder))
     monkeypatch.setattr(launchers, "site_paths", lambda python: ["/site-packages", "/src"])
     return folder
@@ -159,3 +160,13 @@ def test_the_sh_wrapper_of_a_long_path_is_an_installer_script(scripts: Path) -> 
     )
     assert launchers.speed_up() == [git]
     assert git.read_text().startswith(f"#!{python} -IS\n")
+
+
+def test_a_venv_of_the_users_is_left_alone(scripts: Path) -> None:
+    """Only uv tool and pipx environments (their receipt at the root) are rewritten: a
+    project venv's commands may need PYTHONPATH or a `.pth` hook that -I -S drops."""
+    git = script(scripts, "git-credential-aqora")
+    (scripts.parent / "uv-receipt.toml").unlink()
+    assert launchers.speed_up() == []
+    (scripts.parent / "pipx_metadata.json").write_text("{}")
+    assert launchers.speed_up() == [git]
