@@ -177,3 +177,29 @@ def test_the_os_keyring_is_the_platforms_own(env, tmp_path, platform, module, na
 def test_this_installations_keyring_script_is_an_exe_on_windows(monkeypatch, platform, script):
     monkeypatch.setattr(sys, "platform", platform)
     assert keyringprogram.scripts_keyring().name == script
+
+
+def test_lightos_on_windows_is_os_itself(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """fast/lightos.py's Windows half: `os`'s own functions, no uid, and `pread` (which
+    Windows lacks) from lseek and read. Loaded as a fresh copy with sys.platform patched
+    (and the Windows-only O_BINARY given to `os`)."""
+    from aqora_helper.fast import lightos
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(os, "O_BINARY", 0x8000, raising=False)
+    spec = importlib.util.spec_from_file_location("lightos_on_windows", lightos.__file__)
+    assert spec is not None and spec.loader is not None
+    windows = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(windows)
+    assert not windows.POSIX and windows.O_BINARY == 0x8000 and windows.O_NOFOLLOW == 0
+    assert windows.getuid() is None
+    monkeypatch.setenv("AQORA_LIGHTOS_TEST", "x")
+    assert windows.getenv("AQORA_LIGHTOS_TEST") == "x" and windows.environ() == dict(os.environ)
+    assert windows.home() == os.path.expanduser("~")
+    path = tmp_path / "f"
+    path.write_bytes(b"0123456789")
+    fd = windows.open(str(path), windows.O_RDONLY)
+    try:
+        assert windows.pread(fd, 3, 4) == b"456"
+    finally:
+        windows.close(fd)

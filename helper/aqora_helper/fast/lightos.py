@@ -28,7 +28,7 @@ if sys.platform == "win32":
     from os import read as read
     from os import stat as stat
     from os.path import dirname as dirname
-    from os.path import expanduser
+    from os.path import expanduser as expanduser
     from os.path import isabs as isabs
     from os.path import join as join
 
@@ -137,6 +137,19 @@ else:
         """`posixpath.isabs` for strings."""
         return path.startswith("/")
 
+    def expanduser(path: str) -> str:
+        """`os.path.expanduser` for strings (`~user` forms through `os` itself)."""
+        if path != "~" and not path.startswith("~/"):
+            if not path.startswith("~"):
+                return path
+            import os
+
+            return os.path.expanduser(path)
+        base = home()
+        if base == "~":
+            return path
+        return (base.rstrip("/") + path[1:]) or "/"
+
 
 def exists(path: str) -> bool:
     """`os.path.exists`: True when `path` can be stat'ed."""
@@ -145,17 +158,3 @@ def exists(path: str) -> bool:
     except (OSError, ValueError):
         return False
     return True
-
-
-def expanduser(path: str) -> str:
-    """`os.path.expanduser` for strings (`~user` forms through `os` itself)."""
-    if path != "~" and not path.startswith(("~/", "~" + SEP)):
-        if not path.startswith("~"):
-            return path
-        import os
-
-        return os.path.expanduser(path)
-    base = home()
-    if base == "~":
-        return path
-    return (base.rstrip(SEP) + path[1:]) or SEP

@@ -24,6 +24,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from ..fast.clientprocess import run_client
+
 ENTRY_POINTS = {  # command -> module, as pyproject.toml's [project.scripts] names them
     "aqora-helper": "aqora_helper.__main__",
     "git-credential-aqora": "aqora_helper.doors.git",
@@ -44,14 +46,10 @@ def site_paths(python: str) -> list[str]:
     `.pth` entries): what a -I -S start of it must be given."""
 
     def module_path(*flags: str) -> list[str]:
-        out = subprocess.run(
-            [python, "-I", *flags, "-c", "import sys; print(sys.path)"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        ).stdout
+        proc = run_client([python, "-I", *flags, "-c", "import sys; print(sys.path)"], timeout=60)
+        if proc.returncode != 0:
+            raise subprocess.CalledProcessError(proc.returncode, python)
+        out = proc.stdout.decode("utf-8", "surrogateescape")
         return [p for p in ast.literal_eval(out) if isinstance(p, str) and p]
 
     bare = module_path("-S")

@@ -251,7 +251,8 @@ def test_import_and_fast_path_stay_light(aqora, logged_in):
     ours, heavy, username = proc.stdout.splitlines()
     assert ours == (
         "aqora_helper,aqora_helper.doors,aqora_helper.doors.keyring_backend,"
-        "aqora_helper.doors.keyring_service"  # os only: which services are ours
+        "aqora_helper.doors.keyring_service,"  # which services are ours, and its getenv:
+        "aqora_helper.fast,aqora_helper.fast.lightos"
     )
     assert heavy == ""
     assert username == "pypi-user"
