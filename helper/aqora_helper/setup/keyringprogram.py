@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import sysconfig
+import sys
 from pathlib import Path
 
 from ..fast import platform_shell
@@ -48,7 +48,13 @@ def kind(program: str) -> str:
 def scripts_keyring() -> Path:
     """The `keyring` script of this installation (the environment running us;
     `keyring.exe` on Windows)."""
-    return Path(sysconfig.get_path("scripts")) / platform_shell.executable_name("keyring")
+    return scripts_dir() / platform_shell.executable_name("keyring")
+
+
+def scripts_dir() -> Path:
+    """This installation's scripts folder: the running interpreter's own (a -I -S
+    launcher runs no `site`, so `sysconfig` would name the base Python's folder)."""
+    return Path(sys.executable).parent
 
 
 def claim(dry_run: bool = False) -> Path | None:

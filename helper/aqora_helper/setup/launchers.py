@@ -21,10 +21,10 @@ import shlex
 import stat
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 from ..fast.clientprocess import run_client
+from .keyringprogram import scripts_dir
 
 ENTRY_POINTS = {  # command -> module, as pyproject.toml's [project.scripts] names them
     "aqora-helper": "aqora_helper.__main__",
@@ -49,8 +49,12 @@ def site_paths(python: str) -> list[str]:
         proc = run_client([python, "-I", *flags, "-c", "import sys; print(sys.path)"], timeout=60)
         if proc.returncode != 0:
             raise subprocess.CalledProcessError(proc.returncode, python)
-        out = proc.stdout.decode("utf-8", "surrogateescape")
-        return [p for p in ast.literal_eval(out) if isinstance(p, str) and p]
+        out = proc.stdout.decode("utf-8", "surrogateescape").strip().rsplit("\n", 1)[-1]
+        try:  # the last line: a .pth file may print before it
+            found = ast.literal_eval(out)
+        except (SyntaxError, ValueError):
+            raise ValueError(f"{python} printed no module path") from None
+        return [p for p in found if isinstance(p, str) and p]
 
     bare = module_path("-S")
     return [p for p in module_path() if p not in bare]
@@ -87,7 +91,7 @@ def speed_up(dry_run: bool = False) -> list[Path]:
     installer made for aqora-helper alone (uv tool, pipx: their receipt at its root), not
     in a venv of the user's, whose commands may rely on PYTHONPATH or `.pth` hooks that
     -I -S would drop. Nothing on Windows."""
-    scripts = Path(sysconfig.get_path("scripts"))
+    scripts = scripts_dir()
     if sys.platform == "win32" or not any((scripts.parent / n).is_file() for n in TOOL_RECEIPTS):
         return []
     found = _installer_scripts(scripts)

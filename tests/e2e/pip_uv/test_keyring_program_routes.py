@@ -199,3 +199,16 @@ def test_doctor_warns_about_keyring_own_cli_first_on_path(aqora, user_env, login
     assert re.search(r"^ok +pip: ", after.stdout, re.M), describe(after)
     warned = run_cmd(["aqora-helper", "setup", "pip", "--index-url", index_url, "--extra"], shadowed)
     assert f"({cli}) is not aqora-helper's" in warned.stderr + warned.stdout, describe(warned)
+
+
+def test_a_launcher_started_setup_edits_its_own_installation(tmp_path: Path) -> None:
+    """Under -I -S (every launcher) `site` never runs, so `sysconfig` names the base
+    Python's scripts folder: setup must take the folder of the interpreter itself, or
+    it would rewrite another installation's `keyring` (found by an attacker review)."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True, timeout=120)
+    code = (f"import sys; sys.path += {[p for p in sys.path if p]!r}; from aqora_helper.setup import keyringprogram; "
+            "print(keyringprogram.scripts_dir())")  # fmt: skip
+    out = subprocess.run([str(venv / "bin" / "python"), "-I", "-S", "-c", code],
+                         capture_output=True, text=True, check=True, timeout=60).stdout  # fmt: skip
+    assert out.strip() == str(venv / "bin")

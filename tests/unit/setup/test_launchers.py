@@ -42,7 +42,7 @@ def scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     python.write_text("#!/bin/sh\n")
     python.chmod(0o755)
     (tmp_path / "uv-receipt.toml").write_text("[tool]\n")  # a uv tool's environment
-    monkeypatch.setattr(launchers.sysconfig, "get_path", lambda name: str(folder))
+    monkeypatch.setattr(launchers, "scripts_dir", lambda: folder)
     monkeypatch.setattr(launchers, "site_paths", lambda python: ["/site-packages", "/src"])
     return folder
 
