@@ -70,19 +70,25 @@ def claim(dry_run: bool = False) -> Path | None:
     return path
 
 
-def _their_script(path: Path) -> str | None:
-    """The text of `path` when it is keyring's console script as an installer writes it:
-    a regular file of this user, a `#!` first line, one `from keyring.cli import main`."""
+def own_script(path: Path) -> str | None:
+    """The text of `path` when it may be a script an installer wrote for this user: a
+    regular file (never through a symlink) of this user, at most MAX_SCRIPT, UTF-8."""
     try:
         st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SCRIPT:
             return None
         if hasattr(os, "getuid") and st.st_uid != os.getuid():
             return None
-        text = path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    if not text.startswith("#!") or text.split("\n").count(THEIR_IMPORT) != 1:
+
+
+def _their_script(path: Path) -> str | None:
+    """The text of `path` when it is keyring's console script as an installer writes it:
+    an `own_script` with a `#!` first line and one `from keyring.cli import main`."""
+    text = own_script(path)
+    if text is None or not text.startswith("#!") or text.split("\n").count(THEIR_IMPORT) != 1:
         return None
     return text
 

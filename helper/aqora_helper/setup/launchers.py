@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from ..fast.clientprocess import run_client
-from .keyringprogram import scripts_dir
+from .keyringprogram import own_script, scripts_dir
 
 ENTRY_POINTS = {  # command -> module, as pyproject.toml's [project.scripts] names them
     "aqora-helper": "aqora_helper.__main__",
@@ -33,11 +33,10 @@ ENTRY_POINTS = {  # command -> module, as pyproject.toml's [project.scripts] nam
     "aqora-keyring": "aqora_helper.doors.keyring_program",
     "keyring": "aqora_helper.doors.keyring_program",
 }
-MAX_SCRIPT = 64 * 1024
 TOOL_RECEIPTS = ("uv-receipt.toml", "pipx_metadata.json")  # at a uv tool's / pipx venv's root
 _PLAIN_SHEBANG = re.compile(r"/[^\s\\'\"]{1,120}")  # a path a `#!` line can carry with -IS
 # an installer's `#!` line: the interpreter, maybe with flags such as pipx's -E, not -S
-_SHEBANG = re.compile(r"#!(/[^\s\\'\"]{1,120})(?: -[A-RT-Za-z]+)?")
+_SHEBANG = re.compile(f"#!({_PLAIN_SHEBANG.pattern})(?: -[A-RT-Za-z]+)?")
 _PYTHON = re.compile(r"python[0-9.]*")  # what installers name the interpreter they point to
 
 
@@ -119,15 +118,10 @@ def _installer_scripts(scripts: Path) -> list[tuple[Path, str, str]]:
     found = []
     for name, module in ENTRY_POINTS.items():
         path = scripts / name
-        try:
-            st = os.lstat(path)
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SCRIPT:
-                continue
-            if st.st_uid != os.getuid():
-                continue
-            lines = path.read_bytes().decode("utf-8").split("\n")
-        except (OSError, UnicodeDecodeError):
+        text = own_script(path)
+        if text is None:
             continue
+        lines = text.split("\n")
         python = _interpreter(lines)
         if not _PYTHON.fullmatch(os.path.basename(python)) or not os.access(python, os.X_OK):
             continue  # a launcher already (`... -IS`), sh-wrapped, or not a Python script
