@@ -153,6 +153,7 @@ HEAVY_MODULES = (
     "platformdirs",
     "filelock",
     "cryptography",
+    "aqora_helper.engine",  # the package: any engine module (a hit never leaves fast/)
     "aqora_helper.engine.served",
     "aqora_helper.engine.session",
     "aqora_helper.engine.settings",
@@ -162,6 +163,11 @@ HEAVY_MODULES = (
     "dataclasses",
     "inspect",
 )
+
+# What a get started as a launcher starts it (python -I -S) never imports, a hit or a
+# process waiting for another's refresh: each is a module load more on every get, and
+# `contextlib` (collections, functools) 3 ms more per waiter in a burst (docs/performance.md).
+LAUNCHER_HEAVY = ("os", "stat", "__future__", "contextlib")
 
 _IMPORT_PROBE = """
 import atexit, sys
@@ -176,21 +182,26 @@ sys.exit(main())
 """
 
 
+def entry_point_command(module: str, argv: list[str], launcher: bool = False) -> list[str]:
+    """The command `run_entry_point` runs (for a test that needs the process itself)."""
+    heavy = (*HEAVY_MODULES, *LAUNCHER_HEAVY) if launcher else HEAVY_MODULES
+    code = _IMPORT_PROBE.format(heavy=heavy, argv=argv, module=module)
+    if not launcher:
+        return [sys.executable, "-c", code]
+    code = f"import sys\nsys.path += {[p for p in sys.path if p]!r}\n{code}"
+    return [sys.executable, "-I", "-S", "-c", code]
+
+
 def run_entry_point(
     module: str, argv: list[str], env: dict[str, str], stdin: str = "", launcher: bool = False
 ) -> subprocess.CompletedProcess[str]:
     """Run `module.main()` as the console script `argv[0]` would, in a subprocess that
     reports on stderr which HEAVY_MODULES (or their submodules) it imported. `launcher`:
     started as install.sh's launchers start it (python -I -S, the package paths written
-    in), where `os` counts as heavy too: nothing else loads it there (fast/lightos.py)."""
-    heavy = (*HEAVY_MODULES, "os") if launcher else HEAVY_MODULES
-    code = _IMPORT_PROBE.format(heavy=heavy, argv=argv, module=module)
-    flags = ["-c"]
-    if launcher:
-        code = f"import sys\nsys.path += {[p for p in sys.path if p]!r}\n{code}"
-        flags = ["-I", "-S", "-c"]
+    in), where LAUNCHER_HEAVY counts as heavy too: nothing else loads them there
+    (fast/lightos.py; no `from __future__ import annotations` in fast/ or doors/)."""
     return subprocess.run(
-        [sys.executable, *flags, code],
+        entry_point_command(module, argv, launcher),
         env=env,
         input=stdin,
         capture_output=True,

@@ -2,8 +2,6 @@
 front door (doors/token.py: no CLI framework on a cached hit), everything else to the
 CLI (cli/app.py)."""
 
-from __future__ import annotations
-
 import sys
 
 from aqora_helper.doors.token import answer, fail, parse_token_args

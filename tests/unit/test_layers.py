@@ -67,6 +67,17 @@ def test_doors_import_only_the_standard_library_and_fast(path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "path",
+    [*modules("fast"), *modules("doors"), PACKAGE / "__init__.py", PACKAGE / "__main__.py"],
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_fast_and_doors_do_not_import_future_annotations(path: Path) -> None:
+    """`from __future__ import annotations` imports the `__future__` module at run time:
+    a module load more on every get (names only type checkers see are quoted instead)."""
+    assert ("__future__", True) not in imports_of(path), f"{path} imports __future__"
+
+
+@pytest.mark.parametrize(
     ("folder", "forbidden"),
     [("engine", {"doors", "cli", "setup"}), ("setup", {"doors", "cli"}), ("cli", set())],
 )

@@ -16,13 +16,14 @@ import typer
 
 from ..engine import official
 from ..engine.api import VIEWER, Api
+from ..engine.errors import ConfigError
 from ..engine.sessionfiles import insecure_file
 from ..engine.settings import Environment, Settings
 from ..engine.vault import KeyringVault
 from ..fast import platform_shell
-from ..fast.errors import AqoraHelperError, ConfigError
+from ..fast.errors import AqoraHelperError
 from ..fast.text import clean
-from ..setup.checks import Check, containers_checks, docker_checks, git_checks
+from ..setup.checks import Check, containers_checks, docker_checks, git_checks, launcher_checks
 from ..setup.indexchecks import index_checks
 from .common import URL_HELP, examples, insecure_option, resolve
 from .status import environment_status
@@ -69,6 +70,7 @@ def doctor(
         *docker_checks(hosts),
         *containers_checks(hosts),
         *index_checks(served),
+        *launcher_checks(),
     ]:
         emit(check)
     if failed:

@@ -9,10 +9,11 @@ import time
 import typer
 
 from ..engine.api import Api
+from ..engine.errors import LoginFailed
 from ..engine.login import interactive_login
 from ..engine.served import refresh_index
 from ..engine.settings import Environment, Settings
-from ..fast.errors import AqoraHelperError, LoginFailed
+from ..fast.errors import AqoraHelperError
 from ..fast.tokencache import read_token
 from .common import URL_HELP, examples, insecure_option, resolve, say
 from .status import stored_session

@@ -18,10 +18,11 @@ import typer
 
 from ..engine import known, official
 from ..engine.datadir import sessions_file
+from ..engine.errors import KeyringUnavailable
 from ..engine.served import refresh_index
 from ..engine.settings import Environment, Settings
 from ..engine.vault import FileVault, KeyringVault
-from ..fast.errors import AqoraHelperError, KeyringUnavailable
+from ..fast.errors import AqoraHelperError
 from ..fast.hostindex import index_path
 from ..fast.paths import cache_root
 from ..fast.refreshlock import RefreshLock, lock_path

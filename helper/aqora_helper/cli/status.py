@@ -25,18 +25,13 @@ import typer
 
 from ..engine import known, official
 from ..engine.api import Api
+from ..engine.errors import ServerUnreachable, SessionRejected, UnexpectedResponse
 from ..engine.log import fingerprint, register_secret
 from ..engine.session import access_token, env_token
 from ..engine.settings import Environment, Settings
 from ..engine.sources import Source, Token
 from ..engine.vault import vault_for
-from ..fast.errors import (
-    AqoraHelperError,
-    NotLoggedIn,
-    ServerUnreachable,
-    SessionRejected,
-    UnexpectedResponse,
-)
+from ..fast.errors import AqoraHelperError, NotLoggedIn
 from ..fast.text import clean, rfc3339
 from ..fast.tokencache import drop_token, read_token
 from .common import URL_HELP, examples, insecure_option, resolve

@@ -28,8 +28,6 @@ store/erase/list. It is the door's credential source by default (`CredentialSour
 the five questions the door asks): tests hand it a fake instead.
 """
 
-from __future__ import annotations
-
 import sys
 
 from .. import __version__
@@ -78,7 +76,7 @@ class ProtocolError(Exception):
 # ---------------------------------------------------------------------------- input
 
 
-def read_limited(stdin: BinaryIO | None, limit: int) -> bytes:
+def read_limited(stdin: "BinaryIO | None", limit: int) -> bytes:
     """All of stdin, refusing more than `limit` bytes."""
     if stdin is None:
         return b""
@@ -95,7 +93,7 @@ def _decode(data: bytes) -> str:
         raise ProtocolError("input is not valid UTF-8") from None
 
 
-def read_server_string(stdin: BinaryIO | None) -> str:
+def read_server_string(stdin: "BinaryIO | None") -> str:
     """The server string of `get`/`erase`, whitespace-trimmed, never empty."""
     text = _decode(read_limited(stdin, MAX_SERVER_BYTES)).strip(ASCII_WS)
     if not text:
@@ -103,7 +101,7 @@ def read_server_string(stdin: BinaryIO | None) -> str:
     return text
 
 
-def read_store_request(stdin: BinaryIO | None) -> tuple[str, str]:
+def read_store_request(stdin: "BinaryIO | None") -> tuple[str, str]:
     """(ServerURL, the request's text) of a `store` request, its fields checked."""
     text = _decode(read_limited(stdin, MAX_STORE_BYTES))
     try:
@@ -164,7 +162,7 @@ def safe_username(username: str | None) -> str:
 # ---------------------------------------------------------------------------- actions
 
 
-def action_get(stdin: BinaryIO | None, stderr: TextIO | None, source: CredentialSource) -> str:
+def action_get(stdin: "BinaryIO | None", stderr: "TextIO | None", source: "CredentialSource") -> str:
     server = read_server_string(stdin)
     target = parse_server(server)
     try:
@@ -201,14 +199,14 @@ def _refuse_without_tls(hostport: str) -> None:
         )
 
 
-def _is_served(source: CredentialSource, target: tuple[str, str] | None) -> bool:
+def _is_served(source: "CredentialSource", target: tuple[str, str] | None) -> bool:
     """True when the engine serves this (scheme, host[:port]) (reads the configuration)."""
     if target is None:
         return False
     return source.served_username(*target) is not None
 
 
-def action_store(stdin: BinaryIO | None, stderr: TextIO | None, source: CredentialSource) -> str:
+def action_store(stdin: "BinaryIO | None", stderr: "TextIO | None", source: "CredentialSource") -> str:
     server, request = read_store_request(stdin)
     if _is_served(source, parse_server(server)):
         return ""  # a served host: tokens come from the aqora session, nothing to store
@@ -225,7 +223,7 @@ def action_store(stdin: BinaryIO | None, stderr: TextIO | None, source: Credenti
     return answer
 
 
-def action_erase(stdin: BinaryIO | None, stderr: TextIO | None, source: CredentialSource) -> str:
+def action_erase(stdin: "BinaryIO | None", stderr: "TextIO | None", source: "CredentialSource") -> str:
     server = read_server_string(stdin)
     target = parse_server(server)
     if target is not None and _is_served(source, target):
@@ -234,7 +232,7 @@ def action_erase(stdin: BinaryIO | None, stderr: TextIO | None, source: Credenti
     return source.docker_store("erase", server) or ""  # nothing (more) here: success
 
 
-def action_list(stdin: BinaryIO | None, stderr: TextIO | None, source: CredentialSource) -> str:
+def action_list(stdin: "BinaryIO | None", stderr: "TextIO | None", source: "CredentialSource") -> str:
     ours = {key: safe_username(name) for key, name in source.usable_hosts().items()}
     try:
         others = loads(source.docker_store("list", "") or "{}")
@@ -254,7 +252,7 @@ def _list_key(server: str) -> str | None:
 
 
 def action_version(
-    stdin: BinaryIO | None, stderr: TextIO | None, source: CredentialSource
+    stdin: "BinaryIO | None", stderr: "TextIO | None", source: "CredentialSource"
 ) -> str:
     return f"{NAME} ({PACKAGE}) v{__version__}\n"  # docker-credential-helpers' form
 
@@ -286,7 +284,7 @@ ACTIONS = {
 # ---------------------------------------------------------------------------- main
 
 
-def _put(stream: BinaryIO | None, text: str) -> bool:
+def _put(stream: "BinaryIO | None", text: str) -> bool:
     """Write `text`; False when it could not be written (the client has gone)."""
     if not text:
         return True
@@ -300,7 +298,7 @@ def _put(stream: BinaryIO | None, text: str) -> bool:
     return True
 
 
-def _warn(stream: TextIO | None, text: str) -> None:
+def _warn(stream: "TextIO | None", text: str) -> None:
     if stream is None:
         return
     try:
@@ -312,10 +310,10 @@ def _warn(stream: TextIO | None, text: str) -> None:
 
 def run(
     args: list[str],
-    stdin: BinaryIO | None,
-    stdout: BinaryIO | None,
-    stderr: TextIO | None,
-    source: CredentialSource = credential,
+    stdin: "BinaryIO | None",
+    stdout: "BinaryIO | None",
+    stderr: "TextIO | None",
+    source: "CredentialSource" = credential,
 ) -> int:
     """Handle one invocation (`args` = argv[1:]); returns the exit code, never raises
     (but KeyboardInterrupt)."""
@@ -346,7 +344,7 @@ def run(
     return 0
 
 
-def main(argv: list[str] | None = None, source: CredentialSource = credential) -> int:
+def main(argv: list[str] | None = None, source: "CredentialSource" = credential) -> int:
     """Console-script entry point; returns the exit code."""
     args = sys.argv[1:] if argv is None else argv
     stdin = getattr(sys.stdin, "buffer", None)

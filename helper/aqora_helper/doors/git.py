@@ -9,8 +9,6 @@ The credential source is a parameter (`hostcredential.HostSource`: three questio
 `fast.credential` by default: tests hand the door a fake instead.
 """
 
-from __future__ import annotations
-
 import sys
 
 from .. import __version__
@@ -40,7 +38,7 @@ Set up with 'aqora-helper setup git'; --version prints the version.
 """
 
 
-def main(argv: list[str] | None = None, source: HostSource = credential) -> int:
+def main(argv: list[str] | None = None, source: "HostSource" = credential) -> int:
     """Console-script entry point; returns the exit status (git ignores it)."""
     args = sys.argv[1:] if argv is None else argv
     if sys.stdin is None or sys.stdout is None:  # git closed our pipes: nothing to answer
@@ -57,10 +55,10 @@ def main(argv: list[str] | None = None, source: HostSource = credential) -> int:
 
 def run(
     args: list[str],
-    stdin: BinaryIO,
-    stdout: BinaryIO,
-    stderr: TextIO,
-    source: HostSource = credential,
+    stdin: "BinaryIO",
+    stdout: "BinaryIO",
+    stderr: "TextIO",
+    source: "HostSource" = credential,
 ) -> int:
     """Handle one helper invocation; git passes the action as the last argument."""
     if not args:
@@ -91,12 +89,12 @@ def run(
 
 
 def _get(
-    source: HostSource,
+    source: "HostSource",
     request: gitwire.CredentialRequest,
     scheme: str,
     host: str,
-    stdout: BinaryIO,
-    stderr: TextIO,
+    stdout: "BinaryIO",
+    stderr: "TextIO",
 ) -> int:
     wanted_user = request.get("username")
     try:
@@ -142,7 +140,7 @@ def answer_pairs(cred: HostCredential, authtype_capable: bool) -> list[tuple[str
     return [("username", cred.username), ("password", cred.token), *expiry]
 
 
-def _served_username(source: HostSource, scheme: str, host: str) -> str | None:
+def _served_username(source: "HostSource", scheme: str, host: str) -> str | None:
     """The username configured for the environment serving this host (None if unknown)."""
     try:
         return source.served_username(scheme, host)
@@ -150,7 +148,7 @@ def _served_username(source: HostSource, scheme: str, host: str) -> str | None:
         return None
 
 
-def _other_user(stderr: TextIO, scheme: str, host: str, wanted: str, served: str | None) -> None:
+def _other_user(stderr: "TextIO", scheme: str, host: str, wanted: str, served: str | None) -> None:
     """Say why a URL naming another user than the served one gets no answer from us (git
     shows a helper's stderr; otherwise the person sees only a prompt or its failure). A
     user name that looks like a token (a JWT, or 32+ token characters) is never repeated."""
@@ -171,7 +169,7 @@ def _other_user(stderr: TextIO, scheme: str, host: str, wanted: str, served: str
 
 
 def _erase(
-    source: HostSource, request: gitwire.CredentialRequest, scheme: str, host: str
+    source: "HostSource", request: gitwire.CredentialRequest, scheme: str, host: str
 ) -> int:
     """Drop the cached access token when git reports it rejected; ignore anything else."""
     rejected = {t for t in (request.get("password"), request.get("credential")) if t}
@@ -185,7 +183,7 @@ def _erase(
     return 0
 
 
-def _warn(stderr: TextIO, text: str) -> None:
+def _warn(stderr: "TextIO", text: str) -> None:
     from ..fast.text import one_line  # failures only: a hit does not need it
 
     stderr.write(f"{PREFIX}: {one_line(text)}\n")

@@ -7,8 +7,6 @@ it to helpers; honouring it is how CVE-2020-11008 happened). Output never holds 
 with a control character and never a `url=` line.
 """
 
-from __future__ import annotations
-
 TYPE_CHECKING = False  # typing/pathlib are not imported at run time (fast path)
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -41,7 +39,7 @@ class CredentialRequest:
         return value in self.lists.get(key, ())
 
 
-def read_input(stream: BinaryIO, limit: int = MAX_INPUT) -> bytes | None:
+def read_input(stream: "BinaryIO", limit: int = MAX_INPUT) -> bytes | None:
     """Read up to a blank line or EOF; None when the input exceeds `limit` bytes."""
     chunks: list[bytes] = []
     total = 0
@@ -90,7 +88,7 @@ def parse(data: bytes) -> CredentialRequest | None:
     return request
 
 
-def format_answer(pairs: Iterable[tuple[str, str]]) -> bytes | None:
+def format_answer(pairs: "Iterable[tuple[str, str]]") -> bytes | None:
     """The answer lines, or None when any key or value is unsafe to emit."""
     out: list[str] = []
     for key, value in pairs:

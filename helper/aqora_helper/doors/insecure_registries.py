@@ -22,8 +22,6 @@ client is told to reach without verification:
 A remote Docker daemon's configuration cannot be seen (see the README). Stdlib only.
 """
 
-from __future__ import annotations
-
 import sys
 
 from ..fast import lightos
@@ -278,7 +276,7 @@ def _daemon_json_insecure(text: str, hostport: str) -> bool:
     return _entries_cover(entries, hostport)
 
 
-def _entries_cover(entries: Sequence[object], hostport: str) -> bool:
+def _entries_cover(entries: "Sequence[object]", hostport: str) -> bool:
     """True when Docker insecure-registry entries (host[:port] or CIDR) cover `hostport`."""
     # Docker drops a leading http:// or https:// from an entry (with a warning)
     listed = [_without_scheme(e.strip()) for e in entries if isinstance(e, str)]

@@ -38,8 +38,6 @@ directly, never through `keyring.get_password`; a re-entrant get (which would me
 recursion through the chainer) answers None at once.
 """
 
-from __future__ import annotations
-
 import sys
 import threading
 from typing import Any

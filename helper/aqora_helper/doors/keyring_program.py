@@ -22,8 +22,6 @@ and keyring's CLI runs with our backend off, so the OS keyring is asked as the b
 None would have made it.
 """
 
-from __future__ import annotations
-
 import sys
 
 from ..fast import lightos
@@ -106,7 +104,7 @@ def configured_elsewhere() -> bool:
     return lightos.exists(keyring_config_file())
 
 
-def render(mode: str, output: str, username: str | None, cred: HostCredential) -> str:
+def render(mode: str, output: str, username: str | None, cred: "HostCredential") -> str:
     """keyring CLI's text: `print` of each value, or `print(json.dumps(values))`."""
     if mode == "password":
         values = {"password": cred.token}
@@ -134,7 +132,7 @@ def emit(text: str) -> int:
     return 0
 
 
-def hand_off(args: list[str], without_us: bool = False) -> NoReturn:
+def hand_off(args: list[str], without_us: bool = False) -> "NoReturn":
     """Run keyring's own CLI on the unchanged command line, in this process (with our
     keyring backend switched off when `without_us`)."""
     import os  # keyring loads it anyway

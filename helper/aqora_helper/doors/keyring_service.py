@@ -7,8 +7,6 @@ host key is a served host, over https (or plain http to a loopback host), or a b
 own session store are never served here: `keyring_names.names_own_storage` decides them.
 """
 
-from __future__ import annotations
-
 from ..fast import lightos
 
 MAX_SERVICE_LENGTH = 2048
@@ -47,7 +45,7 @@ def service_target(service: object) -> tuple[str, str] | None:
     return None if key is None else ("https", key)
 
 
-def served_credential(service: object, warn: Callable[[str], None]) -> HostCredential | None:
+def served_credential(service: object, warn: "Callable[[str], None]") -> "HostCredential | None":
     """The credential for a served service, or None (a failure is one `warn` line).
     Raises only on an internal error (the caller reports it)."""
     target = service_target(service)

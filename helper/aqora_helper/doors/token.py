@@ -5,8 +5,6 @@ formats.
 `aqora_helper.__main__` hands every other command line to the CLI.
 """
 
-from __future__ import annotations
-
 import sys
 
 from ..fast.durations import parse_duration
@@ -55,7 +53,7 @@ _OUTPUT_HINT = "Check where the output goes (a full disk, a closed pipe), then r
 _CACHE_HINT = "Remove the aqora-helper cache directory (it only holds cached data) and retry."
 
 
-def answer(url: str | None, fmt: str, min_ttl: int = 0) -> NoReturn:
+def answer(url: str | None, fmt: str, min_ttl: int = 0) -> "NoReturn":
     """Print the token of the environment at `url` in `fmt`, with at least `min_ttl`
     seconds left, and exit; failures are the CLI's two-line errors with its exit codes."""
     from ..fast.credential import get_for_env
@@ -81,7 +79,7 @@ def answer(url: str | None, fmt: str, min_ttl: int = 0) -> NoReturn:
     _print_answer(render(cred.token, cred.expires_at, cred.env_url, fmt))
 
 
-def _print_answer(answer: str) -> NoReturn:
+def _print_answer(answer: str) -> "NoReturn":
     """Write the answer to stdout; a closed or full stdout is a two-line error."""
     out = sys.stdout
     try:
@@ -98,7 +96,7 @@ def _print_answer(answer: str) -> NoReturn:
     sys.exit(0)
 
 
-def fail(message: str, hint: str, code: int = 1) -> NoReturn:
+def fail(message: str, hint: str, code: int = 1) -> "NoReturn":
     """The standard two-line error, then exit with `code`."""
     from ..fast.text import clean
 

@@ -18,10 +18,10 @@ import requests
 import urllib3
 
 from .. import __version__
-from ..fast.errors import InvalidCredentials, ServerUnreachable, SessionRejected, UnexpectedResponse
 from ..fast.redaction import server_text
 from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
 from .deadline import Deadline, DeadlineAdapter
+from .errors import InvalidCredentials, ServerUnreachable, SessionRejected, UnexpectedResponse
 from .log import logger, register_password, register_secret
 from .timeouts import Timeouts
 

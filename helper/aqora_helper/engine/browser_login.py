@@ -28,10 +28,10 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin, Subprotocol
 
 from .. import __version__
-from ..fast.errors import LoginFailed, ServerUnreachable, UnexpectedResponse
 from ..fast.redaction import server_text
 from .api import Api
 from .deadline import is_loopback_url
+from .errors import LoginFailed, ServerUnreachable, UnexpectedResponse
 from .log import logger, register_secret
 from .login import client_id, storage_for_login, store_new_session
 from .settings import Environment, Settings

@@ -11,10 +11,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..fast.errors import ConfigError, UnsafeStorage
+from ..fast.errors import UnsafeStorage
 from ..fast.hostnames import served_key
 from ..fast.privatefiles import read_regular_file
 from ..fast.text import without_userinfo
+from .errors import ConfigError
 from .timeouts import Timeouts
 
 if sys.version_info >= (3, 11):

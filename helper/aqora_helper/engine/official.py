@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..fast.clientprocess import run_client
-from ..fast.errors import AqoraHelperError, LockTimeout, OfficialSessionError, StorageFailure
+from ..fast.errors import AqoraHelperError, LockTimeout, StorageFailure
 from ..fast.filelock import try_lock, unlock
 from ..fast.official_session import credentials_file, parse_rfc3339
 from ..fast.privatefiles import open_regular, read_bounded
@@ -37,6 +37,7 @@ from ..fast.redaction import server_text, strip_controls
 from ..fast.signals import deferred_signals
 from ..fast.text import is_token, rfc3339
 from .api import Api, IssuedTokens, RotatedWithoutAccess
+from .errors import OfficialSessionError
 from .log import logger, register_secret
 from .settings import Environment, Settings
 from .sources import Source, Token

@@ -12,16 +12,11 @@ import os
 import sys
 from typing import Any
 
-from ..fast.errors import (
-    AqoraHelperError,
-    KeyringFailure,
-    KeyringLocked,
-    KeyringTimeout,
-    KeyringUnavailable,
-)
+from ..fast.errors import AqoraHelperError
 from ..fast.keyring_names import keyring_config_file
 from ..fast.text import one_line
 from .bounded import CallTimedOut, call_with_timeout
+from .errors import KeyringFailure, KeyringLocked, KeyringTimeout, KeyringUnavailable
 from .secretservice import SecretServiceStore
 
 OUR_BACKEND_MODULE = "aqora_helper.doors.keyring_backend"

@@ -16,7 +16,7 @@ import contextlib
 import time
 from typing import Any
 
-from ..fast.errors import KeyringLocked
+from .errors import KeyringLocked
 
 APP_ID = "Python keyring library"  # keyring's SecretService.Keyring.appid
 SHOWN_AS = "keyring.backends.SecretService.Keyring"  # the backend it stands in for

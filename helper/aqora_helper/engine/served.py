@@ -15,13 +15,14 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..fast.errors import AqoraHelperError, ConfigError, NotLoggedIn
+from ..fast.errors import AqoraHelperError, NotLoggedIn
 from ..fast.hostcredential import HostCredential, Serving
 from ..fast.hostindex import fingerprint, save_index
 from ..fast.hostlookup import BrokenIndex
 from ..fast.tokencache import CachedToken, token_path
 from . import log
 from .coredumps import disable_core_dumps
+from .errors import ConfigError
 from .session import access_token, at_least, env_token, refresh_locked
 from .settings import Environment, Settings, from_index, load_settings, to_index
 from .sources import Token

@@ -14,13 +14,14 @@ import os
 import sys
 
 from ..fast.durations import require_ttl
-from ..fast.errors import AqoraHelperError, ConfigError, KeyringUnavailable, NotLoggedIn
+from ..fast.errors import AqoraHelperError, NotLoggedIn
 from ..fast.official_session import OfficialToken, credentials_file, remember
 from ..fast.signals import deferred_signals
 from ..fast.singleflight import ensure
 from ..fast.text import MAX_TOKEN, MIN_TOKEN, is_token
 from ..fast.tokencache import UNREAD, CachedToken, Unread, write_token
 from .api import Api, IssuedTokens, RotatedWithoutAccess
+from .errors import ConfigError, KeyringUnavailable
 from .log import logger, register_secret
 from .sessionfiles import StoredSession
 from .settings import Environment, Settings

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from ..fast.errors import ConfigError, InsecureUrl, InvalidUrl
 from ..fast.hostnames import is_loopback, join_key, served_key, split_hostport
 from ..fast.paths import config_path
 from ..fast.text import url_problem, without_userinfo
 from .coredumps import disable_core_dumps
+from .errors import ConfigError, InsecureUrl, InvalidUrl
 from .timeouts import Timeouts
 
 DEFAULT_URL = "https://aqora.io"

@@ -8,8 +8,6 @@ exist: `Reservation(path, size, mode)` allocates `size` bytes to the temp file, 
 the commit), or `discard()` gives it back.
 """
 
-from __future__ import annotations
-
 import os
 
 _FLAGS = (

@@ -3,8 +3,6 @@ why): the user's, minus the `GIT_*` variables a project or `git -c` could set. S
 only: the fast path's credsStore delegation (fast/dockerdelegate) uses it too.
 """
 
-from __future__ import annotations
-
 from . import lightos
 
 TYPE_CHECKING = False  # typing/collections.abc are not imported at run time (fast path)
@@ -24,7 +22,7 @@ REPOSITORY_GIT = frozenset(
 
 
 def client_env(
-    cwd: str | None, extra: Mapping[str, str] | None = None, keep_repository: bool = False
+    cwd: str | None, extra: "Mapping[str, str] | None" = None, keep_repository: bool = False
 ) -> dict[str, str]:
     """The environment of a client run from `cwd` (a folder of `outside_any_repository`;
     None: the caller's own working directory, for `keep_repository`): the user's, without

@@ -15,8 +15,6 @@ the fast path.
   (`GIT_TERMINAL_PROMPT=0`).
 """
 
-from __future__ import annotations
-
 import contextlib
 import os
 import subprocess

@@ -15,8 +15,6 @@ its refresh) or the environment the index named (`served.refresh_from_index`, wi
 refresh lock held). The engine never calls back into this module.
 """
 
-from __future__ import annotations
-
 from . import lightos
 from .hostcredential import HostCredential, Serving
 from .hostindex import env_url_of, load_index
@@ -32,13 +30,13 @@ if TYPE_CHECKING:
     from .hostlookup import HostIndex
 
 
-def _index() -> HostIndex | None:
+def _index() -> "HostIndex | None":
     """The current host index, or None when the engine must decide (stale or missing
     index, or AQORA_TOKEN set)."""
     return None if lightos.getenv("AQORA_TOKEN") else load_index()
 
 
-def _entry(key: str, index: HostIndex | None) -> tuple[HostIndex | None, dict[str, Any] | None]:
+def _entry(key: str, index: "HostIndex | None") -> "tuple[HostIndex | None, dict[str, Any] | None]":
     """`index` and its entry for host `key`; (None, None) when the index is missing or
     broken (the engine must decide)."""
     try:
@@ -125,7 +123,7 @@ def _for_env(url: str | None, min_ttl: int) -> HostCredential:
     return HostCredential(got.access_token, got.expires_at, "", "", str(env_url))
 
 
-def _known(index: HostIndex, env_url: str) -> bool:
+def _known(index: "HostIndex", env_url: str) -> bool:
     """True when the index's settings name `env_url` (configured, the default, or
     logged in to); an index without settings leaves the question to the engine."""
     try:
@@ -238,7 +236,7 @@ def _engine_resolve_env(url: str | None, min_ttl: int) -> HostCredential | Servi
 
 
 def _engine_refresh_host(
-    index: HostIndex, key: str, env_url: str, stale: CachedToken | None
+    index: "HostIndex", key: str, env_url: str, stale: CachedToken | None
 ) -> HostCredential | None:
     """With the lock held: a refresh from the settings the index recorded (no config
     parsing); when it recorded none, from the config file."""
@@ -250,7 +248,7 @@ def _engine_refresh_host(
 
 
 def _engine_refresh_env(
-    index: HostIndex, url: str | None, env_url: str, stale: CachedToken | None, min_ttl: int
+    index: "HostIndex", url: str | None, env_url: str, stale: CachedToken | None, min_ttl: int
 ) -> HostCredential:
     """`_engine_refresh_host` for an environment named by URL."""
     from ..engine import served

@@ -4,8 +4,6 @@ is aqora. Stdlib only: the docker door asks the second question (through
 editor and doctor take the path from here too, so it is computed in one place.
 """
 
-from __future__ import annotations
-
 from . import lightos
 
 DOCKER_CONFIG_LIMIT = 16 * 1024 * 1024

@@ -10,8 +10,6 @@ with `posix_spawnp` and a `poll` loop (`subprocess` imports `locale` and `re`: m
 than the whole budget of this path); where that is missing, through `subprocess`.
 """
 
-from __future__ import annotations
-
 import _signal  # type: ignore[import-not-found]  # `signal` would import enum: 10 ms
 import select
 import sys

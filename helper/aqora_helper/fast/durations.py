@@ -1,8 +1,6 @@
 """Durations on the command line (`--min-ttl 90m`) and the minimum-lifetime check.
 Stdlib only (the token front door parses them on the fast path)."""
 
-from __future__ import annotations
-
 import time
 
 from .errors import AqoraHelperError

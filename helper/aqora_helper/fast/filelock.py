@@ -6,14 +6,12 @@ Windows has no `flock`: an exclusive `msvcrt.locking` of the file's first byte s
 for both kinds. Both are released by the OS when the holder dies.
 """
 
-from __future__ import annotations
-
-import os
 import sys
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import errno
     import msvcrt
+    import os
 
     _BUSY = (errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK))
 

@@ -2,8 +2,6 @@
 environment serving a request as the engine hands it back on a miss. Stdlib only (the
 fast path builds a HostCredential on every cached get)."""
 
-from __future__ import annotations
-
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -15,7 +13,7 @@ if TYPE_CHECKING:
         """What a front door asks about a host (`fast.credential` answers; a door takes
         any such source, so its tests hand it a fake)."""
 
-        def get_for_host(self, scheme: str, hostport: str) -> HostCredential | None: ...
+        def get_for_host(self, scheme: str, hostport: str) -> "HostCredential | None": ...
 
         def served_username(self, scheme: str, hostport: str) -> str | None: ...
 
@@ -54,7 +52,7 @@ class Serving:
         lock_timeout: float,
         username: str,
         git_auth: str,
-        refresh: Callable[[CachedToken | None], HostCredential],
+        refresh: "Callable[[CachedToken | None], HostCredential]",
         min_ttl: int = 0,
     ) -> None:
         self.env_url = env_url

@@ -7,8 +7,6 @@ Its layout (`hostlookup`) lets a get read the one host line it needs, however ma
 environments the configuration holds.
 """
 
-from __future__ import annotations
-
 from . import lightos
 from .hostlookup import INDEX_VERSION, HostIndex, load, render
 from .hostnames import host_key
@@ -63,11 +61,11 @@ def fingerprint() -> str:
 
 def save_index(
     stamp: str,
-    hosts: dict[str, HostEntry],
+    hosts: "dict[str, HostEntry]",
     default_url: str,
     skew: int,
     lock_timeout: float,
-    settings: dict[str, Any] | None = None,
+    settings: "dict[str, Any] | None" = None,
 ) -> None:
     """Write the host index (called by the engine with a fingerprint taken *before* it
     read the configuration, so a concurrent edit makes the index stale, not wrong).

@@ -23,8 +23,6 @@ opened it sees one version throughout; a lookup re-opens it by name only to read
 the first block, and refuses a file that is no longer the one it checked.
 """
 
-from __future__ import annotations
-
 import _json
 
 from . import lightos
@@ -53,7 +51,7 @@ class BrokenIndex(ValueError):
     """The index is not what the engine writes: the engine must decide (and rewrite it)."""
 
 
-def render(head: dict[str, Any], sections: dict[str, dict[str, Any]], settings: Any) -> bytes:
+def render(head: "dict[str, Any]", sections: "dict[str, dict[str, Any]]", settings: "Any") -> bytes:
     """The file's bytes: `head` (to which the section ranges are added), each section
     sorted by key, then `settings`. Called by the engine (writes may import `json`)."""
     import json
@@ -83,7 +81,7 @@ class HostIndex:
 
     __slots__ = ("_base", "_first", "_identity", "_path", "_size", "head")
 
-    def __init__(self, path: str, head: dict[str, Any], first: bytes, base: int, st: Any) -> None:
+    def __init__(self, path: str, head: "dict[str, Any]", first: bytes, base: int, st: "Any") -> None:
         self._path = path
         self._first = first
         self._base = base
@@ -91,16 +89,16 @@ class HostIndex:
         self._identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         self.head = head
 
-    def host(self, key: str) -> dict[str, Any] | None:
+    def host(self, key: str) -> "dict[str, Any] | None":
         """The entry of a served host key, None when it is not served."""
         return _checked(self._lookup("hosts", key), HOST_FIELDS)
 
-    def environment(self, url: str) -> dict[str, Any] | None:
+    def environment(self, url: str) -> "dict[str, Any] | None":
         """The recorded settings of one environment (`engine.settings.to_index`'s
         entry), None when the index records none for `url`."""
         return _checked(self._lookup("environments", url), ENV_FIELDS)
 
-    def settings(self) -> dict[str, Any] | None:
+    def settings(self) -> "dict[str, Any] | None":
         """The settings shared by every environment, None when none were recorded."""
         start, end = self._range("settings")
         with _Reader(self) as reader:
@@ -109,14 +107,14 @@ class HostIndex:
             raise BrokenIndex("settings")
         return value
 
-    def settings_for(self, url: str) -> dict[str, Any] | None:
+    def settings_for(self, url: str) -> "dict[str, Any] | None":
         """What `engine.settings.from_index` takes to refresh `url`'s environment: the
         shared settings with that one environment; None when either was not recorded."""
         env = self.environment(url)
         shared = None if env is None else self.settings()
         return None if shared is None else {**shared, "environments": {url: env}}
 
-    def hosts(self) -> dict[str, dict[str, Any]]:
+    def hosts(self) -> "dict[str, dict[str, Any]]":
         """Every served host key and its entry (for `list`: reads the section whole)."""
         start, end = self._range("hosts")
         with _Reader(self) as reader:
@@ -136,7 +134,7 @@ class HostIndex:
             raise BrokenIndex(section)
         return self._base + span[0], self._base + span[1]
 
-    def _lookup(self, section: str, key: str) -> Any:
+    def _lookup(self, section: str, key: str) -> "Any":
         """Binary search of the sorted lines of `section` for `key`: its value or None."""
         lo, hi = self._range(section)
         with _Reader(self) as reader:
@@ -165,7 +163,7 @@ def _line_key(raw: bytes) -> tuple[str, int, str]:
     return key, end + 2, line
 
 
-def _parsed(text: bytes | str) -> Any:
+def _parsed(text: bytes | str) -> "Any":
     """One JSON value of the index; BrokenIndex when it is not one."""
     try:
         return loads(text)
@@ -173,7 +171,7 @@ def _parsed(text: bytes | str) -> Any:
         raise BrokenIndex("value") from None
 
 
-def _checked(entry: Any, fields: dict[str, type]) -> dict[str, Any] | None:
+def _checked(entry: "Any", fields: dict[str, type]) -> "dict[str, Any] | None":
     if entry is None:
         return None
     if not isinstance(entry, dict) or not all(
@@ -191,7 +189,7 @@ class _Reader:
         self.index = index
         self.fd: int | None = None
 
-    def __enter__(self) -> _Reader:
+    def __enter__(self) -> "_Reader":
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -5,8 +5,6 @@ the port is the scheme's default. Matching is exact on that key: no suffix or pr
 matching, ever.
 """
 
-from __future__ import annotations
-
 DEFAULT_PORTS = {"https": 443, "http": 80}
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
 _IPV6_CHARS = frozenset("0123456789abcdef:.")

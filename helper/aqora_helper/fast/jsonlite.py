@@ -7,8 +7,6 @@ NaN/Infinity, no trailing data); `dumps` writes what `json.dumps` writes with it
 defaults (ASCII, `", "` and `": "`) for str, int, bool, None, list and dict values.
 """
 
-from __future__ import annotations
-
 import _json
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -37,7 +35,7 @@ class _Context:
 _scan = _json.make_scanner(_Context())  # type: ignore[arg-type]  # a duck-typed decoder
 
 
-def loads(data: bytes | str) -> Any:
+def loads(data: bytes | str) -> "Any":
     """The value of one JSON document; ValueError when it is not one."""
     text = data.decode("utf-8") if isinstance(data, bytes) else data
     start = len(text) - len(text.lstrip(_WHITESPACE))

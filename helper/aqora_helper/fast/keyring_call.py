@@ -2,8 +2,6 @@
 only. The keyring backend answers nothing inside one, so a lookup never recurses
 through keyring's chainer."""
 
-from __future__ import annotations
-
 import threading
 
 

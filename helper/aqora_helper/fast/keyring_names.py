@@ -18,8 +18,6 @@ that holds them.
 neither `threading` nor `re`) is the thread the engine calls the OS keyring in.
 """
 
-from __future__ import annotations
-
 SESSION_SERVICE = "aqora-helper\tsession"
 LEGACY_SERVICE = "aqora-helper"
 DOCKER_STORE_SERVICE = "aqora-helper\tdocker"  # other registries, `credsStore: aqora`

@@ -5,15 +5,24 @@
 writes start Python with -I -S, where nothing else imports it. On POSIX these are the
 `posix` built-in module's functions, which `os` re-exports, and the few `os.path` rules
 the fast path needs, written out below as `posixpath` has them (a unit test holds them
-equal); elsewhere they are `os`'s own. Slow paths import `os` itself.
+equal); elsewhere they are `os`'s own. The `stat` predicates come from `_stat`, the
+built-in C half `stat.py` re-exports (importing `stat` would load a module more). Slow
+paths import `os` itself.
 """
 
-from __future__ import annotations
-
 import sys
+from _stat import S_IMODE as S_IMODE
+from _stat import S_ISDIR as S_ISDIR
+from _stat import S_ISLNK as S_ISLNK
+from _stat import S_ISREG as S_ISREG
+
+TYPE_CHECKING = False  # typing is not imported at run time (fast path)
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 if sys.platform == "win32":
     from os import O_BINARY as O_BINARY
+    from os import O_CREAT as O_CREAT
     from os import O_RDONLY as O_RDONLY
     from os import O_RDWR as O_RDWR
     from os import SEEK_SET, lseek
@@ -24,6 +33,7 @@ if sys.platform == "win32":
     from os import getppid as getppid
     from os import listdir as listdir
     from os import lstat as lstat
+    from os import mkdir as mkdir
     from os import open as open
     from os import read as read
     from os import stat as stat
@@ -60,6 +70,7 @@ if sys.platform == "win32":
 else:
     # The built-in half of `os` (already loaded at start), re-exported.
     from posix import O_CLOEXEC as O_CLOEXEC
+    from posix import O_CREAT as O_CREAT
     from posix import O_NOFOLLOW as O_NOFOLLOW
     from posix import O_NONBLOCK as O_NONBLOCK
     from posix import O_RDONLY as O_RDONLY
@@ -72,6 +83,7 @@ else:
     from posix import getuid as _getuid
     from posix import listdir as listdir
     from posix import lstat as lstat
+    from posix import mkdir as mkdir
     from posix import open as open
     from posix import pread as pread
     from posix import read as read
@@ -153,8 +165,17 @@ else:
 
 def exists(path: str) -> bool:
     """`os.path.exists`: True when `path` can be stat'ed."""
+    return _stats(stat, path)
+
+
+def lexists(path: str) -> bool:
+    """`os.path.lexists`: True when something (a broken symbolic link too) is at `path`."""
+    return _stats(lstat, path)
+
+
+def _stats(call: "Callable[[str], object]", path: str) -> bool:
     try:
-        stat(path)
+        call(path)
     except (OSError, ValueError):
         return False
     return True

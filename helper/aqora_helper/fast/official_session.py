@@ -15,9 +15,6 @@ is not even looked at. A login of our own replaces the pointer with a cached tok
 our own session, which then comes first again (as the engine's order says).
 """
 
-from __future__ import annotations
-
-import stat
 import sys
 import time
 
@@ -125,11 +122,11 @@ def _read_locked(path: str) -> object:
         lightos.close(fd)
 
 
-def _safe(st: os.stat_result, path: str) -> bool:
+def _safe(st: "os.stat_result", path: str) -> bool:
     """A regular file of this user, bounded, that others cannot write, in a directory
     of this user (or root's) that others cannot write. Readable by others is the official
     CLI's own choice (it writes with the umask) and is accepted."""
-    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CREDENTIALS_BYTES:
+    if not lightos.S_ISREG(st.st_mode) or st.st_size > MAX_CREDENTIALS_BYTES:
         return False
     uid = lightos.getuid()
     try:

@@ -3,8 +3,6 @@ platformdirs (too slow to import on the fast path and on a refresh).
 `tests/unit/fast/test_paths.py` checks they equal platformdirs' answers.
 """
 
-from __future__ import annotations
-
 import sys
 
 from . import lightos
@@ -51,7 +49,7 @@ def data_root() -> str:
     return _user_dir("data")
 
 
-def cache_dir() -> Path:
+def cache_dir() -> "Path":
     """Where the access-token cache and host index live."""
     from pathlib import Path
 
@@ -67,7 +65,7 @@ def config_file() -> str:
     return lightos.join(_user_dir("config"), "config.toml")
 
 
-def config_path() -> Path:
+def config_path() -> "Path":
     """The config file path."""
     from pathlib import Path
 

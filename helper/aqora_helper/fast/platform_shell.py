@@ -4,8 +4,6 @@ that quotes a word, chains commands, links a file or changes PATH is built here,
 hint is never `ln -s` or `export PATH=` on Windows. Stdlib only (any layer may use it).
 """
 
-from __future__ import annotations
-
 import re
 import shlex
 import sys

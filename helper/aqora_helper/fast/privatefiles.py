@@ -6,9 +6,6 @@ through symlinks, refused when another user owns them or others can write them.
 it does not control. Stdlib only (the fast path reads through it).
 """
 
-from __future__ import annotations
-
-import stat
 
 from . import lightos
 from .errors import StorageFailure, UnsafeStorage
@@ -31,45 +28,45 @@ class ExposedFile(UnsafeStorage):
     """A private file that other users can read: what it holds may have leaked."""
 
 
-def _check_owner_and_mode(path: StrPath, st: os.stat_result, kind: str) -> None:
+def _check_owner_and_mode(path: "StrPath", st: "os.stat_result", kind: str) -> None:
     uid = lightos.getuid()
     if uid is not None and st.st_uid != uid:
         raise UnsafeStorage(str(path), f"the {kind} belongs to another user (uid {st.st_uid})")
     if lightos.POSIX and st.st_mode & 0o022:
         raise UnsafeStorage(
-            str(path), f"the {kind} is writable by others (mode {stat.S_IMODE(st.st_mode):o})"
+            str(path), f"the {kind} is writable by others (mode {lightos.S_IMODE(st.st_mode):o})"
         )
 
 
-def _make_dirs_private(path: StrPath) -> None:
+def _make_dirs_private(path: "StrPath") -> None:
     """mkdir -p where every directory created gets mode 0700 (os.makedirs gives the
-    intermediate ones the umask's mode)."""
-    import contextlib  # not at module level: the fast path only reads
-    import os
-
+    intermediate ones the umask's mode). Nothing heavier than `lightos`: a process
+    waiting for another's refresh comes here, and bursts start fifty of them."""
     missing = []
     current = lightos.fspath(path)
-    while not os.path.lexists(current):
+    while not lightos.lexists(current):
         missing.append(current)
         parent = lightos.dirname(current) or "."
         if parent == current:
             break
         current = parent
     for directory in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(directory, 0o700)
+        try:  # noqa: SIM105 - `contextlib` would cost a waiting process 3 ms
+            lightos.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass  # made meanwhile by another process: checked next like any other
 
 
-def _check_dir(path: StrPath) -> None:
+def _check_dir(path: "StrPath") -> None:
     st = lightos.lstat(path)
-    if stat.S_ISLNK(st.st_mode):
+    if lightos.S_ISLNK(st.st_mode):
         raise UnsafeStorage(str(path), "the directory is a symbolic link")
-    if not stat.S_ISDIR(st.st_mode):
+    if not lightos.S_ISDIR(st.st_mode):
         raise UnsafeStorage(str(path), "it is not a directory")
     _check_owner_and_mode(path, st, "directory")
 
 
-def check_dirs(path: StrPath, root: StrPath | None) -> None:
+def check_dirs(path: "StrPath", root: "StrPath | None") -> None:
     """Check `path` and each directory above it up to `root` (included) is safe."""
     current = lightos.fspath(path)
     top = None if root is None else lightos.fspath(root)
@@ -83,7 +80,7 @@ def check_dirs(path: StrPath, root: StrPath | None) -> None:
         current = parent
 
 
-def ensure_private_dir(path: StrPath, root: StrPath | None = None) -> StrPath:
+def ensure_private_dir(path: "StrPath", root: "StrPath | None" = None) -> "StrPath":
     """Create `path` (mode 0700) if missing and check it, and its parents up to `root`,
     are safe to use."""
     try:
@@ -102,8 +99,8 @@ class NotRegularFile(OSError):
 
 
 def open_regular(
-    path: StrPath, write: bool = False, follow: bool = True
-) -> tuple[int, os.stat_result] | None:
+    path: "StrPath", write: bool = False, follow: bool = True
+) -> "tuple[int, os.stat_result] | None":
     """The regular file at `path`, opened without blocking (a FIFO or device planted
     there cannot hang the open; the descriptor stays non-blocking): its descriptor and
     status, or None when nothing is there. `follow=False` refuses a symlink (ELOOP).
@@ -116,7 +113,7 @@ def open_regular(
         return None
     try:
         st = lightos.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
+        if not lightos.S_ISREG(st.st_mode):
             raise NotRegularFile()
     except BaseException:
         lightos.close(fd)
@@ -143,9 +140,9 @@ def read_bounded(fd: int, max_bytes: int, size: int = 0) -> bytes | None:
 
 
 def read_private(
-    path: StrPath,
+    path: "StrPath",
     max_bytes: int = MAX_FILE_BYTES,
-    root: StrPath | None = None,
+    root: "StrPath | None" = None,
     secret: bool = False,
 ) -> bytes | None:
     """Contents of a private file, or None when it does not exist. Never blocks (a FIFO
@@ -164,7 +161,7 @@ def read_private(
         lightos.close(fd)
 
 
-def open_private(path: StrPath, root: StrPath | None = None, secret: bool = False) -> int | None:
+def open_private(path: "StrPath", root: "StrPath | None" = None, secret: bool = False) -> int | None:
     """A read-only descriptor of a private file (checked as `read_private` says; the
     caller closes it), or None when it does not exist."""
     try:
@@ -186,7 +183,7 @@ def open_private(path: StrPath, root: StrPath | None = None, secret: bool = Fals
             raise UnsafeStorage(folder, exc.strerror or str(exc)) from None
         _check_owner_and_mode(path, st, "file")
         if secret and lightos.POSIX and st.st_mode & 0o077:
-            mode = stat.S_IMODE(st.st_mode)
+            mode = lightos.S_IMODE(st.st_mode)
             raise ExposedFile(str(path), f"other users can read it (mode {mode:o})")
     except BaseException:
         lightos.close(fd)
@@ -194,7 +191,7 @@ def open_private(path: StrPath, root: StrPath | None = None, secret: bool = Fals
     return fd
 
 
-def read_regular_file(path: StrPath, max_bytes: int) -> bytes | None:
+def read_regular_file(path: "StrPath", max_bytes: int) -> bytes | None:
     """Contents of a user-edited file such as the config (symlinks followed, any owner):
     None when absent. Never blocks on a FIFO or device; refuses one larger than
     `max_bytes`. Raises UnsafeStorage."""
@@ -211,7 +208,7 @@ def read_regular_file(path: StrPath, max_bytes: int) -> bytes | None:
         lightos.close(fd)
 
 
-def _read_bounded(fd: int, path: StrPath, st: os.stat_result, max_bytes: int) -> bytes:
+def _read_bounded(fd: int, path: "StrPath", st: "os.stat_result", max_bytes: int) -> bytes:
     """read_bounded, its failures as UnsafeStorage naming `path`."""
     try:
         data = read_bounded(fd, max_bytes, st.st_size)
@@ -222,7 +219,7 @@ def _read_bounded(fd: int, path: StrPath, st: os.stat_result, max_bytes: int) ->
     return data
 
 
-def write_private(path: StrPath, data: bytes, root: StrPath | None = None) -> None:
+def write_private(path: "StrPath", data: bytes, root: "StrPath | None" = None) -> None:
     """Atomically replace `path` with `data`: temp file (0600, O_EXCL), fsync, rename.
     Directories from the parent up to `root` must be safe (see check_dirs)."""
 
@@ -236,7 +233,7 @@ def write_private(path: StrPath, data: bytes, root: StrPath | None = None) -> No
         raise StorageFailure(str(path), exc.strerror or str(exc)) from None
 
 
-def remove_private(path: StrPath) -> bool:
+def remove_private(path: "StrPath") -> bool:
     """Delete a private file (never following a symlink's target). True when removed."""
     import os  # not on the fast path
 

@@ -6,8 +6,6 @@ back (whole, truncated, split by control characters) is redacted wherever it is 
 error messages, `status`, docker's stdout, the debug log.
 """
 
-from __future__ import annotations
-
 MIN_SECRET = 8  # shorter strings are not redacted: they would shred ordinary text
 PIECE = 8  # any run sharing this many characters with a secret is redacted too
 MAX_INDEXED = 4096  # secrets up to this length are also matched by their pieces

@@ -9,12 +9,10 @@ at a time; the same deadline bounds both waits. Not re-entrant: the one place th
 is `fast.singleflight.ensure`, and what runs under it never takes it again.
 """
 
-from __future__ import annotations
-
-import _thread  # not threading, nor pathlib: a waiter in a burst imports only this
-import os
+import _thread  # not threading, os nor pathlib: a waiter in a burst imports only this
 import time
 
+from . import lightos
 from .errors import LockTimeout, StorageFailure, UnsafeStorage
 from .filelock import try_lock, unlock
 from .paths import cache_root
@@ -25,7 +23,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (fast path)
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+_FLAGS = lightos.O_RDWR | lightos.O_CREAT | lightos.O_NOFOLLOW | lightos.O_CLOEXEC | lightos.O_NONBLOCK
 _process_locks: dict[str, _thread.LockType] = {}  # lock path -> the process-level lock
 _process_locks_guard = _thread.allocate_lock()
 FIRST_PAUSE = 0.005  # seconds between attempts while another process holds the lock,
@@ -34,7 +32,7 @@ MAX_PAUSE = 0.05  # doubling up to this
 
 def lock_path(env_url: str) -> str:
     """The refresh lock file of one environment."""
-    return os.path.join(cache_root(), "locks", f"{env_file_stem(env_url)}.lock")
+    return lightos.join(cache_root(), "locks", f"{env_file_stem(env_url)}.lock")
 
 
 def _process_lock(key: str) -> _thread.LockType:
@@ -50,14 +48,14 @@ class RefreshLock:
     cannot be used: never a bare OSError, whichever entry point takes the lock.
     """
 
-    def __init__(self, url: str, timeout: float, done: Callable[[], bool] | None = None) -> None:
+    def __init__(self, url: str, timeout: float, done: "Callable[[], bool] | None" = None) -> None:
         self.path = lock_path(url)
         self.url = url
         self.timeout = timeout
         self.done = done
         self.fd: int | None = None
 
-    def __enter__(self) -> RefreshLock:
+    def __enter__(self) -> "RefreshLock":
         deadline = time.monotonic() + self.timeout
         in_process = _process_lock(self.path)
         if not in_process.acquire(True, max(self.timeout, 0)):
@@ -78,23 +76,23 @@ class RefreshLock:
         """An open descriptor of the lock file, flock'ed; waits until `deadline`. None
         when `done()` (asked between attempts: another process finished the work the
         lock guards) turned true first: no need to queue for the lock then."""
-        ensure_private_dir(os.path.dirname(self.path), cache_root())
+        ensure_private_dir(lightos.dirname(self.path), cache_root())
         fd = self._open()
         try:
             pause = FIRST_PAUSE
             while not try_lock(fd):
                 if self.done is not None and self.done():
-                    os.close(fd)
+                    lightos.close(fd)
                     return None
                 if time.monotonic() >= deadline:
                     raise LockTimeout(self.url, self.timeout)
                 time.sleep(pause)
                 pause = min(pause * 2, MAX_PAUSE)
         except OSError as exc:
-            os.close(fd)
+            lightos.close(fd)
             raise StorageFailure(str(self.path), exc.strerror or type(exc).__name__) from None
         except BaseException:
-            os.close(fd)
+            lightos.close(fd)
             raise
         return fd
 
@@ -104,8 +102,10 @@ class RefreshLock:
         UnsafeStorage for what sits at the path (a directory, a symlink), StorageFailure
         when it cannot be created."""
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | _FLAGS, 0o600)
+            return lightos.open(self.path, _FLAGS, 0o600)
         except OSError as exc:
+            import os  # a failure only
+
             problem = exc.strerror or type(exc).__name__
             if os.path.islink(self.path):
                 raise UnsafeStorage(str(self.path), "the lock file is a symbolic link") from None
@@ -120,6 +120,6 @@ class RefreshLock:
                 try:
                     unlock(fd)
                 finally:
-                    os.close(fd)
+                    lightos.close(fd)
         finally:
             _process_lock(self.path).release()

@@ -18,8 +18,6 @@ without deferring: the signal is handled by the main thread, as the host program
 interpreter exits on KeyboardInterrupt.
 """
 
-from __future__ import annotations
-
 import contextlib
 import signal
 import threading

@@ -8,8 +8,6 @@ that miss at once, one refreshes and the others, which check the cache between t
 attempts at the lock, answer from it as soon as it is fresh, without queueing for it).
 """
 
-from __future__ import annotations
-
 import time
 
 from . import lightos
@@ -27,9 +25,9 @@ def ensure(
     env_url: str,
     skew: int,
     lock_timeout: float,
-    refresh: Callable[[CachedToken | None], T],
+    refresh: "Callable[[CachedToken | None], T]",
     min_ttl: int = 0,
-) -> CachedToken | T:
+) -> "CachedToken | T":
     """The cached token of `env_url` when not yet due for a refresh (`skew`: see
     tokencache, `CachedToken.usable`) with more than `min_ttl` seconds left; otherwise,
     under the environment's refresh lock, the cache read again (another process may have

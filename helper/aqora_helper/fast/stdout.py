@@ -1,8 +1,6 @@
 """After a failed write to stdout (closed pipe, full disk): point it at /dev/null, so
 that the interpreter's exit flush of what is left cannot fail, and print, again."""
 
-from __future__ import annotations
-
 import os
 import sys
 

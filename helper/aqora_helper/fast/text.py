@@ -1,8 +1,6 @@
 """Text helpers: what a token may look like, RFC 3339 times, and untrusted text made
 safe to show on one line. Stdlib only (the fast path uses it)."""
 
-from __future__ import annotations
-
 import time
 
 TYPE_CHECKING = False  # typing is not imported at run time (fast path)
@@ -19,7 +17,7 @@ MAX_TOKEN = 4096  # a JWT with many claims fits; "Authorization: Bearer …" sta
 #                   below every HTTP server's header line limit (8 KiB and up)
 
 
-def is_token(text: object) -> TypeGuard[str]:
+def is_token(text: object) -> "TypeGuard[str]":
     """True when `text` is a bearer token by RFC 6750's syntax, MIN..MAX_TOKEN long."""
     if not isinstance(text, str) or not MIN_TOKEN <= len(text) <= MAX_TOKEN:
         return False

@@ -14,8 +14,6 @@ The refresh policy lives here too, so that no token churns:
   and stderr says so once.
 """
 
-from __future__ import annotations
-
 import sys
 import time
 

@@ -48,6 +48,28 @@ class Check:
     fix: str | None = None
 
 
+def launcher_checks() -> list[Check]:
+    """A warning when commands of this uv tool or pipx installation start Python with
+    `site` again (an upgrade or reinstall writes them so: see launchers.py); nothing
+    otherwise, install.sh's launchers and a venv of the user's included."""
+    from .launchers import speed_up
+
+    slow = speed_up(dry_run=True)
+    if not slow:
+        return []
+    names = ", ".join(path.name for path in slow)
+    return [
+        Check(
+            "warn",
+            "commands",
+            f"{names} start Python with site, about 2 ms more per get (a tool upgrade or "
+            "reinstall writes them so)",
+            "Run 'aqora-helper setup' for a client you use again (git, docker, pip or uv): "
+            "it makes them fast launchers.",
+        )
+    ]
+
+
 def setup_git_fix(env_urls: list[str]) -> str:
     """The command that sets git up for these environments."""
     return platform_shell.chain(

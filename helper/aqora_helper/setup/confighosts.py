@@ -21,7 +21,8 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
-from ..fast.errors import AqoraHelperError, ConfigError
+from ..engine.errors import ConfigError
+from ..fast.errors import AqoraHelperError
 from ..fast.hostnames import served_key
 from .files import read_file, real_path, remove_file, write_file
 

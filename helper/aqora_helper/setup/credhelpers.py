@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..fast.errors import AqoraHelperError, ConfigError
+from ..engine.errors import ConfigError
+from ..fast.errors import AqoraHelperError
 from .dockerrecord import ConfigRecord
 from .jsontext import (
     JsonObject,

@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..fast.errors import ConfigError
+from ..engine.errors import ConfigError
 from .dockerrecord import ConfigRecord
 from .jsontext import (
     JsonTextError,

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..engine.errors import ConfigError
 from ..fast.dockerconfig import docker_config_file
-from ..fast.errors import ConfigError
 from ..fast.hostnames import served_key
 from .common import (
     REMOVED,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from aqora_helper.engine import oskeyring
-from aqora_helper.fast.errors import KeyringUnavailable
+from aqora_helper.engine.errors import KeyringUnavailable
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import pytest
 
 from shared.official_session import credentials_path, official_login, write_credentials
 from support import (
+    LAUNCHER_HEAVY,
     TESTS,
     clear_keyring_session,
     describe,
@@ -87,9 +88,12 @@ with RefreshLock(sys.argv[1], 30):
 
 
 @pytest.mark.serial  # timing-sensitive: runs alone
-def test_a_waiter_answers_from_the_cache_without_the_engine(aqora, user_env, warm):
+@pytest.mark.parametrize("launcher", [False, True], ids=["site", "launcher"])
+def test_a_waiter_answers_from_the_cache_without_the_engine(aqora, user_env, warm, launcher):
     """While another process holds the refresh lock, a stale get waits; once the cache
-    is fresh again it answers from it, without loading the engine or the lock."""
+    is fresh again it answers from it, without loading the engine. Started as a
+    launcher starts it, it loads no more than a hit does there besides the lock's own
+    modules (no `os`, no `contextlib`: a burst starts fifty waiters at once)."""
     cache = token_cache_file(user_env, aqora.url)
     fresh = json.loads(cache.read_text())
     make_cached_token_stale(user_env, aqora.url)
@@ -103,8 +107,11 @@ def test_a_waiter_answers_from_the_cache_without_the_engine(aqora, user_env, war
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         module, argv, stdin = doors(warm)[1]  # docker
+        code = _probe(module, argv)
+        if launcher:
+            code = f"import sys\nsys.path += {[p for p in sys.path if p]!r}\n{code}"
         waiter = subprocess.Popen(
-            [sys.executable, "-c", _probe(module, argv)],
+            [sys.executable, *(["-I", "-S"] if launcher else []), "-c", code],
             env=user_env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -125,7 +132,11 @@ def test_a_waiter_answers_from_the_cache_without_the_engine(aqora, user_env, war
         out, err = waiter.communicate(timeout=20)
         assert waiter.returncode == 0, err
         assert json.loads(out)["Secret"] == fresh["access_token"]
-        assert [m for m in _loaded(err) if m.startswith("aqora_helper.engine")] == []
+        loaded = _loaded(err)
+        assert [m for m in loaded if m.startswith("aqora_helper.engine")] == []
+        assert "aqora_helper.fast.refreshlock" in loaded  # it did wait for the lock
+        if launcher:
+            assert [m for m in LAUNCHER_HEAVY if m in loaded] == []
     finally:
         assert holder.stdin is not None
         holder.stdin.close()

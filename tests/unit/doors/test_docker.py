@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aqora_helper.doors import docker as front
+from aqora_helper.engine import errors as engine_errors
 from aqora_helper.engine.served import ServedHost
 from aqora_helper.fast import credential, errors
 from aqora_helper.fast.credential import HostCredential
@@ -285,10 +286,10 @@ def test_not_logged_in_is_not_found_plus_one_hint_line(engine: Engine) -> None:
 @pytest.mark.parametrize(
     "error",
     [
-        errors.SessionRejected(ENV_URL),
-        errors.ServerUnreachable(ENV_URL, "timed out"),
-        errors.UnexpectedResponse(ENV_URL, "bad JSON"),
-        errors.KeyringLocked("locked\nsecond line"),
+        engine_errors.SessionRejected(ENV_URL),
+        engine_errors.ServerUnreachable(ENV_URL, "timed out"),
+        engine_errors.UnexpectedResponse(ENV_URL, "bad JSON"),
+        engine_errors.KeyringLocked("locked\nsecond line"),
         errors.LockTimeout(ENV_URL, 30),
     ],
 )

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from aqora_helper.doors import git
 from aqora_helper.doors import gitwire as gitproto
+from aqora_helper.engine import errors as engine_errors
 from aqora_helper.engine.served import ServedHost
 from aqora_helper.fast import credential, errors
 from aqora_helper.fast.credential import HostCredential
@@ -230,9 +231,9 @@ def test_other_username_is_explained_even_when_logged_out(engine: Engine) -> Non
     "error",
     [
         errors.NotLoggedIn(ENV_URL),
-        errors.SessionRejected(ENV_URL),
-        errors.ServerUnreachable(ENV_URL, "timed out"),
-        errors.KeyringLocked("locked\nsecond line"),
+        engine_errors.SessionRejected(ENV_URL),
+        engine_errors.ServerUnreachable(ENV_URL, "timed out"),
+        engine_errors.KeyringLocked("locked\nsecond line"),
     ],
 )
 def test_failure_is_one_line_on_stderr(engine: Engine, error: errors.AqoraHelperError) -> None:

@@ -20,6 +20,7 @@ import pytest
 from aqora_helper.doors import keyring_backend
 from aqora_helper.doors.keyring_backend import AqoraKeyring
 from aqora_helper.doors.keyring_service import service_target
+from aqora_helper.engine import errors as engine_errors
 from aqora_helper.fast import errors
 from support import use_env, write_config
 
@@ -157,14 +158,14 @@ def test_priority_between_os_keyrings_and_the_chainer(monkeypatch):
 # --- a get never raises -----------------------------------------------------------
 FAILURES: list[BaseException] = [
     errors.NotLoggedIn(ENV_URL),
-    errors.SessionRejected(ENV_URL),
-    errors.ServerUnreachable(ENV_URL, "timed out"),
-    errors.UnexpectedResponse(ENV_URL, "not JSON"),
-    errors.KeyringUnavailable("no Secret Service"),
-    errors.KeyringLocked(),
-    errors.KeyringTimeout(10),
+    engine_errors.SessionRejected(ENV_URL),
+    engine_errors.ServerUnreachable(ENV_URL, "timed out"),
+    engine_errors.UnexpectedResponse(ENV_URL, "not JSON"),
+    engine_errors.KeyringUnavailable("no Secret Service"),
+    engine_errors.KeyringLocked(),
+    engine_errors.KeyringTimeout(10),
     errors.LockTimeout(ENV_URL, 30),
-    errors.ConfigError("Config file x: key 'y': bad"),
+    engine_errors.ConfigError("Config file x: key 'y': bad"),
     errors.UnsafeStorage("/x", "the file is a symbolic link"),
     RuntimeError("secret-looking detail abc123"),
     KeyError("secret-looking detail abc123"),

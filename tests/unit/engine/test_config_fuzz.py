@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aqora_helper.engine.errors import ConfigError
 from aqora_helper.engine.settings import load_settings
-from aqora_helper.fast.errors import ConfigError
 
 KEYS = ["url", "username", "refresh_skew", "timeouts", "environments", "hosts", "git_auth"]
 VALUES = st.one_of(

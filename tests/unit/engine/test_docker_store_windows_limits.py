@@ -14,7 +14,7 @@ import pytest
 
 from aqora_helper.engine import keyringparts, oskeyring
 from aqora_helper.engine.dockerstore import INDEX_USER, STORE_SERVICE, KeyringStore, native_store
-from aqora_helper.fast.errors import KeyringFailure
+from aqora_helper.engine.errors import KeyringFailure
 
 BLOB_BYTES = 2560  # CRED_MAX_CREDENTIAL_BLOB_SIZE
 MAX_USERNAME = 513  # CRED_MAX_USERNAME_LENGTH

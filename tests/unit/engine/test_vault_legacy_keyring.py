@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from aqora_helper.engine import oskeyring
+from aqora_helper.engine.errors import KeyringFailure
 from aqora_helper.engine.sessionfiles import StoredSession
 from aqora_helper.engine.vault import KeyringVault
-from aqora_helper.fast.errors import KeyringFailure
 from aqora_helper.fast.keyring_names import LEGACY_SERVICE, SESSION_SERVICE, names_own_storage
 from shared.keyring_names import OWN_STORE_SERVICES
 

@@ -231,7 +231,7 @@ def test_remove_when_nothing_to_do_does_not_write(tmp_path: Path, data_dir: Path
     ],
 )
 def test_a_broken_file_is_refused_and_left_alone(tmp_path: Path, data_dir: Path, text: str) -> None:
-    from aqora_helper.fast.errors import ConfigError
+    from aqora_helper.engine.errors import ConfigError
 
     config = tmp_path / "config.json"
     config.write_text(text)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aqora_helper.engine.dockerstore import delegate_for, delegates_file
-from aqora_helper.fast.errors import ConfigError
+from aqora_helper.engine.errors import ConfigError
 from aqora_helper.setup import docker as setup_docker
 from aqora_helper.setup.dockerrecord import load as load_record
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from aqora_helper.setup import launchers
+from aqora_helper.setup.checks import launcher_checks
 
 PYTHON = "/opt/tools/aqora-helper/bin/python"
 UV_SCRIPT = """#!{python}
@@ -170,3 +171,16 @@ def test_a_venv_of_the_users_is_left_alone(scripts: Path) -> None:
     assert launchers.speed_up() == []
     (scripts.parent / "pipx_metadata.json").write_text("{}")
     assert launchers.speed_up() == [git]
+
+
+def test_doctor_warns_of_slow_commands_until_setup_rewrites_them(scripts: Path) -> None:
+    """A tool upgrade writes console scripts again: doctor says so, with the fix, and
+    says nothing once `setup` made them launchers."""
+    script(scripts, "git-credential-aqora")
+    script(scripts, "aqora-helper")
+    (warning,) = launcher_checks()
+    assert (warning.status, warning.name) == ("warn", "commands")
+    assert "aqora-helper, git-credential-aqora start Python with site" in warning.detail
+    assert warning.fix is not None and "aqora-helper setup" in warning.fix
+    launchers.speed_up()
+    assert launcher_checks() == []

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from aqora_helper.fast.errors import ConfigError
+from aqora_helper.engine.errors import ConfigError
 from aqora_helper.setup import confighosts, containers
 from aqora_helper.setup import pip as setup_pip
 from aqora_helper.setup import uv as setup_uv
