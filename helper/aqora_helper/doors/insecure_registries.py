@@ -87,12 +87,13 @@ def _ancestor_commands() -> list[list[str]]:
     """argv of our parent and its parents (up to ANCESTORS); [] where /proc is absent."""
     commands: list[list[str]] = []
     pid = lightos.getppid()
-    for _ in range(ANCESTORS):
+    for generation in range(1, ANCESTORS + 1):
         if pid <= 1:
             break
         raw = _read_proc(f"/proc/{pid}/cmdline")
         commands.append([arg for arg in raw.split("\0") if arg])
-        pid = _parent_of(pid)
+        if generation < ANCESTORS:  # the last one's parent is not read
+            pid = _parent_of(pid)
     return commands
 
 
@@ -175,7 +176,9 @@ def _drop_ins(folder: str) -> list[str]:
 
 def _registries_conf_insecure(text: str, hostport: str) -> bool:
     """True when this registries.conf marks `hostport` (or its host) insecure."""
-    if not any("insecure" in line.split("#", 1)[0] for line in text.splitlines()):
+    if "insecure" not in text or not any(
+        "insecure" in line.split("#", 1)[0] for line in text.splitlines()
+    ):
         return False  # the common case: no TOML parsing needed
     if sys.version_info < (3, 11):  # pragma: no cover - no stdlib TOML parser there
         return hostport.split(":", 1)[0] in text  # named in a file that says insecure: refuse
